@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Install Ward Desk into ./.venv. Idempotent: run it again to update.
+#   ./install.sh          the app (ward-desk, district-desk)
+#   ./install.sh --dev    plus the test and lint tools
+set -euo pipefail
+cd "$(dirname "$0")"
+
+dev=0
+for arg in "$@"; do
+  case "$arg" in
+    --dev) dev=1 ;;
+    -h|--help) sed -n '2,4p' "$0"; exit 0 ;;
+    *) echo "install.sh: unknown option '$arg' (use --dev or --help)" >&2; exit 2 ;;
+  esac
+done
+
+py=""
+for cand in "${PYTHON:-}" python3 python3.13 python3.12 python3.11 python3.10 python; do
+  [ -n "$cand" ] || continue
+  if command -v "$cand" >/dev/null 2>&1 && "$cand" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else 1)' 2>/dev/null; then
+    py="$cand"; break
+  fi
+done
+if [ -z "$py" ]; then
+  found=$(command -v python3 >/dev/null 2>&1 && python3 -c 'import platform; print(platform.python_version())' || echo "none")
+  echo "Ward Desk needs Python 3.10 or newer; found: $found." >&2
+  echo "Cần Python 3.10 trở lên; máy đang có: $found. Trên Debian/Ubuntu: sudo apt-get install python3 python3-venv" >&2
+  exit 1
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  if ! "$py" -m venv .venv 2>/dev/null; then
+    echo "Could not create a virtual environment: install the venv module (Debian/Ubuntu: sudo apt-get install python3-venv)." >&2
+    rm -rf .venv
+    exit 1
+  fi
+fi
+.venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip >/dev/null
+if [ "$dev" = 1 ]; then
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+else
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e .
+fi
+echo "Ward Desk installed in $(pwd)/.venv (ward-desk, district-desk)."
