@@ -1,0 +1,224 @@
+"""The office's working calendar: which days count when processing time is measured.
+
+Working days are Monday–Friday minus Vietnam's public holidays (taken from the
+``holidays`` package, which knows the lunar dates of Tết and Hùng Kings' day and
+the government's substituted days off and make-up Saturdays), adjusted by local
+overrides that upstream may send (an extra day off, a make-up working Saturday).
+
+Lookups are answered from a per-year sorted list of working-day ordinals built
+once per year and bisected afterwards, because intake calls ``compute_due`` on
+every save and the bench generator calls it a million times.
+"""
+
+from __future__ import annotations
+
+import threading
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, time
+from typing import Literal
+
+import holidays as _holidays_pkg
+
+__all__ = ["CalendarOverride", "OfficeHours", "WorkingCalendar"]
+
+# The holidays package names its languages by locale; the app by bare language code.
+_PKG_LANGUAGE = {"vi": "vi", "en": "en_US"}
+
+
+@dataclass(frozen=True)
+class CalendarOverride:
+    """A local exception to the national calendar.
+
+    ``kind == "off"`` makes ``day`` a day off (e.g. a compensatory day off);
+    ``kind == "work"`` makes it a working day (e.g. a make-up Saturday).
+    """
+
+    day: date
+    kind: Literal["off", "work"]
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("off", "work"):
+            raise ValueError(f"CalendarOverride.kind must be 'off' or 'work', not {self.kind!r}")
+
+
+@dataclass(frozen=True)
+class OfficeHours:
+    """Opening hours of the one-stop office, in office-local time."""
+
+    morning: tuple[time, time] = (time(7, 30), time(11, 30))
+    afternoon: tuple[time, time] = (time(13, 30), time(17, 0))
+
+    @property
+    def opening(self) -> time:
+        """The time the office opens in the morning."""
+        return self.morning[0]
+
+    @property
+    def closing(self) -> time:
+        """The time the office closes; a due date falls at this time of its due day."""
+        return self.afternoon[1]
+
+
+@dataclass(frozen=True)
+class _Year:
+    working: list[int]  # sorted ordinals of the year's working days
+    working_set: frozenset[int]
+    days_off: dict[date, str] = field(default_factory=dict)  # holidays + 'off' overrides
+
+
+class WorkingCalendar:
+    """Working days of one office: weekends, national holidays, local overrides.
+
+    An override always wins over the national calendar; if two overrides name
+    the same day, the later one in ``overrides`` wins (upstream sends them in
+    order, so the newest decision counts).
+    """
+
+    def __init__(
+        self,
+        overrides: Iterable[CalendarOverride] = (),
+        hours: OfficeHours = OfficeHours(),
+        *,
+        language: str = "vi",
+    ) -> None:
+        self.hours = hours
+        self.language = language
+        self._overrides: dict[date, CalendarOverride] = {}
+        for override in overrides:
+            self._overrides[override.day] = override
+        self._years: dict[int, _Year] = {}
+        self._national: dict[int, _holidays_pkg.HolidayBase] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def overrides(self) -> tuple[CalendarOverride, ...]:
+        """The local overrides in force, sorted by day."""
+        return tuple(sorted(self._overrides.values(), key=lambda o: o.day))
+
+    # -- building -----------------------------------------------------------------
+
+    def _national_year(self, year: int) -> _holidays_pkg.HolidayBase:
+        national = self._national.get(year)
+        if national is None:
+            national = _holidays_pkg.Vietnam(
+                years=year, language=_PKG_LANGUAGE.get(self.language, "vi")
+            )
+            self._national[year] = national
+        return national
+
+    def _year(self, year: int) -> _Year:
+        built = self._years.get(year)
+        if built is not None:
+            return built
+        with self._lock:
+            built = self._years.get(year)
+            if built is None:
+                built = self._build(year)
+                self._years[year] = built
+        return built
+
+    def _build(self, year: int) -> _Year:
+        national = self._national_year(year)
+        # A make-up Saturday can belong to a neighbouring year's decision
+        # (e.g. 27/12/2014 was worked in exchange for 02/01/2015).
+        make_up: set[date] = set()
+        for y in (year - 1, year, year + 1):
+            if 1 <= y <= 9999:
+                make_up.update(d for d in self._national_year(y).weekend_workdays if d.year == year)
+        names: dict[date, str] = {d: str(n) for d, n in national.items() if d.year == year}
+
+        days_off: dict[date, str] = {}
+        working: list[int] = []
+        first = date(year, 1, 1).toordinal()
+        last = date(year, 12, 31).toordinal()
+        for ordinal in range(first, last + 1):
+            day = date.fromordinal(ordinal)
+            override = self._overrides.get(day)
+            if override is not None:
+                works = override.kind == "work"
+                if not works:
+                    days_off[day] = override.note or names.get(day, "")
+            elif day in names:
+                works = False
+                days_off[day] = names[day]
+            else:
+                works = day.weekday() < 5 or day in make_up
+            if works:
+                working.append(ordinal)
+        return _Year(working=working, working_set=frozenset(working), days_off=days_off)
+
+    # -- queries --------------------------------------------------------------------
+
+    def is_working_day(self, d: date) -> bool:
+        """True if the office works on ``d``."""
+        return d.toordinal() in self._year(d.year).working_set
+
+    def next_working_day(self, d: date) -> date:
+        """The first working day strictly after ``d``."""
+        return self.add_working_days(d, 1)
+
+    def previous_working_day(self, d: date) -> date:
+        """The last working day strictly before ``d``."""
+        return self.add_working_days(d, -1)
+
+    def add_working_days(self, d: date, n: int) -> date:
+        """The ``n``-th working day after ``d`` (``n == 0`` returns ``d`` itself).
+
+        ``d`` need not be a working day. A negative ``n`` counts backwards: the
+        ``|n|``-th working day before ``d``.
+        """
+        if n == 0:
+            return d
+        ordinal = d.toordinal()
+        year = d.year
+        days = self._year(year).working
+        if n > 0:
+            i = bisect_right(days, ordinal)  # working days up to and including d
+            while i + n > len(days):
+                n -= len(days) - i
+                year += 1
+                days = self._year(year).working
+                i = 0
+            return date.fromordinal(days[i + n - 1])
+        i = bisect_left(days, ordinal)  # working days strictly before d
+        while i + n < 0:
+            n += i
+            year -= 1
+            days = self._year(year).working
+            i = len(days)
+        return date.fromordinal(days[i + n])
+
+    def working_days_between(self, a: date, b: date) -> int:
+        """How many working days lie in the half-open interval ``(a, b]``; 0 if ``b <= a``."""
+        if b <= a:
+            return 0
+        days_a = self._year(a.year).working
+        if a.year == b.year:
+            return bisect_right(days_a, b.toordinal()) - bisect_right(days_a, a.toordinal())
+        count = len(days_a) - bisect_right(days_a, a.toordinal())
+        for year in range(a.year + 1, b.year):
+            count += len(self._year(year).working)
+        return count + bisect_right(self._year(b.year).working, b.toordinal())
+
+    def holidays(self, year: int) -> list[tuple[date, str]]:
+        """Days off other than ordinary weekends in ``year``, sorted: national holidays
+        (including substituted days off) and local 'off' overrides, minus any day a
+        local 'work' override turns into a working day."""
+        return sorted(self._year(year).days_off.items())
+
+    def holiday_name(self, d: date) -> str | None:
+        """The name of the holiday or local day off on ``d``, or None if it is none.
+
+        A local 'off' override without a note is named after the national holiday
+        on that day if any, else the empty string (still not None: it is a day off).
+        """
+        return self._year(d.year).days_off.get(d)
+
+    def make_up_days(self, year: int) -> list[date]:
+        """Weekend days in ``year`` that are working days (make-up Saturdays)."""
+        return [
+            date.fromordinal(o) for o in self._year(year).working if date.fromordinal(o).weekday() >= 5
+        ]
