@@ -220,5 +220,7 @@ class WorkingCalendar:
     def make_up_days(self, year: int) -> list[date]:
         """Weekend days in ``year`` that are working days (make-up Saturdays)."""
         return [
-            date.fromordinal(o) for o in self._year(year).working if date.fromordinal(o).weekday() >= 5
+            date.fromordinal(o)
+            for o in self._year(year).working
+            if date.fromordinal(o).weekday() >= 5
         ]

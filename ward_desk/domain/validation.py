@@ -1,0 +1,121 @@
+"""Checks and normalisation of what a clerk types about an applicant.
+
+Each validator returns the normalised value or raises
+:class:`ward_desk.errors.InvalidInput` with a catalogue id under ``validation.``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from ward_desk.errors import InvalidInput
+
+__all__ = [
+    "CCCD_PROVINCE_CODES",
+    "validate_id_number",
+    "validate_person_name",
+    "validate_phone",
+]
+
+# Province codes that open a 12-digit citizen identity number (CCCD), by Circular
+# 07/2016/TT-BCA (replaced by Circular 59/2021/TT-BCA): the 63 pre-2025 provinces'
+# administrative codes. The 2025 merger kept one old code per new province, so
+# cards issued after it still start with one of these.
+CCCD_PROVINCE_CODES: dict[str, str] = {
+    "001": "Hà Nội", "002": "Hà Giang", "004": "Cao Bằng", "006": "Bắc Kạn",
+    "008": "Tuyên Quang", "010": "Lào Cai", "011": "Điện Biên", "012": "Lai Châu",
+    "014": "Sơn La", "015": "Yên Bái", "017": "Hòa Bình", "019": "Thái Nguyên",
+    "020": "Lạng Sơn", "022": "Quảng Ninh", "024": "Bắc Giang", "025": "Phú Thọ",
+    "026": "Vĩnh Phúc", "027": "Bắc Ninh", "030": "Hải Dương", "031": "Hải Phòng",
+    "033": "Hưng Yên", "034": "Thái Bình", "035": "Hà Nam", "036": "Nam Định",
+    "037": "Ninh Bình", "038": "Thanh Hóa", "040": "Nghệ An", "042": "Hà Tĩnh",
+    "044": "Quảng Bình", "045": "Quảng Trị", "046": "Thừa Thiên Huế", "048": "Đà Nẵng",
+    "049": "Quảng Nam", "051": "Quảng Ngãi", "052": "Bình Định", "054": "Phú Yên",
+    "056": "Khánh Hòa", "058": "Ninh Thuận", "060": "Bình Thuận", "062": "Kon Tum",
+    "064": "Gia Lai", "066": "Đắk Lắk", "067": "Đắk Nông", "068": "Lâm Đồng",
+    "070": "Bình Phước", "072": "Tây Ninh", "074": "Bình Dương", "075": "Đồng Nai",
+    "077": "Bà Rịa - Vũng Tàu", "079": "Hồ Chí Minh", "080": "Long An", "082": "Tiền Giang",
+    "083": "Bến Tre", "084": "Trà Vinh", "086": "Vĩnh Long", "087": "Đồng Tháp",
+    "089": "An Giang", "091": "Kiên Giang", "092": "Cần Thơ", "093": "Hậu Giang",
+    "094": "Sóc Trăng", "095": "Bạc Liêu", "096": "Cà Mau",
+}  # fmt: skip
+
+# Separators people type inside numbers (spaces, dots, dashes, brackets).
+_SEPARATORS = re.compile(r"[\s.\-()/]+")
+_MOBILE_PREFIXES = ("03", "05", "07", "08", "09")
+_NAME_PUNCTUATION = frozenset(" '’-.")
+NAME_MIN, NAME_MAX = 2, 100
+
+
+def validate_id_number(s: str) -> str:
+    """A citizen ID: 12-digit CCCD with a known province prefix, or a legacy 9-digit CMND.
+
+    Spaces and dots are ignored; returns the digits only. Raises ``InvalidInput``
+    with ``validation.id_number`` (not digits), ``validation.id_number.length``
+    or ``validation.id_number.province``.
+    """
+    digits = _SEPARATORS.sub("", s)
+    if not digits or not (digits.isascii() and digits.isdigit()):
+        raise InvalidInput("validation.id_number", value=s)
+    if len(digits) == 9:
+        return digits
+    if len(digits) != 12:
+        raise InvalidInput("validation.id_number.length", value=s, length=len(digits))
+    if digits[:3] not in CCCD_PROVINCE_CODES:
+        raise InvalidInput("validation.id_number.province", value=s, prefix=digits[:3])
+    # The 4th digit is the century-and-sex code: any digit 0-9 (checked above).
+    return digits
+
+
+def validate_phone(s: str) -> str:
+    """A Vietnamese phone number, normalised to digits with a leading 0.
+
+    Accepts ``+84``/``84``/``0084`` prefixes and separators. Mobile: 10 digits
+    starting 03, 05, 07, 08 or 09; landline: 11 digits starting 02. Raises
+    ``InvalidInput("validation.phone", value=...)``.
+    """
+    raw = _SEPARATORS.sub("", s)
+    national: str | None = None
+    if raw.startswith("+84"):
+        national = raw[3:]
+    elif raw.startswith("0084"):
+        national = raw[4:]
+    elif raw.startswith("84") and len(raw) in (11, 12):
+        national = raw[2:]
+    digits = raw
+    if national is not None:
+        # "+84 0912..." is often typed with the trunk zero kept.
+        digits = national if national.startswith("0") else "0" + national
+    if digits.isascii() and digits.isdigit():
+        if len(digits) == 10 and digits.startswith(_MOBILE_PREFIXES):
+            return digits
+        if len(digits) == 11 and digits.startswith("02"):
+            return digits
+    raise InvalidInput("validation.phone", value=s)
+
+
+def validate_person_name(s: str) -> str:
+    """A person's name: NFC, trimmed, inner spaces collapsed, 2–100 characters of
+    letters (Vietnamese included), spaces, apostrophes, hyphens and dots, starting
+    with a letter. Raises ``InvalidInput`` with ``validation.name`` (empty),
+    ``validation.name.length`` or ``validation.name.characters``.
+    """
+    name = " ".join(unicodedata.normalize("NFC", s).split())
+    if not name:
+        raise InvalidInput("validation.name", value=s)
+    if not NAME_MIN <= len(name) <= NAME_MAX:
+        raise InvalidInput(
+            "validation.name.length", value=name, length=len(name), min=NAME_MIN, max=NAME_MAX
+        )
+    for ch in name:
+        if ch in _NAME_PUNCTUATION:
+            continue
+        category = unicodedata.category(ch)
+        # Combining marks left after NFC belong to the letter before them.
+        if category[0] == "L" or category[0] == "M":
+            continue
+        raise InvalidInput("validation.name.characters", value=name, char=ch)
+    if not unicodedata.category(name[0]).startswith("L"):
+        raise InvalidInput("validation.name.characters", value=name, char=name[0])
+    return name
