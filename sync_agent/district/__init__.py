@@ -1,0 +1,1 @@
+"""The district (upstream) side: its store, keys and the batch ingest rules."""
