@@ -1,0 +1,249 @@
+"""The procedure catalogue: the shipped starter list, look-ups and imports from CSV/XLSX."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+
+from ward_desk.domain.text import fold
+from ward_desk.errors import InvalidInput, NotFound
+from ward_desk.services.outbox import record_change
+from ward_desk.store.models import Procedure
+
+ONLINE_LEVELS = ("none", "partial", "full")
+
+# Header names accepted on import, by what they mean (folded, so accents and case don't matter).
+PROCEDURE_HEADERS = {
+    "code": ("code", "ma", "ma thu tuc", "ma tthc"),
+    "name": ("name", "ten", "ten thu tuc"),
+    "field": ("field", "linh vuc"),
+    "days": ("days", "so ngay", "thoi han", "thoi han giai quyet", "thoi gian giai quyet"),
+    "fee": ("fee", "phi", "le phi", "phi, le phi"),
+    "online_level": ("online_level", "online", "dvc truc tuyen", "muc do truc tuyen"),
+    "documents": ("documents", "thanh phan ho so", "giay to"),
+    "legal_basis": ("legal_basis", "can cu phap ly", "can cu"),
+}
+
+
+@dataclass(frozen=True)
+class ProcedureRow:
+    code: str
+    name: str
+    field: str
+    days: int
+    fee: str = ""
+    online_level: str = "none"
+    documents: tuple[str, ...] = ()
+    legal_basis: str = ""
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int  # 1-based, as a spreadsheet shows it (the header is row 1)
+    column: str
+    message_id: str
+    value: str = ""
+
+
+class ImportFailed(InvalidInput):
+    """Raised with every bad row; nothing was imported."""
+
+    def __init__(self, errors: list[RowError]) -> None:
+        super().__init__("import.rows_invalid", count=len(errors))
+        self.errors = errors
+
+
+def procedure_payload(p: Procedure) -> dict[str, object]:
+    return {
+        "code": p.code, "name": p.name, "field": p.field, "processing_days": p.processing_days,
+        "fee": p.fee, "documents": json.loads(p.documents), "online_level": p.online_level,
+        "legal_basis": p.legal_basis, "active": p.active,
+    }
+
+
+def read_table(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
+    """Rows of a CSV (UTF-8, with or without BOM; comma or semicolon) or XLSX file as
+    ``(row number, {folded header: text})``."""
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        from openpyxl import load_workbook  # lazy: only imports need it
+
+        try:
+            wb = load_workbook(path, read_only=True, data_only=True)
+        except Exception:
+            raise InvalidInput("import.unreadable", path=str(path)) from None
+        rows = wb.active.iter_rows(values_only=True)
+        header = next(rows, None)
+        if header is None:
+            raise InvalidInput("import.empty", path=str(path))
+        keys = [fold(str(h or "")) for h in header]
+        for n, values in enumerate(rows, start=2):
+            if values is None or all(v is None or str(v).strip() == "" for v in values):
+                continue
+            yield n, {k: _cell_text(v) for k, v in zip(keys, values, strict=False)}
+        return
+    if suffix not in (".csv", ".txt"):
+        raise InvalidInput("import.unknown_format", path=str(path))
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput("import.not_utf8", path=str(path)) from None
+    except OSError:
+        raise InvalidInput("import.unreadable", path=str(path)) from None
+    dialect = csv.excel
+    with contextlib.suppress(csv.Error):
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    reader = csv.reader(io.StringIO(text), dialect)
+    header = next(reader, None)
+    if not header:
+        raise InvalidInput("import.empty", path=str(path))
+    keys = [fold(h) for h in header]
+    for n, values in enumerate(reader, start=2):
+        if not any(v.strip() for v in values):
+            continue
+        yield n, {k: v.strip() for k, v in zip(keys, values, strict=False)}
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.strftime("%d/%m/%Y %H:%M")
+    return str(value).strip()
+
+
+def map_headers(row: dict[str, str], aliases: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    """Pick each known column out of a row whose headers may be Vietnamese or English."""
+    out: dict[str, str] = {}
+    for name, accepted in aliases.items():
+        for key in accepted:
+            if key in row:
+                out[name] = row[key]
+                break
+    return out
+
+
+def parse_procedure_rows(rows: Iterable[tuple[int, dict[str, str]]]) -> tuple[list[ProcedureRow], list[RowError]]:
+    """Validate every row; return the good ones and an error per bad cell."""
+    good: list[ProcedureRow] = []
+    errors: list[RowError] = []
+    seen: set[str] = set()
+    for n, raw in rows:
+        row = map_headers(raw, PROCEDURE_HEADERS)
+        bad = len(errors)
+        code = row.get("code", "").strip()
+        if not code:
+            errors.append(RowError(n, "code", "import.required"))
+        elif code in seen:
+            errors.append(RowError(n, "code", "import.duplicate", code))
+        name = row.get("name", "").strip()
+        if not name:
+            errors.append(RowError(n, "name", "import.required"))
+        field = row.get("field", "").strip()
+        if not field:
+            errors.append(RowError(n, "field", "import.required"))
+        days_text = row.get("days", "").strip()
+        days = 0
+        if not days_text.isdigit() or int(days_text) > 365:
+            errors.append(RowError(n, "days", "import.bad_days", days_text))
+        else:
+            days = int(days_text)
+        level = (row.get("online_level") or "none").strip().lower()
+        if level not in ONLINE_LEVELS:
+            errors.append(RowError(n, "online_level", "import.bad_online_level", level))
+        if len(errors) == bad:
+            seen.add(code)
+            docs = tuple(d.strip() for d in row.get("documents", "").split("|") if d.strip())
+            good.append(ProcedureRow(code, name, field, days, row.get("fee", "").strip(), level, docs,
+                                     row.get("legal_basis", "").strip()))
+    return good, errors
+
+
+def upsert_procedures(rows: Iterable[ProcedureRow], now: datetime) -> tuple[int, int]:
+    """Insert new procedures and update changed ones (caller holds the transaction).
+    Returns (added, updated)."""
+    added = updated = 0
+    for r in rows:
+        values = dict(name=r.name, name_folded=fold(r.name), field=r.field, processing_days=r.days, fee=r.fee,
+                      online_level=r.online_level, documents=json.dumps(list(r.documents), ensure_ascii=False),
+                      legal_basis=r.legal_basis, active=True, updated_at=now)
+        existing = Procedure.get_or_none(Procedure.code == r.code)
+        if existing is None:
+            p = Procedure.create(code=r.code, **values)
+            added += 1
+        else:
+            if all(getattr(existing, k) == v for k, v in values.items() if k != "updated_at"):
+                continue
+            for k, v in values.items():
+                setattr(existing, k, v)
+            existing.version += 1
+            existing.save()
+            p = existing
+            updated += 1
+        record_change("procedure", p.code, p.version, procedure_payload(p), now)
+    return added, updated
+
+
+def load_starter_catalogue(now: datetime) -> int:
+    """Load the catalogue shipped with the app (caller holds the transaction)."""
+    text = resources.files("ward_desk.data").joinpath("procedures.csv").read_text(encoding="utf-8")
+    reader = csv.DictReader(io.StringIO(text))
+    rows = [(n, {fold(k): v for k, v in r.items()}) for n, r in enumerate(reader, start=2)]
+    good, errors = parse_procedure_rows(rows)
+    if errors:  # the shipped file is checked by a test; this guards a bad edit
+        raise ImportFailed(errors)
+    added, _ = upsert_procedures(good, now)
+    return added
+
+
+def import_procedures(path: Path, now: datetime, *, dry_run: bool = False) -> tuple[int, int]:
+    """Import a province's procedure list; all rows or none."""
+    good, errors = parse_procedure_rows(read_table(Path(path)))
+    if errors:
+        raise ImportFailed(errors)
+    if not good:
+        raise InvalidInput("import.empty", path=str(path))
+    if dry_run:
+        existing = {p.code for p in Procedure.select(Procedure.code)}
+        return sum(r.code not in existing for r in good), sum(r.code in existing for r in good)
+    with Procedure._meta.database.atomic():
+        return upsert_procedures(good, now)
+
+
+def list_procedures(include_inactive: bool = False) -> list[Procedure]:
+    q = Procedure.select().order_by(Procedure.field, Procedure.code)
+    if not include_inactive:
+        q = q.where(Procedure.active == True)  # noqa: E712
+    return list(q)
+
+
+def find_procedures(text: str, limit: int = 20) -> list[Procedure]:
+    """Type-ahead: every word typed (accents optional) must appear in the name, field or code."""
+    words = fold(text).split()
+    procedures = list_procedures()
+    if not words:
+        return procedures[:limit]
+    out = []
+    for p in procedures:
+        hay = f"{p.name_folded} {fold(p.field)} {p.code.lower()}"
+        if all(w in hay for w in words):
+            out.append(p)
+    # Names that start with what was typed come first.
+    out.sort(key=lambda p: (not p.name_folded.startswith(words[0]), p.name_folded))
+    return out[:limit]
+
+
+def get_procedure(code: str) -> Procedure:
+    p = Procedure.get_or_none(Procedure.code == code.strip())
+    if p is None:
+        raise NotFound("catalogue.unknown_procedure", code=code)
+    return p

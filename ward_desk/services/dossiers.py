@@ -1,0 +1,519 @@
+"""Dossier services: intake, moves through the lifecycle, apology slips, look-ups.
+
+Each mutating function is one write transaction (``BEGIN IMMEDIATE``, so two
+desks never interleave a read-then-write) that updates the dossier's projection
+columns, appends a hash-chained event, keeps the search index in step and
+appends the outbox rows, all or nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from peewee import JOIN, fn
+
+from ward_desk.domain import lifecycle
+from ward_desk.domain.codes import dossier_code
+from ward_desk.domain.lifecycle import Action, EventRecord, Projection, State
+from ward_desk.domain.text import fold
+from ward_desk.domain.timing import (
+    compute_due,
+    due_after_pause,
+    due_after_supplement,
+    local_day,
+    to_utc,
+)
+from ward_desk.domain.validation import validate_id_number, validate_person_name, validate_phone
+from ward_desk.errors import InvalidInput, NotFound
+from ward_desk.services.outbox import canonical_json, record_change
+from ward_desk.services.session import Session
+from ward_desk.store.models import ApologySlip, Attachment, Dossier, Event, Procedure, Rating, User
+
+CHANNELS = ("direct", "online", "postal")
+RATING_LEVELS = ("very_satisfied", "satisfied", "neutral", "unsatisfied")
+OPEN_STATES = (State.RECEIVED.value, State.IN_PROGRESS.value, State.SUPPLEMENT_REQUESTED.value, State.SUSPENDED.value)
+RUNNING_STATES = (State.RECEIVED.value, State.IN_PROGRESS.value)  # the clock runs
+GENESIS_HASH = "0" * 64
+_SECRET_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud over the phone
+
+
+@dataclass(frozen=True)
+class DocumentItem:
+    name: str
+    received: bool = True
+
+
+@dataclass
+class IntakeRequest:
+    """What the clerk types at the counter."""
+
+    procedure_code: str
+    applicant_name: str
+    id_number: str = ""
+    phone: str = ""
+    address: str = ""
+    channel: str = "direct"
+    documents: list[DocumentItem] = field(default_factory=list)
+    digitized: bool = False
+    fee_paid: int = 0
+    note: str = ""
+    received_at: datetime | None = None  # naive UTC; None = now
+    code: str | None = None  # only imports keep an existing register's code
+
+
+@dataclass(frozen=True)
+class DossierFilter:
+    """Filters of the dossier list; all optional, combined with AND."""
+
+    states: tuple[str, ...] = ()
+    field: str | None = None
+    officer: str | None = None  # username
+    due_from: datetime | None = None
+    due_to: datetime | None = None
+    overdue_only: bool = False
+
+
+# --- validation ----------------------------------------------------------------
+
+
+def validate_intake(req: IntakeRequest) -> tuple[Procedure, dict[str, Any]]:
+    """Check an intake before anything is written; return the procedure and clean values."""
+    from ward_desk.services.catalogue import get_procedure
+
+    procedure = get_procedure(req.procedure_code)
+    if not procedure.active:
+        raise InvalidInput("dossier.procedure_inactive", code=procedure.code)
+    if req.channel not in CHANNELS:
+        raise InvalidInput("dossier.bad_channel", channel=req.channel)
+    if req.fee_paid < 0:
+        raise InvalidInput("dossier.bad_fee")
+    clean = {
+        "applicant_name": validate_person_name(req.applicant_name),
+        "applicant_id_number": validate_id_number(req.id_number) if req.id_number.strip() else "",
+        "applicant_phone": validate_phone(req.phone) if req.phone.strip() else "",
+        "applicant_address": " ".join(req.address.split()),
+    }
+    return procedure, clean
+
+
+# --- payloads and the event chain ------------------------------------------------
+
+
+def dossier_payload(d: Dossier) -> dict[str, Any]:
+    """The dossier as it travels upstream (full state; the receiver keeps the highest version)."""
+    return {
+        "uid": d.uid, "code": d.code, "procedure_code": d.procedure.code, "field": d.procedure.field,
+        "processing_days": d.procedure.processing_days,
+        "applicant_name": d.applicant_name, "applicant_id_number": d.applicant_id_number,
+        "applicant_phone": d.applicant_phone, "applicant_address": d.applicant_address,
+        "channel": d.channel, "received_at": d.received_at, "due_at": d.due_at,
+        "statutory_due_at": d.statutory_due_at, "state": d.state,
+        "officer": d.officer.username if d.officer_id else None,
+        "documents": json.loads(d.documents), "digitized": d.digitized,
+        "completed_at": d.completed_at, "returned_at": d.returned_at, "closed_at": d.closed_at,
+        "called_at": d.called_at, "fee_paid": d.fee_paid, "rule_set": d.rule_set,
+        "lookup_secret": d.lookup_secret, "apology_count": d.apology_count,
+    }
+
+
+def event_body(e: Event, dossier_uid: str, actor_uid: str | None) -> dict[str, Any]:
+    """The hashed content of an event: everything but its own hash."""
+    return {
+        "uid": e.uid, "dossier": dossier_uid, "at": e.at, "actor": actor_uid, "kind": e.kind,
+        "action": e.action, "from_state": e.from_state, "to_state": e.to_state, "due_at": e.due_at,
+        "reason": e.reason, "legal_basis": e.legal_basis, "data": json.loads(e.data), "prev_hash": e.prev_hash,
+    }
+
+
+def chain_hash(body: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical_json(body).encode()).hexdigest()
+
+
+def _last_hash() -> str:
+    row = Event.select(Event.hash).order_by(Event.id.desc()).limit(1).first()
+    return row.hash if row else GENESIS_HASH
+
+
+def _append_event(session: Session, dossier: Dossier, *, kind: str, to_state: str, from_state: str | None,
+                  at: datetime, action: str | None = None, due_at: datetime | None = None,
+                  reason: str = "", legal_basis: str = "", data: dict[str, Any] | None = None) -> Event:
+    event = Event(
+        uid=uuid.uuid4().hex, dossier=dossier, at=at, actor=session.user, kind=kind, action=action,
+        from_state=from_state, to_state=to_state, due_at=due_at, reason=reason.strip(),
+        legal_basis=legal_basis.strip(), data=json.dumps(data or {}, ensure_ascii=False, sort_keys=True),
+        prev_hash=_last_hash(),
+    )
+    body = event_body(event, dossier.uid, session.user.uid)
+    event.hash = chain_hash(body)
+    event.save(force_insert=True)
+    record_change("event", event.uid, 1, {**body, "hash": event.hash, "dossier_code": dossier.code}, at)
+    return event
+
+
+def _search_body(d: Dossier) -> str:
+    # Folded so that the query, folded the same way, ignores accents and case; the
+    # last four digits of phone and ID get their own token because that is what
+    # people read out at the counter.
+    parts = [fold(d.applicant_name), d.applicant_id_number, d.applicant_phone, d.code.lower()]
+    parts += [s[-4:] for s in (d.applicant_phone, d.applicant_id_number) if len(s) > 4]
+    return " ".join(p for p in parts if p)
+
+
+def _index(d: Dossier, *, replace: bool = False) -> None:
+    db = Dossier._meta.database
+    if replace:
+        db.execute_sql("DELETE FROM dossier_fts WHERE rowid = ?", (d.id,))
+    db.execute_sql("INSERT INTO dossier_fts (rowid, body) VALUES (?, ?)", (d.id, _search_body(d)))
+
+
+def _save(d: Dossier, at: datetime) -> None:
+    d.version += 1
+    d.updated_at = at
+    d.save()
+    record_change("dossier", d.uid, d.version, dossier_payload(d), at)
+
+
+# --- writes ----------------------------------------------------------------------
+
+
+def _next_code(session: Session, received_at: datetime) -> str:
+    day = local_day(received_at, session.rules)
+    prefix = dossier_code(session.office.agency_id, day, 1)[:-4]
+    last = (Dossier.select(Dossier.code)
+            .where((Dossier.code > prefix) & (Dossier.code < prefix + "~"))
+            .order_by(Dossier.code.desc()).limit(1).first())
+    seq = int(last.code[-4:]) + 1 if last and last.code[-4:].isdigit() else 1
+    return dossier_code(session.office.agency_id, day, seq)
+
+
+def new_lookup_secret() -> str:
+    return "".join(secrets.choice(_SECRET_ALPHABET) for _ in range(6))
+
+
+def intake(session: Session, req: IntakeRequest) -> Dossier:
+    """Receive a complete dossier: give it a code and a due date, record the intake event."""
+    procedure, clean = validate_intake(req)
+    now = session.clock()
+    received_at = req.received_at or now
+    due = compute_due(received_at, procedure.processing_days, session.calendar, session.rules)
+    docs = req.documents or [DocumentItem(n) for n in json.loads(procedure.documents)]
+    with session.store.db.atomic("IMMEDIATE"):
+        code = req.code or _next_code(session, received_at)
+        if req.code and Dossier.select().where(Dossier.code == req.code).exists():
+            raise InvalidInput("dossier.code_exists", code=req.code)
+        d = Dossier(
+            uid=uuid.uuid4().hex, code=code, procedure=procedure, channel=req.channel,
+            received_at=received_at, due_at=due, statutory_due_at=due, state=State.RECEIVED.value,
+            received_by=session.user, documents=json.dumps([d.__dict__ for d in docs], ensure_ascii=False),
+            digitized=req.digitized or req.channel == "online", fee_paid=req.fee_paid,
+            rule_set=session.rules.version, lookup_secret=new_lookup_secret(), note=req.note.strip(),
+            version=0, updated_at=now, **clean,
+        )
+        d.version = 1
+        d.save(force_insert=True)
+        record_change("dossier", d.uid, d.version, dossier_payload(d), now)
+        _append_event(session, d, kind="intake", from_state=None, to_state=State.RECEIVED.value, at=received_at,
+                      due_at=due, data={"procedure": procedure.code, "days": procedure.processing_days,
+                                        "rule_set": session.rules.version})
+        _index(d)
+    return d
+
+
+def get(code: str) -> Dossier:
+    d = (Dossier.select(Dossier, Procedure).join(Procedure).where(Dossier.code == code.strip()).first())
+    if d is None:
+        raise NotFound("dossier.not_found", code=code)
+    return d
+
+
+def _pause_started(d: Dossier) -> datetime:
+    e = (Event.select(Event.at).where((Event.dossier == d) & (Event.to_state == d.state)
+                                      & (Event.from_state != d.state))
+         .order_by(Event.id.desc()).limit(1).first())
+    return e.at if e else d.updated_at
+
+
+def move(session: Session, code: str, action: Action | str, *, reason: str | None = None,
+         legal_basis: str | None = None, officer: str | None = None, rating: str | None = None,
+         rating_comment: str = "") -> Dossier:
+    """Apply one lifecycle action; illegal moves and missing reasons are refused."""
+    action = Action(action)
+    now = session.clock()
+    if rating is not None and rating not in RATING_LEVELS:
+        raise InvalidInput("dossier.bad_rating", level=rating)
+    with session.store.db.atomic("IMMEDIATE"):
+        d = get(code)
+        old = State(d.state)
+        new = lifecycle.transition(old, action, reason, legal_basis)
+        due_changed: datetime | None = None
+        data: dict[str, Any] = {"action": action.value}
+        if action is Action.FORWARD:
+            target = User.get_or_none((User.username == (officer or session.user.username)) & (User.active == True))  # noqa: E712
+            if target is None:
+                raise NotFound("auth.unknown_user", username=officer)
+            d.officer = target
+            data["officer"] = target.username
+        elif action is Action.COMPLETE_SUPPLEMENT:
+            due_changed = due_after_supplement(now, d.procedure.processing_days, session.calendar, session.rules)
+        elif action is Action.RESUME:
+            due_changed = due_after_pause(d.statutory_due_at, _pause_started(d), now, session.calendar, session.rules)
+        elif action is Action.MARK_RESULT_READY:
+            d.completed_at = now
+        elif action is Action.RETURN_RESULT:
+            d.returned_at = now
+        if due_changed is not None:
+            # A recomputed statutory date never drops a later date promised on an apology slip.
+            d.due_at = max(due_changed, d.due_at) if d.apology_count else due_changed
+            d.statutory_due_at = due_changed
+        if new in lifecycle.TERMINAL:
+            d.closed_at = now
+        d.state = new.value
+        _save(d, now)
+        _append_event(session, d, kind="transition", action=action.value, from_state=old.value,
+                      to_state=new.value, at=now, due_at=due_changed, reason=reason or "",
+                      legal_basis=legal_basis or "", data=data)
+        if action is Action.RETURN_RESULT and rating is not None:
+            r = Rating.create(uid=uuid.uuid4().hex, dossier=d, level=rating, comment=rating_comment.strip(), at=now)
+            record_change("rating", r.uid, 1, {"uid": r.uid, "dossier": d.uid, "dossier_code": d.code,
+                                               "level": r.level, "comment": r.comment, "at": now}, now)
+    return d
+
+
+def issue_apology(session: Session, code: str, new_due_at: datetime, reason: str) -> ApologySlip:
+    """Issue the apology slip (phiếu xin lỗi và hẹn lại) with a new appointment date."""
+    now = session.clock()
+    if not (reason or "").strip():
+        raise InvalidInput("apology.reason_required")
+    with session.store.db.atomic("IMMEDIATE"):
+        d = get(code)
+        proj = projection(d)
+        lifecycle.validate_apology(proj, new_due_at, now, session.calendar, session.rules)
+        slip = ApologySlip.create(uid=uuid.uuid4().hex, dossier=d, issued_at=now, issued_by=session.user,
+                                  reason=reason.strip(), previous_due_at=d.due_at, new_due_at=new_due_at)
+        d.due_at = new_due_at
+        d.apology_count += 1
+        _save(d, now)
+        _append_event(session, d, kind="apology", from_state=d.state, to_state=d.state, at=now,
+                      due_at=new_due_at, reason=reason, data={"slip": slip.uid})
+        record_change("apology_slip", slip.uid, 1, {
+            "uid": slip.uid, "dossier": d.uid, "dossier_code": d.code, "issued_at": now, "reason": slip.reason,
+            "previous_due_at": slip.previous_due_at, "new_due_at": new_due_at}, now)
+    return slip
+
+
+def apology_due_date(session: Session, d: Dossier, extra_days: int) -> datetime:
+    """A proposed new appointment: ``extra_days`` working days after today, at closing time."""
+    today = local_day(session.clock(), session.rules)
+    day = session.calendar.add_working_days(today, max(1, extra_days))
+    return to_utc(datetime.combine(day, session.calendar.hours.closing, tzinfo=session.rules.tz), session.rules.tz)
+
+
+def mark_called(session: Session, code: str, note: str = "") -> Dossier:
+    """Record that the citizen was phoned that the result is ready."""
+    now = session.clock()
+    with session.store.db.atomic("IMMEDIATE"):
+        d = get(code)
+        if d.state != State.RESULT_READY.value:
+            raise InvalidInput("dossier.not_ready_to_call", code=d.code)
+        d.called_at = now
+        _save(d, now)
+        _append_event(session, d, kind="call", from_state=d.state, to_state=d.state, at=now, reason=note)
+    return d
+
+
+def attach(session: Session, code: str, name: str, ref: str, sha256: str = "") -> Attachment:
+    """Record a digitized file's reference; the dossier counts as digitized from then on."""
+    now = session.clock()
+    if not name.strip() or not ref.strip():
+        raise InvalidInput("dossier.attachment_required")
+    with session.store.db.atomic("IMMEDIATE"):
+        d = get(code)
+        a = Attachment.create(uid=uuid.uuid4().hex, dossier=d, name=name.strip(), ref=ref.strip(), sha256=sha256,
+                              added_at=now, added_by=session.user)
+        d.digitized = True
+        _save(d, now)
+        _append_event(session, d, kind="attachment", from_state=d.state, to_state=d.state, at=now,
+                      data={"attachment": a.uid, "name": a.name})
+        record_change("attachment", a.uid, 1, {"uid": a.uid, "dossier": d.uid, "name": a.name, "ref": a.ref,
+                                               "sha256": a.sha256, "added_at": now}, now)
+    return a
+
+
+# --- reads -----------------------------------------------------------------------
+
+
+def event_records(events: Iterable[Event]) -> list[EventRecord]:
+    out = []
+    for e in events:
+        data = json.loads(e.data)
+        if e.action:
+            data.setdefault("action", e.action)
+        out.append(EventRecord(at=e.at, kind=e.kind if e.kind in ("intake", "transition", "apology") else "note",
+                               from_state=State(e.from_state) if e.from_state else None,
+                               to_state=State(e.to_state), due_at=e.due_at, data=data))
+    return out
+
+
+def history(d: Dossier) -> list[Event]:
+    return list(Event.select(Event, User).join(User, JOIN.LEFT_OUTER, on=(Event.actor == User.id))
+                .where(Event.dossier == d).order_by(Event.id))
+
+
+def projection(d: Dossier) -> Projection:
+    """Fold the dossier's events: the truth its columns must agree with."""
+    records = [r for r in event_records(history(d)) if r.kind != "note"]
+    return lifecycle.fold(records)
+
+
+def _tokens(text: str) -> list[str]:
+    folded = fold(text)
+    folded = re.sub(r"(?<=\d)[\s.]+(?=\d)", "", folded)  # "0912 345 678" is one phone number
+    return re.findall(r"\w+", folded)
+
+
+def search(text: str, limit: int = 50) -> list[Dossier]:
+    """Dossiers whose applicant name, ID, phone or code match every word typed
+    (accents and case ignored, each word a prefix), newest first."""
+    tokens = _tokens(text)
+    if not tokens:
+        return []
+    match = " ".join(f'"{t}"*' for t in tokens)
+    db = Dossier._meta.database
+    ids = [r[0] for r in db.execute_sql(
+        "SELECT rowid FROM dossier_fts WHERE dossier_fts MATCH ? ORDER BY rowid DESC LIMIT ?", (match, limit))]
+    if not ids:
+        return []
+    rows = {d.id: d for d in Dossier.select(Dossier, Procedure).join(Procedure).where(Dossier.id.in_(ids))}
+    return [rows[i] for i in ids if i in rows]
+
+
+def _filtered(f: DossierFilter, now: datetime):
+    q = Dossier.select(Dossier, Procedure).join(Procedure)
+    if f.states:
+        q = q.where(Dossier.state.in_(list(f.states)))
+    if f.overdue_only:
+        q = q.where(Dossier.state.in_(list(RUNNING_STATES)) & (Dossier.due_at < now))
+    if f.field:
+        q = q.where(Procedure.field == f.field)
+    if f.officer:
+        q = q.where(Dossier.officer == User.select(User.id).where(User.username == f.officer))
+    if f.due_from:
+        q = q.where(Dossier.due_at >= f.due_from)
+    if f.due_to:
+        q = q.where(Dossier.due_at < f.due_to)
+    return q
+
+
+def list_dossiers(session: Session, f: DossierFilter = DossierFilter(), *, after: tuple[datetime, int] | None = None,
+                  limit: int = 50) -> list[Dossier]:
+    """A page of dossiers, newest received first. ``after`` is the (received_at, id) of
+    the last row of the previous page: keyset paging stays fast at any depth."""
+    q = _filtered(f, session.clock())
+    if after is not None:
+        q = q.where((Dossier.received_at < after[0]) | ((Dossier.received_at == after[0]) & (Dossier.id < after[1])))
+    return list(q.order_by(Dossier.received_at.desc(), Dossier.id.desc()).limit(limit))
+
+
+def count_dossiers(session: Session, f: DossierFilter = DossierFilter()) -> int:
+    return _filtered(f, session.clock()).count()
+
+
+def local_day_bounds(session: Session, day=None) -> tuple[datetime, datetime]:
+    """UTC start and end of an office-local day (default: today)."""
+    day = day or local_day(session.clock(), session.rules)
+    start = to_utc(datetime.combine(day, datetime.min.time(), tzinfo=session.rules.tz), session.rules.tz)
+    return start, start + timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    received_today: int
+    returned_today: int
+    due_today: int
+    overdue: int
+    ready_to_return: int
+    waiting_supplement: int
+    suspended: int
+    month_resolved: int
+    month_on_time: int
+
+    @property
+    def month_on_time_rate(self) -> float | None:
+        return self.month_on_time / self.month_resolved if self.month_resolved else None
+
+
+def dashboard(session: Session) -> Dashboard:
+    """Today's counters for the clerk's first screen (each one an indexed query)."""
+    now = session.clock()
+    start, end = local_day_bounds(session)
+    today = local_day(now, session.rules)
+    month_start = local_day_bounds(session, today.replace(day=1))[0]
+
+    def count(q) -> int:
+        return q.count()
+
+    resolved = list(Dossier.select(Dossier.completed_at, Dossier.statutory_due_at)
+                    .where((Dossier.completed_at >= month_start) & (Dossier.completed_at < end)).tuples())
+    on_time = sum(1 for c, due in resolved if c <= due)
+    return Dashboard(
+        received_today=count(Dossier.select().where((Dossier.received_at >= start) & (Dossier.received_at < end))),
+        returned_today=count(Dossier.select().where((Dossier.closed_at >= start) & (Dossier.closed_at < end)
+                                                    & (Dossier.state == State.RETURNED.value))),
+        due_today=count(Dossier.select().where(Dossier.state.in_(list(RUNNING_STATES)) & (Dossier.due_at >= now)
+                                               & (Dossier.due_at < end))),
+        overdue=count(Dossier.select().where(Dossier.state.in_(list(RUNNING_STATES)) & (Dossier.due_at < now))),
+        ready_to_return=count(Dossier.select().where(Dossier.state == State.RESULT_READY.value)),
+        waiting_supplement=count(Dossier.select().where(Dossier.state == State.SUPPLEMENT_REQUESTED.value)),
+        suspended=count(Dossier.select().where(Dossier.state == State.SUSPENDED.value)),
+        month_resolved=len(resolved),
+        month_on_time=on_time,
+    )
+
+
+def apology_candidates(session: Session, limit: int = 200) -> list[Dossier]:
+    """Open dossiers that need an apology slip now (due by the next working day, none issued yet)."""
+    now = session.clock()
+    tomorrow = session.calendar.next_working_day(local_day(now, session.rules))
+    horizon = local_day_bounds(session, tomorrow)[1]
+    return list(Dossier.select(Dossier, Procedure).join(Procedure)
+                .where(Dossier.state.in_(list(RUNNING_STATES)) & (Dossier.due_at < horizon)
+                       & (Dossier.apology_count == 0))
+                .order_by(Dossier.due_at).limit(limit))
+
+
+def call_list(session: Session, limit: int = 200) -> list[Dossier]:
+    """Results ready to hand back, not yet phoned first, oldest first."""
+    return list(Dossier.select(Dossier, Procedure).join(Procedure)
+                .where(Dossier.state == State.RESULT_READY.value)
+                .order_by(Dossier.called_at.is_null(False), Dossier.completed_at).limit(limit))
+
+
+def iter_events_in_chain_order(batch: int = 5000) -> Iterator[Event]:
+    last = 0
+    while True:
+        rows = list(Event.select(Event, Dossier.uid.alias("dossier_uid"), User.uid.alias("actor_uid"))
+                    .join(Dossier, on=(Event.dossier == Dossier.id))
+                    .switch(Event).join(User, JOIN.LEFT_OUTER, on=(Event.actor == User.id))
+                    .where(Event.id > last).order_by(Event.id).limit(batch).objects())
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].id
+
+
+def stats() -> dict[str, int]:
+    """Counts for comparison with the district's view."""
+    return {
+        "dossiers": Dossier.select().count(),
+        "events": Event.select().count(),
+        "open": Dossier.select().where(Dossier.state.in_(list(OPEN_STATES))).count(),
+        "max_event_id": Event.select(fn.MAX(Event.id)).scalar() or 0,
+    }

@@ -1,0 +1,78 @@
+"""Users and their key slots: adding, changing passwords, signing in."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime
+
+from ward_desk.errors import InvalidInput, NotFound
+from ward_desk.services.outbox import record_change
+from ward_desk.store.keys import KeyFile
+from ward_desk.store.models import User
+
+ROLES = ("clerk", "leader", "admin")
+MIN_PASSWORD = 8
+_USERNAME = re.compile(r"^[a-z0-9._-]{2,32}$")
+
+
+def validate_new_user(username: str, role: str, password: str) -> None:
+    """Check a new account's name, role and password before anything is written."""
+    if not _USERNAME.match(username or ""):
+        raise InvalidInput("auth.bad_username")
+    if role not in ROLES:
+        raise InvalidInput("auth.bad_role", role=role)
+    validate_password(password)
+
+
+def validate_password(password: str) -> None:
+    if len(password or "") < MIN_PASSWORD:
+        raise InvalidInput("auth.password_too_short", min=MIN_PASSWORD)
+
+
+def user_payload(user: User) -> dict[str, object]:
+    # Upstream needs who did what, not passwords: no key material leaves the store.
+    return {
+        "uid": user.uid,
+        "username": user.username,
+        "full_name": user.full_name,
+        "role": user.role,
+        "active": user.active,
+    }
+
+
+def insert_user(username: str, full_name: str, role: str, now: datetime) -> User:
+    """Insert a user row (the caller holds the transaction and writes the key slot)."""
+    if User.select().where(User.username == username).exists():
+        raise InvalidInput("auth.user_exists", username=username)
+    user = User.create(
+        uid=uuid.uuid4().hex, username=username, full_name=full_name.strip() or username, role=role, created_at=now
+    )
+    record_change("user", user.uid, user.version, user_payload(user), now)
+    return user
+
+
+def add_user(keyfile: KeyFile, keys_path, db_key: bytes, *, username: str, full_name: str, role: str,
+             password: str, now: datetime) -> User:
+    """Create a user with a password slot. The row commits first, then the slot is
+    written; a crash between leaves a user who cannot sign in yet, never a slot
+    without its user."""
+    validate_new_user(username, role, password)
+    with User._meta.database.atomic():
+        user = insert_user(username, full_name, role, now)
+    keyfile.set_password(username, password, db_key)
+    keyfile.save(keys_path)
+    return user
+
+
+def get_user(username: str) -> User:
+    user = User.get_or_none(User.username == username)
+    if user is None:
+        raise NotFound("auth.unknown_user", username=username)
+    return user
+
+
+def only_username() -> str | None:
+    """The user name when the store has exactly one active user, else None."""
+    names = [u.username for u in User.select(User.username).where(User.active == True).limit(2)]  # noqa: E712
+    return names[0] if len(names) == 1 else None

@@ -1,0 +1,283 @@
+"""Opening, creating and closing the encrypted ward store.
+
+The database key is unwrapped once (see :mod:`ward_desk.store.keys`) and
+SQLCipher is given the raw key (``x'..'``), so opening a connection costs no
+PBKDF2 and every worker thread can open its own connection cheaply.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import logging
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import peewee
+from playhouse.sqlcipher_ext import SqlCipherDatabase
+
+from ward_desk.store import models
+from ward_desk.store.errors import (
+    DiskFull,
+    NoStore,
+    NotAWardDeskStore,
+    StoreBusy,
+    StoreDamaged,
+    StoreError,
+    StoreTooNew,
+)
+from ward_desk.store.keys import KeyFile, new_db_key, new_keyfile, new_recovery_key
+
+log = logging.getLogger(__name__)
+
+DB_NAME = "ward.db"
+KEYS_NAME = "keys.json"
+BACKUP_DIR = "backups"
+_PLAIN_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def connection_pragmas() -> list[tuple[str, object]]:
+    """Pragmas every connection gets, in order.
+
+    ``synchronous=FULL`` in WAL mode fsyncs the log at each commit: a receipt the
+    clerk has printed must survive a power cut, not only a crash. ``temp_store``
+    in memory keeps sorter spill files (which could hold plaintext) off the disk.
+    """
+    return [
+        ("cipher_log_level", "NONE"),
+        ("journal_mode", "wal"),
+        ("synchronous", "FULL"),
+        ("foreign_keys", 1),
+        ("temp_store", "MEMORY"),
+        ("busy_timeout", 5000),
+        ("cache_size", -16000),
+        ("wal_autocheckpoint", 4000),
+    ]
+
+
+@dataclass
+class Store:
+    """An open, unlocked store. ``db`` is the bound peewee database."""
+
+    data_dir: Path
+    db: SqlCipherDatabase
+    store_id: str
+    key: bytes
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / DB_NAME
+
+    @property
+    def keys_path(self) -> Path:
+        return self.data_dir / KEYS_NAME
+
+    def keyfile(self) -> KeyFile:
+        return KeyFile.load(self.keys_path)
+
+    def atomic(self) -> peewee._atomic:
+        return self.db.atomic()
+
+    def checkpoint(self) -> None:
+        """Fold the WAL back into the database; done when idle so commits stay quick."""
+        self.db.execute_sql("PRAGMA wal_checkpoint(PASSIVE)")
+
+    def close(self) -> None:
+        if not self.db.is_closed():
+            with contextlib.suppress(peewee.DatabaseError):
+                self.db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        self.db.close()
+
+
+def bind(path: Path, key: bytes) -> SqlCipherDatabase:
+    """Bind the models' deferred database to ``path`` opened with the raw ``key``."""
+    db = models.database
+    if not db.is_closed():
+        db.close()
+    db.init(str(path), passphrase=f"x'{key.hex()}'", pragmas=connection_pragmas(), timeout=10)
+    return db
+
+
+def open_raw(path: Path, key: bytes) -> SqlCipherDatabase:
+    """A separate (unbound) connection to another store file, e.g. a backup copy."""
+    return SqlCipherDatabase(str(path), passphrase=f"x'{key.hex()}'", pragmas=connection_pragmas())
+
+
+def check_readable(db: SqlCipherDatabase, path: Path) -> None:
+    """Touch the first pages: a wrong file or a damaged one fails here, clearly."""
+    try:
+        db.connect(reuse_if_open=True)
+        db.execute_sql("SELECT count(*) FROM sqlite_master").fetchone()
+    except peewee.DatabaseError as exc:
+        db.close()
+        raise translate_db_error(exc, path) from None
+
+
+def translate_db_error(exc: BaseException, path: Path) -> StoreError:
+    """Map SQLite's terse errors onto the store's own, distinct ones."""
+    text = str(exc).lower()
+    if "database or disk is full" in text or getattr(exc, "errno", None) == errno.ENOSPC:
+        return DiskFull("store.disk_full")
+    if "locked" in text or "busy" in text:
+        return StoreBusy("store.busy")
+    return StoreDamaged("store.damaged", path=str(path))
+
+
+def _read_meta(db: SqlCipherDatabase) -> dict[str, str]:
+    try:
+        rows = db.execute_sql("SELECT key, value FROM meta").fetchall()
+    except peewee.OperationalError:
+        return {}
+    return {k: v for k, v in rows}
+
+
+def create_store(
+    data_dir: Path,
+    *,
+    office_code: str,
+    office_name: str,
+    admin_username: str,
+    admin_password: str,
+    admin_full_name: str | None = None,
+    agency_id: str | None = None,
+    upstream_label: str = "",
+    now: datetime | None = None,
+) -> tuple[Store, str]:
+    """Create a new store and return it open, with the recovery key to print once."""
+    from migrations import apply_all  # local: the runner imports this module
+    from ward_desk.domain.codes import validate_agency_id
+    from ward_desk.services.users import validate_new_user
+
+    data_dir = Path(data_dir)
+    if (data_dir / DB_NAME).exists() or (data_dir / KEYS_NAME).exists():
+        raise StoreError("store.exists", path=str(data_dir))
+    office_code = validate_agency_id(office_code.strip())
+    agency = validate_agency_id((agency_id or office_code).strip())
+    validate_new_user(admin_username, "admin", admin_password)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / BACKUP_DIR).mkdir(exist_ok=True)
+    now = now or datetime.now(timezone.utc).replace(tzinfo=None)
+
+    key = new_db_key()
+    store_id = uuid.uuid4().hex
+    recovery = new_recovery_key()
+    keyfile = new_keyfile(store_id)
+    keyfile.set_password(admin_username, admin_password, key)
+    keyfile.set_recovery(recovery, key)
+
+    db = bind(data_dir / DB_NAME, key)
+    try:
+        db.connect()
+        apply_all(db, data_dir, backup_first=False)
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+        from cryptography.hazmat.primitives.serialization import (
+            Encoding,
+            NoEncryption,
+            PrivateFormat,
+        )
+
+        signing = Ed25519PrivateKey.generate().private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+        with db.atomic():
+            models.Meta.create(key="store_id", value=store_id)
+            models.Meta.create(key="created_at", value=now.isoformat())
+            models.Office.create(
+                code=office_code,
+                agency_id=agency,
+                name=office_name.strip(),
+                upstream_label=upstream_label,
+                signing_key=signing,
+                created_at=now,
+            )
+            from ward_desk.services.users import insert_user
+
+            insert_user(admin_username, admin_full_name or admin_username, "admin", now)
+            from ward_desk.services.catalogue import load_starter_catalogue
+
+            load_starter_catalogue(now)
+        keyfile.save(data_dir / KEYS_NAME)
+    except BaseException:
+        db.close()
+        for name in (DB_NAME, DB_NAME + "-wal", DB_NAME + "-shm", KEYS_NAME):
+            with contextlib.suppress(FileNotFoundError):
+                (data_dir / name).unlink()
+        raise
+    return Store(data_dir=data_dir, db=db, store_id=store_id, key=key), recovery
+
+
+def locate(data_dir: Path) -> tuple[Path, Path]:
+    """The database and key-file paths, refusing a folder with no store."""
+    data_dir = Path(data_dir)
+    db_path, keys_path = data_dir / DB_NAME, data_dir / KEYS_NAME
+    if not db_path.exists() and not keys_path.exists():
+        raise NoStore("store.no_store", path=str(data_dir))
+    if not db_path.exists():
+        raise NotAWardDeskStore("store.not_ward_desk", path=str(db_path))
+    with open(db_path, "rb") as f:
+        head = f.read(16)
+    if head == _PLAIN_SQLITE_HEADER:
+        raise NotAWardDeskStore("store.not_ward_desk", path=str(db_path))
+    return db_path, keys_path
+
+
+def open_with_key(data_dir: Path, key: bytes, keyfile: KeyFile, *, migrate: bool = True) -> Store:
+    """Open the store whose database key is ``key`` (already unwrapped)."""
+    from migrations import LATEST_VERSION, apply_all
+
+    db_path, _ = locate(data_dir)
+    db = bind(db_path, key)
+    check_readable(db, db_path)
+    meta = _read_meta(db)
+    if meta.get("store_id") and meta["store_id"] != keyfile.store_id:
+        db.close()
+        raise NotAWardDeskStore("store.not_ward_desk", path=str(db_path))
+    version = int(meta.get("schema_version", "0"))
+    if version > LATEST_VERSION:
+        db.close()
+        raise StoreTooNew("store.too_new", found=version, supported=LATEST_VERSION)
+    if version < LATEST_VERSION and migrate:
+        apply_all(db, Path(data_dir), backup_first=version > 0, key=key)
+    return Store(data_dir=Path(data_dir), db=db, store_id=keyfile.store_id, key=key)
+
+
+def open_store(data_dir: Path, username: str, password: str) -> Store:
+    """Unlock with a user's password and open (migrating if needed)."""
+    _db_path, keys_path = locate(data_dir)
+    keyfile = KeyFile.load(keys_path)
+    key = keyfile.unlock_with_password(username, password)
+    return open_with_key(data_dir, key, keyfile)
+
+
+def open_with_recovery(data_dir: Path, recovery_key: str) -> Store:
+    """Unlock with the printed recovery key (a lost password is not lost data)."""
+    _, keys_path = locate(data_dir)
+    keyfile = KeyFile.load(keys_path)
+    key = keyfile.unlock_with_recovery(recovery_key)
+    return open_with_key(data_dir, key, keyfile)
+
+
+@contextlib.contextmanager
+def translating_errors(path: Path) -> Iterator[None]:
+    """Turn low-level SQLite failures inside a block into the store's own errors."""
+    try:
+        yield
+    except peewee.DatabaseError as exc:
+        text = str(exc).lower()
+        if any(s in text for s in ("not a database", "malformed", "full", "locked", "busy", "disk i/o")):
+            raise translate_db_error(exc, path) from exc
+        raise
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise DiskFull("store.disk_full") from exc
+        raise
+
+
+def file_size(path: Path) -> int:
+    total = 0
+    for suffix in ("", "-wal", "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            total += os.path.getsize(str(path) + suffix)
+    return total
