@@ -1,0 +1,64 @@
+"""Shared fixtures: real SQLCipher stores in temporary folders, a settable clock."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+# Cheap Argon2 for the thousands of unlocks a test run does; the production
+# default is exercised by tests/store/test_keys.py explicitly.
+os.environ.setdefault("WARD_DESK_KDF_MEMORY_KIB", "64")
+os.environ.setdefault("WARD_DESK_LANG", "vi")
+
+ADMIN = "admin"
+PASSWORD = "mat-khau-123"
+
+
+@dataclass
+class Clock:
+    """A settable clock (naive UTC) for services."""
+
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kwargs: float) -> datetime:
+        self.now += timedelta(**kwargs)
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    # Tuesday 03/03/2026 09:00 in Hà Nội (02:00 UTC): an ordinary working morning.
+    return Clock(datetime(2026, 3, 3, 2, 0))
+
+
+@pytest.fixture
+def store_dir(tmp_path: Path) -> Path:
+    """A fresh store (office 22918, user admin/PASSWORD), closed, ready to open."""
+    from ward_desk.store.database import create_store
+
+    data_dir = tmp_path / "ward"
+    store, recovery = create_store(
+        data_dir, office_code="22918", office_name="Phường Mũi Né", admin_username=ADMIN,
+        admin_password=PASSWORD, admin_full_name="Trần Văn Quản Trị",
+    )
+    (tmp_path / "recovery.txt").write_text(recovery)
+    store.close()
+    return data_dir
+
+
+@pytest.fixture
+def session(store_dir: Path, clock: Clock) -> Iterator:
+    """An open session for the admin with the settable clock."""
+    from ward_desk.services.desk import open_session
+
+    s = open_session(store_dir, ADMIN, PASSWORD, clock=clock)
+    yield s
+    s.store.close()
