@@ -1,0 +1,433 @@
+"""Applying uplink envelopes at the district: the idempotency and chain rules.
+
+For a batch, in one transaction:
+
+* the same ``batch_no`` already held with the same id and batch hash -> a
+  duplicate: acknowledge again, change nothing;
+* the same ``batch_no`` held with a different id or content, or a batch whose
+  chain link (prev hash, seq contiguity) disagrees with a neighbour already held,
+  or whose seq range overlaps another batch -> quarantine it whole for a person,
+  never overwrite;
+* otherwise store it, upsert its records (keeping the highest version per
+  office + entity + uid), refresh the typed projections and advance the ward's
+  contiguous acknowledgement.
+
+Envelopes that fail before that (unknown or revoked ward, bad signature,
+malformed, too large) are refused, logged in ``rejection`` and the log, and
+nothing of them is applied.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import peewee
+from peewee import EXCLUDED
+
+from sync_agent.district.keys import DistrictKeys
+from sync_agent.district.models import (
+    Batch,
+    Dossier,
+    Heartbeat,
+    Quarantine,
+    Record,
+    Rejection,
+    SelfAssessment,
+    Ward,
+    WardProgress,
+)
+from sync_agent.district.store import AckState, DistrictStore, utcnow
+from sync_agent.envelope import (
+    DEFAULT_LIMITS,
+    EnvelopeError,
+    Limits,
+    OpenedUplink,
+    open_uplink,
+    read_uplink_header,
+)
+
+log = logging.getLogger("district_desk.ingest")
+
+_CHUNK = 400  # rows per INSERT: well under SQLite's variable limit, few round trips on PostgreSQL
+
+# Envelope error code -> HTTP status the receiver answers with.
+HTTP_STATUS = {
+    "too_large": 413,
+    "bad_signature": 403,
+    "unknown_ward": 403,
+    "revoked_ward": 403,
+}
+
+
+class Rejected(Exception):
+    """An envelope refused before anything was applied."""
+
+    def __init__(self, code: str, detail: str = "", office_code: str = "") -> None:
+        super().__init__(f"{code}: {detail}")
+        self.code = code
+        self.detail = detail
+        self.office_code = office_code
+
+    @property
+    def http_status(self) -> int:
+        return HTTP_STATUS.get(self.code, 400)
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What happened to one envelope, and the ward's position afterwards."""
+
+    status: str  # applied | duplicate | heartbeat | quarantined
+    kind: str
+    batch_id: str
+    batch_no: int
+    ack: AckState
+    reason: str = ""  # for quarantined: conflict | chain | overlap
+    detail: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        out = {"status": self.status, "batch_id": self.batch_id, "batch_no": self.batch_no, **self.ack.to_json()}
+        if self.status == "quarantined":
+            out["reason"] = self.reason
+            out["detail"] = self.detail
+        return out
+
+
+def ingest(
+    store: DistrictStore,
+    envelope: bytes,
+    keys: DistrictKeys,
+    *,
+    via: str = "http",
+    remote: str = "",
+    limits: Limits = DEFAULT_LIMITS,
+) -> IngestResult:
+    """Verify and apply one uplink envelope. Raises :class:`Rejected` (after logging
+    it) when the envelope cannot be trusted or read; never applies part of one."""
+    try:
+        header = read_uplink_header(envelope, limits)
+    except EnvelopeError as exc:
+        raise _reject(exc.code, exc.detail, "", remote, len(envelope)) from exc
+    ward = Ward.get_or_none(Ward.office_code == header.office_code)
+    if ward is None:
+        raise _reject("unknown_ward", "", header.office_code, remote, len(envelope))
+    if ward.revoked_at is not None:
+        raise _reject("revoked_ward", "", header.office_code, remote, len(envelope))
+    try:
+        opened = open_uplink(envelope, signer_key=bytes(ward.sign_key), recipient=keys.encrypt, limits=limits)
+    except EnvelopeError as exc:
+        raise _reject(exc.code, exc.detail, header.office_code, remote, len(envelope)) from exc
+
+    for attempt in range(3):
+        try:
+            with store.db.atomic():
+                return _apply(store, opened, envelope, via)
+        except peewee.IntegrityError:
+            # Another receiver process applied the same batch between our checks and
+            # our insert; re-run the checks, which now see it (duplicate or conflict).
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _reject(code: str, detail: str, office: str, remote: str, size: int) -> Rejected:
+    log.warning("rejected envelope: %s %s office=%r remote=%s size=%d", code, detail, office, remote, size)
+    try:
+        Rejection.create(at=utcnow(), office_code=office[:64], code=code, detail=detail[:500], remote=remote[:64], size=size)
+    except peewee.PeeweeException:  # the log line above is enough if the store is busy
+        log.exception("could not record a rejection")
+    return Rejected(code, detail, office)
+
+
+def _parse_ts(value: Any) -> datetime | None:
+    """ISO text -> naive UTC datetime (None for empty or unreadable)."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
+    except ValueError:
+        return None
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+    return parsed
+
+
+def _progress_for_update(store: DistrictStore, office: str) -> WardProgress:
+    WardProgress.insert(office_code=office).on_conflict_ignore().execute()
+    query = WardProgress.select().where(WardProgress.office_code == office)
+    if store.db.for_update:
+        # PostgreSQL: serialise contacts of one ward across receiver processes.
+        query = query.for_update()
+    return query.get()
+
+
+def _store_heartbeat(opened: OpenedUplink, via: str, now: datetime) -> None:
+    beat = opened.heartbeat
+    ward_clock = _parse_ts(beat["ward_clock"]) or now
+    office = opened.header.office_code
+    latest = (
+        Heartbeat.select(Heartbeat.ward_clock)
+        .where(Heartbeat.office_code == office)
+        .order_by(Heartbeat.ward_clock.desc())
+        .first()
+    )
+    if latest is not None and ward_clock <= latest.ward_clock:
+        return  # an older (re-sent or replayed) heartbeat says nothing new
+    Heartbeat.create(
+        office_code=office,
+        received_at=now,
+        ward_clock=ward_clock,
+        # A file carried by hand says nothing about the ward's clock.
+        clock_offset_s=(ward_clock - now).total_seconds() if via == "http" else 0.0,
+        pending=beat["pending"],
+        oldest_pending_s=beat["oldest_pending_s"],
+        free_disk_bytes=beat["free_disk_bytes"],
+    )
+
+
+def _apply(store: DistrictStore, opened: OpenedUplink, envelope: bytes, via: str) -> IngestResult:
+    now = utcnow()
+    header = opened.header
+    office = header.office_code
+    progress = _progress_for_update(store, office)
+    _store_heartbeat(opened, via, now)
+    progress.last_sync = now
+    if header.kind == "heartbeat":
+        progress.save()
+        return IngestResult("heartbeat", "heartbeat", "", 0, _ack(store, progress))
+
+    existing = Batch.get_or_none((Batch.office_code == office) & (Batch.batch_no == header.batch_no))
+    if existing is not None:
+        if existing.batch_id == header.batch_id and existing.batch_hash == opened.batch_hash:
+            progress.save()
+            return IngestResult("duplicate", "batch", header.batch_id, header.batch_no, _ack(store, progress))
+        return _quarantine(
+            store, opened, envelope, progress, "conflict",
+            f"batch {header.batch_no} is already held as {existing.batch_id} with other content",
+        )
+    problem = _chain_problem(opened)
+    if problem is not None:
+        return _quarantine(store, opened, envelope, progress, *problem)
+
+    Batch.create(
+        office_code=office,
+        batch_no=header.batch_no,
+        batch_id=header.batch_id,
+        first_seq=header.first_seq,
+        last_seq=header.last_seq,
+        record_count=header.record_count,
+        content_hash=opened.content_hash,
+        prev_hash=header.prev_hash,
+        batch_hash=opened.batch_hash,
+        envelope_hash=opened.envelope_hash,
+        size=len(envelope),
+        via=via,
+        received_at=now,
+    )
+    _upsert_records(office, opened.records, now)
+    _advance(progress)
+    progress.highest_batch_no = max(progress.highest_batch_no, header.batch_no)
+    progress.last_batch_at = now
+    progress.save()
+    return IngestResult("applied", "batch", header.batch_id, header.batch_no, _ack(store, progress))
+
+
+def _chain_problem(opened: OpenedUplink) -> tuple[str, str] | None:
+    header = opened.header
+    office = header.office_code
+    if header.batch_no > 1:
+        prev = Batch.get_or_none((Batch.office_code == office) & (Batch.batch_no == header.batch_no - 1))
+        if prev is not None and (prev.batch_hash != header.prev_hash or prev.last_seq + 1 != header.first_seq):
+            return "chain", f"batch {header.batch_no} does not follow batch {prev.batch_no} held"
+    nxt = Batch.get_or_none((Batch.office_code == office) & (Batch.batch_no == header.batch_no + 1))
+    if nxt is not None and (nxt.prev_hash != opened.batch_hash or nxt.first_seq != header.last_seq + 1):
+        return "chain", f"batch {nxt.batch_no} held does not follow batch {header.batch_no}"
+    overlap = Batch.get_or_none(
+        (Batch.office_code == office) & (Batch.first_seq <= header.last_seq) & (Batch.last_seq >= header.first_seq)
+    )
+    if overlap is not None:
+        return "overlap", f"seq {header.first_seq}-{header.last_seq} overlaps batch {overlap.batch_no}"
+    return None
+
+
+def _quarantine(
+    store: DistrictStore,
+    opened: OpenedUplink,
+    envelope: bytes,
+    progress: WardProgress,
+    reason: str,
+    detail: str,
+) -> IngestResult:
+    header = opened.header
+    Quarantine.insert(
+        office_code=header.office_code,
+        batch_no=header.batch_no,
+        batch_id=header.batch_id,
+        content_hash=opened.content_hash,
+        reason=reason,
+        detail=detail,
+        envelope=envelope,
+        received_at=utcnow(),
+    ).on_conflict_ignore().execute()
+    progress.save()
+    log.warning("quarantined %s (batch %d): %s", header.batch_id, header.batch_no, detail)
+    return IngestResult(
+        "quarantined", "batch", header.batch_id, header.batch_no, _ack(store, progress), reason, detail
+    )
+
+
+def _advance(progress: WardProgress) -> None:
+    """Move the contiguous acknowledgement over every batch now held in order."""
+    following = (
+        Batch.select(Batch.batch_no, Batch.last_seq, Batch.batch_hash)
+        .where((Batch.office_code == progress.office_code) & (Batch.batch_no > progress.acked_batch_no))
+        .order_by(Batch.batch_no)
+    )
+    for batch in following:
+        if batch.batch_no != progress.acked_batch_no + 1:
+            break
+        progress.acked_batch_no = batch.batch_no
+        progress.acked_seq = batch.last_seq
+        progress.acked_hash = batch.batch_hash
+
+
+def _ack(store: DistrictStore, progress: WardProgress) -> AckState:
+    return AckState(
+        office_code=progress.office_code,
+        acked_seq=int(progress.acked_seq),
+        acked_batch_no=int(progress.acked_batch_no),
+        acked_batch_hash=progress.acked_hash,
+        highest_batch_no=int(progress.highest_batch_no),
+        missing_batches=store.missing_batches(progress.office_code, progress),
+        last_sync=progress.last_sync.isoformat() + "Z" if progress.last_sync else None,
+    )
+
+
+def _latest_per_uid(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    # One row per (entity, uid) per statement: PostgreSQL refuses to touch the
+    # same row twice in one INSERT ... ON CONFLICT.
+    best: dict[tuple[str, str], dict[str, Any]] = {}
+    for record in records:
+        key = (record["entity"], record["entity_uid"])
+        if key not in best or record["version"] > best[key]["version"]:
+            best[key] = record
+    return list(best.values())
+
+
+def _chunks(rows: list[dict[str, Any]]) -> Iterable[list[dict[str, Any]]]:
+    for i in range(0, len(rows), _CHUNK):
+        yield rows[i : i + _CHUNK]
+
+
+def _upsert_records(office: str, records: list[dict[str, Any]], now: datetime) -> None:
+    latest = _latest_per_uid(records)
+    rows = [
+        {
+            "office_code": office,
+            "entity": r["entity"],
+            "entity_uid": r["entity_uid"],
+            "version": r["version"],
+            "seq": r["seq"],
+            "payload": json.dumps(r["payload"], ensure_ascii=False, sort_keys=True, separators=(",", ":")),
+            "updated_at": now,
+        }
+        for r in latest
+    ]
+    for chunk in _chunks(rows):
+        Record.insert_many(chunk).on_conflict(
+            conflict_target=[Record.office_code, Record.entity, Record.entity_uid],
+            update={
+                Record.version: EXCLUDED.version,
+                Record.seq: EXCLUDED.seq,
+                Record.payload: EXCLUDED.payload,
+                Record.updated_at: EXCLUDED.updated_at,
+            },
+            where=(Record.version < EXCLUDED.version),
+        ).execute()
+    dossiers = [_dossier_row(office, r, now) for r in latest if r["entity"] == "dossier"]
+    for chunk in _chunks(dossiers):
+        Dossier.insert_many(chunk).on_conflict(
+            conflict_target=[Dossier.office_code, Dossier.uid],
+            update={getattr(Dossier, k): getattr(EXCLUDED, k) for k in chunk[0] if k not in ("office_code", "uid")},
+            where=(Dossier.version < EXCLUDED.version),
+        ).execute()
+    assessments = [_assessment_row(office, r, now) for r in latest if r["entity"] == "self_assessment"]
+    for chunk in _chunks(assessments):
+        SelfAssessment.insert_many(chunk).on_conflict(
+            conflict_target=[SelfAssessment.office_code, SelfAssessment.uid],
+            update={
+                getattr(SelfAssessment, k): getattr(EXCLUDED, k)
+                for k in chunk[0]
+                if k not in ("office_code", "uid")
+            },
+            where=(SelfAssessment.version < EXCLUDED.version),
+        ).execute()
+
+
+def _text(payload: dict[str, Any], *names: str, limit: int = 255) -> str:
+    for name in names:
+        value = payload.get(name)
+        if isinstance(value, (str, int)) and not isinstance(value, bool):
+            return str(value)[:limit]
+    return ""
+
+
+def _int(value: Any) -> int:
+    if isinstance(value, bool):
+        return 0
+    if isinstance(value, int):
+        return value
+    try:
+        return round(float(value))
+    except (TypeError, ValueError):
+        return 0
+
+
+def _dossier_row(office: str, record: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """The district's typed view of a dossier payload. Tolerant by design: a
+    payload missing a field still lands (the full payload is in ``record``)."""
+    p = record["payload"]
+    return {
+        "office_code": office,
+        "uid": record["entity_uid"],
+        "code": _text(p, "code") or record["entity_uid"],
+        "procedure_code": _text(p, "procedure_code", "procedure"),
+        "field": _text(p, "field", "procedure_field"),
+        "state": _text(p, "state", limit=32),
+        "channel": _text(p, "channel", limit=32),
+        "received_at": _parse_ts(p.get("received_at")),
+        "due_at": _parse_ts(p.get("due_at")),
+        "completed_at": _parse_ts(p.get("completed_at")),
+        "returned_at": _parse_ts(p.get("returned_at")),
+        "lookup_secret": _text(p, "lookup_secret", limit=64),
+        "version": record["version"],
+        "updated_at": now,
+    }
+
+
+def _assessment_row(office: str, record: dict[str, Any], now: datetime) -> dict[str, Any]:
+    p = record["payload"]
+    indicators = p.get("indicators", {})
+    if isinstance(indicators, str):
+        indicators_text = indicators
+    else:
+        indicators_text = json.dumps(indicators, ensure_ascii=False, sort_keys=True)
+    return {
+        "office_code": office,
+        "uid": record["entity_uid"],
+        "month": _text(p, "month", limit=7),
+        "revision": _int(p.get("revision", 1)),
+        "state": _text(p, "state", limit=32),
+        "total": _int(p.get("total", 0)),
+        "band": _text(p, "band", limit=64),
+        "criteria_set": _text(p, "criteria_set"),
+        "submitted_at": _parse_ts(p.get("submitted_at")),
+        "indicators": indicators_text,
+        "version": record["version"],
+        "updated_at": now,
+    }

@@ -1,0 +1,233 @@
+"""Peewee models of the district store: one schema for SQLite and PostgreSQL.
+
+The database is a :class:`peewee.DatabaseProxy` bound by
+:func:`sync_agent.district.store.open_district_db`, so the same models serve a
+single SQLite file and a PostgreSQL server shared by several receivers.
+All ``DateTimeField`` values are naive UTC.
+"""
+
+from __future__ import annotations
+
+from peewee import (
+    AutoField,
+    BigIntegerField,
+    BlobField,
+    CharField,
+    DatabaseProxy,
+    DateTimeField,
+    FloatField,
+    IntegerField,
+    Model,
+    TextField,
+)
+
+database_proxy = DatabaseProxy()
+
+SCHEMA_VERSION = 1
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database_proxy
+        legacy_table_names = False
+
+
+class Setting(BaseModel):
+    """Key/value facts about the district: name, schema_version, key KDF parameters."""
+
+    key = CharField(primary_key=True)
+    value = TextField()
+
+
+class DistrictKey(BaseModel):
+    """The district's own keys; private halves wrapped under the district passphrase."""
+
+    kind = CharField(primary_key=True)  # sign (Ed25519) | encrypt (X25519) | recovery (X25519)
+    public = BlobField()
+    wrapped = BlobField()  # nonce (12) + AES-256-GCM(raw private key)
+    created_at = DateTimeField()
+
+
+class Ward(BaseModel):
+    """An enrolled ward and the Ed25519 key its batches must be signed with."""
+
+    office_code = CharField(primary_key=True)
+    name = CharField(default="")
+    sign_key = BlobField()
+    fingerprint = CharField()
+    enrolled_at = DateTimeField()
+    revoked_at = DateTimeField(null=True)
+
+
+class WardProgress(BaseModel):
+    """Per-ward sync position, updated in each batch's transaction so the ack is
+    one row read, not a scan of every batch."""
+
+    office_code = CharField(primary_key=True)
+    acked_batch_no = IntegerField(default=0)  # highest batch_no with 1..n all held
+    acked_seq = BigIntegerField(default=0)  # last_seq of that batch
+    acked_hash = CharField(default="")  # its batch_hash: the ward's next prev_hash
+    highest_batch_no = IntegerField(default=0)
+    last_sync = DateTimeField(null=True)  # last accepted contact (batch or heartbeat)
+    last_batch_at = DateTimeField(null=True)
+
+
+class Batch(BaseModel):
+    """An applied batch. Quarantined ones live in :class:`Quarantine` instead."""
+
+    id = AutoField()
+    office_code = CharField()
+    batch_no = IntegerField()
+    batch_id = CharField()
+    first_seq = BigIntegerField()
+    last_seq = BigIntegerField()
+    record_count = IntegerField()
+    content_hash = CharField()
+    prev_hash = CharField()
+    batch_hash = CharField()
+    envelope_hash = CharField()
+    size = IntegerField()
+    via = CharField()  # http | file
+    received_at = DateTimeField()
+
+    class Meta:
+        indexes = (
+            (("office_code", "batch_no"), True),
+            (("office_code", "first_seq"), False),
+        )
+
+
+class Record(BaseModel):
+    """The latest version of every record a ward sent (full payload, JSON text)."""
+
+    id = AutoField()
+    office_code = CharField()
+    entity = CharField()
+    entity_uid = CharField()
+    version = IntegerField()
+    seq = BigIntegerField()
+    payload = TextField()
+    updated_at = DateTimeField()
+
+    class Meta:
+        indexes = ((("office_code", "entity", "entity_uid"), True),)
+
+
+class Heartbeat(BaseModel):
+    """Each contact's heartbeat, kept as history so a growing backlog shows."""
+
+    id = AutoField()
+    office_code = CharField()
+    received_at = DateTimeField()
+    ward_clock = DateTimeField()
+    clock_offset_s = FloatField()  # ward clock minus district clock at receipt
+    pending = IntegerField()
+    oldest_pending_s = BigIntegerField(null=True)
+    free_disk_bytes = BigIntegerField(null=True)
+
+    class Meta:
+        indexes = ((("office_code", "received_at"), False),)
+
+
+class Dossier(BaseModel):
+    """Typed projection of synced dossiers for the district view and the status page
+    (no personal data: applicant fields stay only in :class:`Record`)."""
+
+    id = AutoField()
+    office_code = CharField()
+    uid = CharField()
+    code = CharField(index=True)
+    procedure_code = CharField(default="")
+    field = CharField(default="")
+    state = CharField(default="")
+    channel = CharField(default="")
+    received_at = DateTimeField(null=True)
+    due_at = DateTimeField(null=True)
+    completed_at = DateTimeField(null=True)
+    returned_at = DateTimeField(null=True)
+    lookup_secret = CharField(default="")
+    version = IntegerField()
+    updated_at = DateTimeField()
+
+    class Meta:
+        indexes = ((("office_code", "uid"), True), (("office_code", "state", "due_at"), False))
+
+
+class SelfAssessment(BaseModel):
+    """Typed projection of synced self-assessment revisions."""
+
+    id = AutoField()
+    office_code = CharField()
+    uid = CharField()
+    month = CharField()
+    revision = IntegerField(default=1)
+    state = CharField(default="")
+    total = IntegerField(default=0)  # hundredths of a point, as the ward stores it
+    band = CharField(default="")
+    criteria_set = CharField(default="")
+    submitted_at = DateTimeField(null=True)
+    indicators = TextField(default="{}")
+    version = IntegerField()
+    updated_at = DateTimeField()
+
+    class Meta:
+        indexes = ((("office_code", "uid"), True), (("office_code", "month"), False))
+
+
+class Quarantine(BaseModel):
+    """A batch that was authentic but could not be applied without overwriting or
+    breaking the chain; kept whole for a person to decide."""
+
+    id = AutoField()
+    office_code = CharField()
+    batch_no = IntegerField()
+    batch_id = CharField()
+    content_hash = CharField()
+    reason = CharField()  # conflict | chain | overlap
+    detail = TextField(default="")
+    envelope = BlobField()
+    received_at = DateTimeField()
+    resolved_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("office_code", "batch_no", "content_hash"), True),)
+
+
+class Rejection(BaseModel):
+    """Envelopes refused before anything was applied (bad signature, unknown ward...)."""
+
+    id = AutoField()
+    at = DateTimeField(index=True)
+    office_code = CharField(default="")  # as claimed by the (unverified) header
+    code = CharField()
+    detail = TextField(default="")
+    remote = CharField(default="")
+    size = IntegerField(default=0)
+
+
+class DownlinkDoc(BaseModel):
+    """A signed reference-data document published to wards."""
+
+    doc_id = CharField(primary_key=True)
+    kind = CharField()
+    version = CharField()
+    audience = CharField(index=True)  # "*" or an office code
+    issued_at = CharField()
+    envelope = BlobField()
+    published_at = DateTimeField(index=True)
+
+
+ALL_MODELS: tuple[type[BaseModel], ...] = (
+    Setting,
+    DistrictKey,
+    Ward,
+    WardProgress,
+    Batch,
+    Record,
+    Heartbeat,
+    Dossier,
+    SelfAssessment,
+    Quarantine,
+    Rejection,
+    DownlinkDoc,
+)
