@@ -67,6 +67,7 @@ class IntakeRequest:
     note: str = ""
     received_at: datetime | None = None  # naive UTC; None = now
     code: str | None = None  # only imports keep an existing register's code
+    due_at: datetime | None = None  # only imports keep a register's own appointment date
 
 
 @dataclass(frozen=True)
@@ -203,7 +204,7 @@ def intake(session: Session, req: IntakeRequest) -> Dossier:
     procedure, clean = validate_intake(req)
     now = session.clock()
     received_at = req.received_at or now
-    due = compute_due(received_at, procedure.processing_days, session.calendar, session.rules)
+    due = req.due_at or compute_due(received_at, procedure.processing_days, session.calendar, session.rules)
     docs = req.documents or [DocumentItem(n) for n in json.loads(procedure.documents)]
     with session.store.db.atomic("IMMEDIATE"):
         code = req.code or _next_code(session, received_at)

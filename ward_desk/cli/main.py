@@ -1,0 +1,256 @@
+"""``ward-desk``: the command line. Thin: parse, call a service, print.
+
+Exit codes: 0 ok, 2 bad input, 3 locked / wrong password, 4 damaged store.
+No traceback reaches a user unless ``--debug`` is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from ward_desk.errors import EXIT_BAD_INPUT, EXIT_DAMAGED, InvalidInput, WardDeskError
+from ward_desk.i18n import set_language, t
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def default_data_dir() -> Path:
+    env = os.environ.get("WARD_DESK_DATA_DIR")
+    if env:
+        return Path(env)
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("ward-desk", appauthor=False))
+
+
+def read_password(args: argparse.Namespace, *, prompt_id: str = "cli.password_prompt", confirm: bool = False) -> str:
+    """The password from ``--password-file``, ``WARD_DESK_PASSWORD`` or a prompt."""
+    if getattr(args, "password_file", None):
+        try:
+            return Path(args.password_file).read_text(encoding="utf-8").rstrip("\r\n")
+        except OSError:
+            raise InvalidInput("cli.password_file_unreadable", path=args.password_file) from None
+    env = os.environ.get("WARD_DESK_PASSWORD")
+    if env:
+        return env
+    if not sys.stdin.isatty():
+        raise InvalidInput("cli.password_needed")
+    password = getpass.getpass(t(prompt_id) + " ")
+    if confirm and getpass.getpass(t("cli.password_again") + " ") != password:
+        raise InvalidInput("auth.password_mismatch")
+    return password
+
+
+def open_cli_session(args: argparse.Namespace):
+    """Unlock the store named by ``--data-dir`` for ``--user``."""
+    from ward_desk.services.desk import open_session
+
+    return open_session(args.data_dir, args.user, read_password(args))
+
+
+def with_session(fn: Callable[[argparse.Namespace, Any], int]) -> Handler:
+    """Wrap a handler that needs an unlocked session; always closes the store."""
+
+    def run(args: argparse.Namespace) -> int:
+        session = open_cli_session(args)
+        try:
+            return fn(args, session)
+        finally:
+            session.store.close()
+
+    return run
+
+
+def emit(args: argparse.Namespace, data: Any, text: str) -> None:
+    if getattr(args, "json", False):
+        print(json.dumps(data, ensure_ascii=False, indent=1, default=str))
+    else:
+        print(text)
+
+
+# --- parser ------------------------------------------------------------------------
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data-dir", type=Path, default=None, help="store folder (env WARD_DESK_DATA_DIR)")
+    p.add_argument("--user", default=None, help="user name (default: the only user)")
+    p.add_argument("--password-file", default=None, help="read the password from this file")
+    p.add_argument("--lang", choices=("vi", "en"), default=None, help="language of messages")
+    p.add_argument("--debug", action="store_true", help="show tracebacks")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from ward_desk.cli import commands
+
+    parser = argparse.ArgumentParser(prog="ward-desk", description="Ward Desk — Bộ phận một cửa")
+    _common(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add(name: str, handler: Handler, help_text: str, parent=sub) -> argparse.ArgumentParser:
+        p = parent.add_parser(name, help=help_text, description=help_text)
+        _common(p)
+        p.set_defaults(handler=handler)
+        return p
+
+    p = add("init", commands.init, "create a new ward store")
+    p.add_argument("--office-code", required=True)
+    p.add_argument("--office-name", required=True)
+    p.add_argument("--admin", required=True, help="the administrator's user name")
+    p.add_argument("--admin-name", default=None, help="the administrator's full name")
+    p.add_argument("--agency-id", default=None, help="prefix of dossier codes (default: office code)")
+
+    p = add("demo", commands.demo, "create a demo ward with two years of dossiers and open it")
+    p.add_argument("--no-ui", action="store_true", help="build the demo and print where it is, without the app")
+    p.add_argument("--force", action="store_true", help="rebuild even if a demo store exists there")
+
+    add("ui", commands.ui, "open the desk app (the default)")
+
+    p = add("intake", commands.intake, "receive a dossier")
+    p.add_argument("--procedure", required=True)
+    p.add_argument("--applicant-name", required=True)
+    p.add_argument("--id-number", default="")
+    p.add_argument("--phone", default="")
+    p.add_argument("--address", default="")
+    p.add_argument("--channel", default="direct", choices=("direct", "online", "postal"))
+    p.add_argument("--json", action="store_true")
+
+    dossier = sub.add_parser("dossier", help="show or move a dossier")
+    dsub = dossier.add_subparsers(dest="dossier_command", metavar="ACTION", required=True)
+    p = add("show", commands.dossier_show, "show a dossier and its history", dsub)
+    p.add_argument("code")
+    p.add_argument("--json", action="store_true")
+    p = add("move", commands.dossier_move, "move a dossier to another state", dsub)
+    p.add_argument("code")
+    p.add_argument("--to", required=True, help="target state, e.g. in_progress, result_ready, returned")
+    p.add_argument("--reason", default=None)
+    p.add_argument("--legal-basis", default=None)
+    p.add_argument("--officer", default=None)
+    p.add_argument("--rating", default=None, choices=("very_satisfied", "satisfied", "neutral", "unsatisfied"))
+    p = add("apology", commands.dossier_apology, "issue the apology slip with a new appointment", dsub)
+    p.add_argument("code")
+    p.add_argument("--new-date", required=True, help="dd/mm/yyyy [HH:MM]")
+    p.add_argument("--reason", required=True)
+
+    p = add("search", commands.search, "find dossiers by name, ID, phone or code (accents optional)")
+    p.add_argument("text")
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--json", action="store_true")
+
+    cal = sub.add_parser("calendar", help="working-day calendar")
+    csub = cal.add_subparsers(dest="calendar_command", metavar="ACTION", required=True)
+    p = add("due", commands.calendar_due, "due date of a procedure received at a given time", csub)
+    p.add_argument("--received", required=True, help='"dd/mm/yyyy HH:MM" office time')
+    p.add_argument("--days", required=True, type=int)
+    p = add("holidays", commands.calendar_holidays, "public holidays and days off of a year", csub)
+    p.add_argument("--year", required=True, type=int)
+
+    procs = sub.add_parser("procedures", help="the procedure catalogue")
+    psub = procs.add_subparsers(dest="procedures_command", metavar="ACTION", required=True)
+    p = add("list", commands.procedures_list, "list the catalogue", psub)
+    p.add_argument("--json", action="store_true")
+    p = add("import", commands.procedures_import, "import a province's list (CSV or XLSX)", psub)
+    p.add_argument("file", type=Path)
+    p.add_argument("--dry-run", action="store_true")
+
+    imp = sub.add_parser("import", help="import records from files")
+    isub = imp.add_subparsers(dest="import_command", metavar="WHAT", required=True)
+    p = add("dossiers", commands.import_dossiers, "import an existing register (CSV or XLSX), all or nothing", isub)
+    p.add_argument("file", type=Path)
+    p.add_argument("--dry-run", action="store_true")
+
+    p = add("backup", commands.backup, "encrypted backup while the app runs, then proven by reopening it")
+    p.add_argument("--out", type=Path, default=None)
+    p = add("restore", commands.restore, "restore a backup (the replaced store is kept)")
+    p.add_argument("file", type=Path)
+
+    users = sub.add_parser("users", help="users and passwords")
+    usub = users.add_subparsers(dest="users_command", metavar="ACTION", required=True)
+    p = add("add", commands.users_add, "add a user", usub)
+    p.add_argument("username")
+    p.add_argument("--full-name", default="")
+    p.add_argument("--role", default="clerk", choices=("clerk", "leader", "admin"))
+    p.add_argument("--new-password-file", default=None)
+    p = add("passwd", commands.users_passwd, "change a password (or reset it with the recovery key)", usub)
+    p.add_argument("username", nargs="?")
+    p.add_argument("--new-password-file", default=None)
+    p.add_argument("--recovery-key-file", default=None, help="reset with the printed recovery key")
+    p = add("list", commands.users_list, "list users", usub)
+
+    p = add("verify", commands.verify, "check integrity: encryption, structure, event hash chain, projections")
+    p = add("stats", commands.stats, "the ward's own counts (for comparison with upstream)")
+    p.add_argument("--json", action="store_true")
+
+    _register_optional(sub, add)
+    return parser
+
+
+def _register_optional(sub, add) -> None:
+    """Sub-commands contributed by the sync agent and the reports, when present."""
+    for module_name in ("sync_agent.ward_cli", "reports.cli"):
+        try:
+            module = __import__(module_name, fromlist=["register"])
+        except ImportError:
+            continue
+        module.register(sub, add)
+
+
+# --- entry point ---------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    lang = os.environ.get("WARD_DESK_LANG")
+    if "--lang" in argv:
+        i = argv.index("--lang")
+        if i + 1 < len(argv):
+            lang = argv[i + 1]
+    if lang in ("vi", "en"):
+        set_language(lang)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    args.data_dir_given = args.data_dir is not None
+    if args.data_dir is None:
+        args.data_dir = default_data_dir()
+    handler: Handler = getattr(args, "handler", None) or _default_handler(args)
+    try:
+        return handler(args)
+    except WardDeskError as exc:
+        if args.debug:
+            raise
+        print(t("cli.error_prefix") + " " + exc.message.render(), file=sys.stderr)
+        for line in getattr(exc, "details", lambda: [])():
+            print("  " + line, file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        return 130
+    except Exception as exc:  # the last line of defence: a plain message, never a traceback
+        if args.debug:
+            raise
+        import peewee
+
+        from ward_desk.store.database import translate_db_error
+
+        if isinstance(exc, peewee.DatabaseError):
+            err = translate_db_error(exc, args.data_dir)
+            print(t("cli.error_prefix") + " " + err.message.render(), file=sys.stderr)
+            return err.exit_code
+        print(t("cli.unexpected", error=type(exc).__name__), file=sys.stderr)
+        return EXIT_DAMAGED if isinstance(exc, OSError) else EXIT_BAD_INPUT
+
+
+def _default_handler(args: argparse.Namespace) -> Handler:
+    from ward_desk.cli import commands
+
+    return commands.ui
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
