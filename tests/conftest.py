@@ -15,6 +15,29 @@ import pytest
 os.environ.setdefault("WARD_DESK_KDF_MEMORY_KIB", "64")
 os.environ.setdefault("WARD_DESK_LANG", "vi")
 
+_pg_server = None
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Start a private PostgreSQL for the run when none is named and one is installed."""
+    global _pg_server
+    if os.environ.get("WARD_DESK_TEST_PG_URL"):
+        return
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from pg_server import start
+
+    _pg_server = start()
+    if _pg_server is not None:
+        os.environ["WARD_DESK_TEST_PG_URL"] = _pg_server.url
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _pg_server is not None:
+        _pg_server.stop()
+
+
 ADMIN = "admin"
 PASSWORD = "mat-khau-123"
 
