@@ -60,7 +60,9 @@ OFFICE_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
 _ENTITY_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 _UID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
 _HASH_RE = re.compile(r"^(|[0-9a-f]{64})$")
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 _MAX_INT = 2**53  # JSON numbers that every reader (JS included) reads exactly
+_MAX_INT32 = 2**31 - 1  # columns that are INTEGER on PostgreSQL
 
 DOWNLINK_KINDS = ("procedures", "criteria_set", "calendar", "review")
 RECORD_OPS = ("upsert",)
@@ -321,7 +323,7 @@ def _validate_heartbeat(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise EnvelopeError("bad_content", "heartbeat is not an object")
     out: dict[str, Any] = {}
-    if not _is_int(value.get("pending")):
+    if not _is_int(value.get("pending"), 0, _MAX_INT32):
         raise EnvelopeError("bad_content", "heartbeat.pending")
     out["pending"] = value["pending"]
     for key in ("oldest_pending_s", "free_disk_bytes"):
@@ -346,7 +348,7 @@ def _validate_record(value: Any) -> dict[str, Any]:
         raise EnvelopeError("bad_content", f"record {value['seq']}: entity")
     if not isinstance(value["entity_uid"], str) or not _UID_RE.match(value["entity_uid"]):
         raise EnvelopeError("bad_content", f"record {value['seq']}: entity_uid")
-    if not _is_int(value["version"], 1):
+    if not _is_int(value["version"], 1, _MAX_INT32):
         raise EnvelopeError("bad_content", f"record {value['seq']}: version")
     if value["op"] not in RECORD_OPS:
         raise EnvelopeError("bad_content", f"record {value['seq']}: op")
@@ -429,7 +431,7 @@ def build_batch(
     """
     if not OFFICE_CODE_RE.match(office_code):
         raise EnvelopeError("bad_content", "office code")
-    if not (_is_int(batch_no, 1) and _is_int(first_seq, 1) and _is_int(last_seq, first_seq)):
+    if not (_is_int(batch_no, 1, _MAX_INT32) and _is_int(first_seq, 1) and _is_int(last_seq, first_seq)):
         raise EnvelopeError("bad_content", "batch_no / seq range")
     if not _HASH_RE.match(prev_batch_hash) or (batch_no == 1) != (prev_batch_hash == ""):
         raise EnvelopeError("bad_content", "prev_batch_hash")
@@ -543,7 +545,7 @@ def _parse_uplink(envelope: bytes, limits: Limits) -> tuple[UplinkHeader, bytes,
     _check_timestamp(header["created_at"], "header.created_at")
     is_batch = kind == "batch"
     if is_batch:
-        if not (1 <= header["first_seq"] <= header["last_seq"]) or header["batch_no"] < 1:
+        if not (1 <= header["first_seq"] <= header["last_seq"]) or not 1 <= header["batch_no"] <= _MAX_INT32:
             raise EnvelopeError("malformed", "seq range")
         span = header["last_seq"] - header["first_seq"] + 1
         if header["count"] > limits.max_records:
@@ -644,8 +646,11 @@ def open_uplink(
     for line in record_lines:
         try:
             value = json.loads(line)
-        except ValueError as exc:
-            raise EnvelopeError("bad_content", "record is not JSON") from exc
+            if _SURROGATE_ESCAPE.search(line):
+                # A lone "\ud800" escape decodes to a str no database can store.
+                canonical_json(value)
+        except (ValueError, UnicodeEncodeError) as exc:
+            raise EnvelopeError("bad_content", "record is not valid UTF-8 JSON") from exc
         records.append(_validate_record(value))
     _check_sequence([r["seq"] for r in records], header.first_seq, header.last_seq)
     content_hash = _content_hash(record_lines)

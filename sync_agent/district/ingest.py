@@ -370,22 +370,23 @@ def _upsert_records(office: str, records: list[dict[str, Any]], now: datetime) -
 
 
 def _text(payload: dict[str, Any], *names: str, limit: int = 255) -> str:
+    # VARCHAR(255) on PostgreSQL, and PostgreSQL refuses NUL in text.
     for name in names:
         value = payload.get(name)
         if isinstance(value, (str, int)) and not isinstance(value, bool):
-            return str(value)[:limit]
+            return str(value).replace("\x00", "")[:limit]
     return ""
 
 
 def _int(value: Any) -> int:
+    """A number from a payload, clamped to PostgreSQL's INTEGER (0 when unreadable)."""
     if isinstance(value, bool):
         return 0
-    if isinstance(value, int):
-        return value
     try:
-        return round(float(value))
-    except (TypeError, ValueError):
+        number = value if isinstance(value, int) else round(float(value))
+    except (TypeError, ValueError, OverflowError):
         return 0
+    return max(-(2**31), min(2**31 - 1, number))
 
 
 def _dossier_row(office: str, record: dict[str, Any], now: datetime) -> dict[str, Any]:

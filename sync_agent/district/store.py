@@ -329,15 +329,17 @@ class DistrictStore:
 
     def report_wards(self) -> list[dict[str, Any]]:
         """One row per enrolled ward for ``district-desk report wards``."""
-        dossiers = dict(
+        dossier_rows: Any = (
             Dossier.select(Dossier.office_code, fn.COUNT(Dossier.id)).group_by(Dossier.office_code).tuples()
         )
-        quarantined = dict(
+        dossiers: dict[str, int] = {str(row[0]): int(row[1]) for row in dossier_rows}
+        quarantine_rows: Any = (
             Quarantine.select(Quarantine.office_code, fn.COUNT(Quarantine.id))
             .where(Quarantine.resolved_at.is_null())
             .group_by(Quarantine.office_code)
             .tuples()
         )
+        quarantined: dict[str, int] = {str(row[0]): int(row[1]) for row in quarantine_rows}
         rows: list[dict[str, Any]] = []
         for ward in Ward.select().order_by(Ward.office_code):
             ack = self.ack_state(ward.office_code)

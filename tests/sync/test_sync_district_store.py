@@ -35,7 +35,7 @@ def test_wrong_password_is_locked(district) -> None:
 
 
 def test_reopen_uses_recorded_db(district, district_dir: Path, db_url: str | None) -> None:
-    store, keys = district
+    store, _keys = district
     store.close()
     again = DistrictStore.open(district_dir)
     assert again.public_keys().fingerprint == store.public_keys().fingerprint

@@ -1,0 +1,362 @@
+"""``district-desk``: the district's command line.
+
+Thin: parse arguments, call the district store / receiver, print catalogue
+messages. Exit codes: 0 ok, 2 bad input, 3 locked or wrong passphrase,
+4 damaged. No traceback reaches a user unless ``--debug`` is given.
+
+The district passphrase (it unlocks the district's private keys) comes from
+``--password-file FILE`` (first line), else ``DISTRICT_DESK_PASSWORD``, else a
+prompt when a terminal is attached.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import logging
+import os
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from sync_agent.errors import BadInput, Damaged, Locked
+from ward_desk.errors import EXIT_BAD_INPUT, EXIT_OK, WardDeskError
+from ward_desk.i18n import set_language, t
+
+PASSWORD_ENV = "DISTRICT_DESK_PASSWORD"
+DEFAULT_PORT = 8470
+ENVELOPE_SUFFIX = ".wdu"
+
+
+def _say(message_id: str, **params: Any) -> None:
+    print(t(message_id, None, **params))
+
+
+def _password(args: argparse.Namespace, *, confirm: bool = False) -> str:
+    """The district passphrase from a file, the environment or a prompt."""
+    if getattr(args, "password_file", None):
+        try:
+            text = Path(args.password_file).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise BadInput("sync.cli.password_file_unreadable", path=args.password_file) from exc
+        password = text.splitlines()[0] if text else ""
+    elif os.environ.get(PASSWORD_ENV):
+        password = os.environ[PASSWORD_ENV]
+    elif sys.stdin.isatty():
+        password = getpass.getpass(t("sync.cli.password_prompt"))
+        if confirm and getpass.getpass(t("sync.cli.password_again")) != password:
+            raise BadInput("sync.cli.password_mismatch")
+    else:
+        raise Locked("sync.cli.password_required", env=PASSWORD_ENV)
+    if not password:
+        raise Locked("sync.cli.password_required", env=PASSWORD_ENV)
+    return password
+
+
+def _data_dir(args: argparse.Namespace) -> Path:
+    from sync_agent.district.store import default_data_dir
+
+    return Path(args.data_dir) if args.data_dir else default_data_dir()
+
+
+def _open(args: argparse.Namespace) -> Any:
+    from sync_agent.district.store import DistrictStore
+
+    return DistrictStore.open(_data_dir(args), getattr(args, "db", None))
+
+
+# ------------------------------------------------------------------- commands
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from sync_agent.district.store import DistrictStore, redact_url
+
+    data_dir = _data_dir(args)
+    store = DistrictStore.create(data_dir, args.name, _password(args, confirm=True), args.db)
+    try:
+        _say("sync.cli.init_done", name=args.name, path=str(data_dir), db=redact_url(store.url))
+        _say("sync.cli.fingerprint", fingerprint=store.public_keys().fingerprint)
+    finally:
+        store.close()
+    return EXIT_OK
+
+
+def cmd_key(args: argparse.Namespace) -> int:
+    store = _open(args)
+    try:
+        keys = store.public_keys()
+    finally:
+        store.close()
+    out = Path(args.out)
+    try:
+        out.write_text(keys.to_json(), encoding="utf-8")
+    except OSError as exc:
+        raise BadInput("sync.cli.cannot_write", path=str(out), detail=exc.strerror or str(exc)) from exc
+    _say("sync.cli.key_written", path=str(out), fingerprint=keys.fingerprint)
+    return EXIT_OK
+
+
+def cmd_enrol(args: argparse.Namespace) -> int:
+    from sync_agent.district.store import check_office_code
+    from sync_agent.keyfiles import WardPublicKey
+
+    code = check_office_code(args.office_code)
+    ward_key = WardPublicKey.read(Path(args.ward_key))
+    store = _open(args)
+    try:
+        store.enrol(ward_key, code)
+    finally:
+        store.close()
+    _say("sync.cli.enrolled", office=code, name=ward_key.office_name, fingerprint=ward_key.fingerprint)
+    return EXIT_OK
+
+
+def cmd_revoke(args: argparse.Namespace) -> int:
+    store = _open(args)
+    try:
+        store.revoke(args.office_code)
+    finally:
+        store.close()
+    _say("sync.cli.revoked", office=args.office_code)
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from sync_agent.envelope import Limits
+    from sync_agent.receiver import ReceiverConfig, create_app
+
+    password = _password(args)
+    store = _open(args)
+    keys = store.unlock(password)
+    data_dir = _data_dir(args)
+    _setup_logging(data_dir)
+    config = ReceiverConfig(
+        keys=keys,
+        limits=Limits(max_envelope=int(args.max_envelope_mb * 1024 * 1024)),
+        status_burst=args.status_burst,
+        status_refill_seconds=args.status_refill_seconds,
+    )
+    app = create_app(store, config)
+    _say("sync.cli.serving", host=args.host, port=args.port, fingerprint=store.public_keys().fingerprint)
+    sys.stdout.flush()
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", server_header=False, timeout_keep_alive=10)
+    store.close()
+    return EXIT_OK
+
+
+def _setup_logging(data_dir: Path) -> None:
+    from logging.handlers import RotatingFileHandler
+
+    logs = data_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    handler = RotatingFileHandler(logs / "receiver.log", maxBytes=5_000_000, backupCount=5, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    stream = logging.StreamHandler()
+    stream.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
+    root = logging.getLogger("district_desk")
+    root.setLevel(logging.INFO)
+    root.addHandler(handler)
+    root.addHandler(stream)
+
+
+def _envelope_files(paths: Sequence[str]) -> list[Path]:
+    files: list[Path] = []
+    for name in paths:
+        path = Path(name)
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob(f"*{ENVELOPE_SUFFIX}") if p.is_file()))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise BadInput("sync.cli.no_such_file", path=name)
+    return files
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Apply envelopes carried on a USB stick (files or directories of ``*.wdu``)."""
+    from sync_agent.district.ingest import Rejected, ingest
+
+    files = _envelope_files(args.files)
+    password = _password(args)
+    store = _open(args)
+    counts = {"applied": 0, "duplicate": 0, "heartbeat": 0, "quarantined": 0, "rejected": 0}
+    last = None
+    try:
+        keys = store.unlock(password)
+        # Batch numbers are zero-padded in exported names, so name order is chain order.
+        for path in files:
+            try:
+                blob = path.read_bytes()
+            except OSError as exc:
+                raise BadInput("sync.cli.no_such_file", path=str(path)) from exc
+            try:
+                result = ingest(store, blob, keys, via="file", remote=f"file:{path.name}")
+            except Rejected as exc:
+                counts["rejected"] += 1
+                _say("sync.cli.import_rejected", path=str(path), reason=t(f"sync.reject.{exc.code}", None, detail=exc.detail))
+                continue
+            counts[result.status] += 1
+            if result.status == "quarantined":
+                _say("sync.cli.import_quarantined", path=str(path), detail=result.detail)
+            last = result.ack
+        _say("sync.cli.import_done", **counts)
+        if last is not None:
+            _say("sync.cli.ack", office=last.office_code, seq=last.acked_seq, batch=last.acked_batch_no)
+            if last.missing_batches:
+                _say("sync.cli.missing", office=last.office_code, batches=", ".join(map(str, last.missing_batches)))
+    finally:
+        store.close()
+    return EXIT_OK if counts["rejected"] == 0 and counts["quarantined"] == 0 else 4
+
+
+def cmd_report_wards(args: argparse.Namespace) -> int:
+    store = _open(args)
+    try:
+        rows = store.report_wards()
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    from tabulate import tabulate
+
+    headers = [t(f"sync.report.{k}") for k in ("office_code", "name", "dossiers", "last_sync", "acked_seq", "missing", "quarantined", "pending")]
+    table = [
+        [
+            r["office_code"] + (" ✗" if r["revoked"] else ""),
+            r["name"],
+            r["dossiers"],
+            _local_time(r["last_sync"]),
+            r["acked_seq"],
+            ", ".join(map(str, r["missing_batches"])) or "",
+            r["quarantined"] or "",
+            "" if r["pending"] is None else r["pending"],
+        ]
+        for r in rows
+    ]
+    print(tabulate(table, headers=headers) if table else t("sync.report.no_wards"))
+    return EXIT_OK
+
+
+def _local_time(iso: str | None) -> str:
+    if not iso:
+        return t("sync.report.never")
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    dt = datetime.fromisoformat(iso.rstrip("Z")).replace(tzinfo=timezone.utc)
+    return dt.astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%d/%m/%Y %H:%M")
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    """Sign a reference-data document (JSON file) for wards."""
+    try:
+        body = json.loads(Path(args.file).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise BadInput("sync.cli.bad_json", path=args.file, detail=str(exc)) from exc
+    password = _password(args)
+    store = _open(args)
+    try:
+        keys = store.unlock(password)
+        doc = store.publish(keys, kind=args.kind, version=args.version, body=body, audience=args.office or "*")
+    finally:
+        store.close()
+    _say("sync.cli.published", doc_id=doc.doc_id)
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for tests and docs)."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", help=t("sync.cli.help.data_dir"))
+    common.add_argument("--db", help=t("sync.cli.help.db"))
+    common.add_argument("--debug", action="store_true", help=t("sync.cli.help.debug"))
+    common.add_argument("--lang", choices=["vi", "en"], help=t("sync.cli.help.lang"))
+    secret = argparse.ArgumentParser(add_help=False)
+    secret.add_argument("--password-file", help=t("sync.cli.help.password_file"))
+
+    # The common options sit on each subcommand (argparse would let a subcommand's
+    # defaults overwrite the same options given before it).
+    parser = argparse.ArgumentParser(prog="district-desk", description=t("sync.cli.description"))
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("init", parents=[common, secret], help=t("sync.cli.help.init"))
+    p.add_argument("--name", required=True)
+    p.set_defaults(func=cmd_init)
+
+    p = sub.add_parser("key", parents=[common], help=t("sync.cli.help.key"))
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_key)
+
+    p = sub.add_parser("enrol", parents=[common], help=t("sync.cli.help.enrol"))
+    p.add_argument("--office-code", required=True)
+    p.add_argument("--ward-key", required=True)
+    p.set_defaults(func=cmd_enrol)
+
+    p = sub.add_parser("revoke", parents=[common], help=t("sync.cli.help.revoke"))
+    p.add_argument("--office-code", required=True)
+    p.set_defaults(func=cmd_revoke)
+
+    p = sub.add_parser("serve", parents=[common, secret], help=t("sync.cli.help.serve"))
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT)
+    p.add_argument("--max-envelope-mb", type=float, default=8.0)
+    p.add_argument("--status-burst", type=int, default=5)
+    p.add_argument("--status-refill-seconds", type=float, default=10.0)
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("import", parents=[common, secret], help=t("sync.cli.help.import"))
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("report", help=t("sync.cli.help.report"))
+    rsub = p.add_subparsers(dest="report", required=True)
+    r = rsub.add_parser("wards", parents=[common], help=t("sync.cli.help.report_wards"))
+    r.add_argument("--json", action="store_true")
+    r.set_defaults(func=cmd_report_wards)
+
+    p = sub.add_parser("publish", parents=[common, secret], help=t("sync.cli.help.publish"))
+    p.add_argument("--kind", required=True, choices=["procedures", "criteria_set", "calendar", "review"])
+    p.add_argument("--version", required=True)
+    p.add_argument("--office", help=t("sync.cli.help.office"))
+    p.add_argument("file", metavar="FILE")
+    p.set_defaults(func=cmd_publish)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``district-desk``; returns the exit code."""
+    lang = os.environ.get("WARD_DESK_LANG")
+    if lang in ("vi", "en"):
+        set_language(lang)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "lang", None):
+        set_language(args.lang)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except WardDeskError as exc:
+        if getattr(args, "debug", False):
+            traceback.print_exc()
+        print(t("sync.cli.error", None, message=str(exc)), file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a bug or an environment problem: one plain line, details with --debug
+        if getattr(args, "debug", False):
+            traceback.print_exc()
+        print(t("sync.cli.unexpected", None, kind=type(exc).__name__, detail=str(exc)), file=sys.stderr)
+        return Damaged.exit_code if isinstance(exc, OSError) else EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

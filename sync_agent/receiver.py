@@ -1,0 +1,457 @@
+"""The district receiver: a Starlette ASGI app served by uvicorn.
+
+Routes (all described in the OpenAPI document at ``/openapi.json``):
+
+* ``POST /v1/batches``: an uplink envelope (batch or heartbeat) as the raw body;
+  the body is refused with 413 as soon as it passes the size limit, before it
+  is read whole.
+* ``GET /v1/wards/{office_code}/ack``: the ward's acknowledged position.
+* ``GET /v1/wards/{office_code}/documents`` and ``GET /v1/documents/{doc_id}``:
+  signed reference data for the ward.
+* ``GET /v1/district-key``: the district's public keys (``district.pub``).
+* ``GET /health``; ``GET /status``: the citizen status page.
+
+Every store call runs in the thread pool (peewee is synchronous); malformed
+input always gets a 4xx JSON answer, a store that is down gets 503.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import peewee
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from sync_agent.district.ingest import Rejected, ingest
+from sync_agent.district.keys import DistrictKeys
+from sync_agent.district.store import DistrictStore, StatusView
+from sync_agent.envelope import DEFAULT_LIMITS, OFFICE_CODE_RE, Limits
+from sync_agent.ratelimit import TokenBuckets
+from ward_desk.i18n import LANGUAGES, t
+
+log = logging.getLogger("district_desk.receiver")
+
+OFFICE_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+MAX_CODE_LEN = 64
+MAX_SECRET_LEN = 32
+ENVELOPE_TYPE = "application/vnd.ward-desk.envelope"
+
+
+@dataclass
+class ReceiverConfig:
+    """What the app needs besides the store: keys, limits, the status page's rate."""
+
+    keys: DistrictKeys
+    limits: Limits = DEFAULT_LIMITS
+    status_burst: int = 5
+    status_refill_seconds: float = 10.0
+    language: str = "vi"
+
+
+def _error(status: int, code: str, message_id: str | None = None, **params: Any) -> JSONResponse:
+    body = {"error": code, "message": t(message_id or f"sync.http.{code}", None, **params)}
+    headers = {"Retry-After": "5"} if status == 503 else None
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def _read_limited(request: Request, limit: int) -> bytes | None:
+    """The request body, or None as soon as it passes ``limit`` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        try:
+            if int(declared) > limit:
+                return None
+        except ValueError:
+            pass
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def create_app(store: DistrictStore, config: ReceiverConfig) -> Starlette:
+    """The receiver app over an open district store."""
+    buckets = TokenBuckets(config.status_burst, config.status_refill_seconds)
+    district_fp = store.public_keys().fingerprint
+    district_pub = store.public_keys().to_json()
+
+    async def health(request: Request) -> JSONResponse:
+        try:
+            await run_in_threadpool(lambda: store.db.execute_sql("SELECT 1"))
+        except peewee.PeeweeException:
+            return _error(503, "unavailable")
+        return JSONResponse({"status": "ok", "district": district_fp})
+
+    async def openapi(request: Request) -> JSONResponse:
+        return JSONResponse(openapi_document(config.limits))
+
+    async def district_key(request: Request) -> Response:
+        return Response(district_pub, media_type="application/json")
+
+    async def post_batch(request: Request) -> Response:
+        try:
+            body = await _read_limited(request, config.limits.max_envelope)
+        except ClientDisconnect:
+            return Response(status_code=400)
+        if body is None:
+            log.warning("rejected envelope: too_large remote=%s", _client(request))
+            return _error(413, "too_large", limit=config.limits.max_envelope)
+        try:
+            result = await run_in_threadpool(
+                ingest, store, body, config.keys, via="http", remote=_client(request), limits=config.limits
+            )
+        except Rejected as exc:
+            return _error(exc.http_status, exc.code, f"sync.reject.{exc.code}", detail=exc.detail)
+        except peewee.DataError as exc:
+            # A value the database refuses: the transaction rolled back, nothing applied.
+            log.warning("rejected envelope: bad_content (database refused a value: %s)", exc)
+            return _error(400, "bad_content", "sync.reject.bad_content", detail="")
+        except peewee.DatabaseError as exc:
+            log.error("store unavailable while applying a batch: %s", exc)
+            return _error(503, "unavailable")
+        status = 409 if result.status == "quarantined" else 200
+        return JSONResponse(result.to_json(), status_code=status)
+
+    def _office(request: Request) -> str | None:
+        office = str(request.path_params.get("office_code", ""))
+        return office if OFFICE_CODE_RE.match(office) else None
+
+    async def get_ack(request: Request) -> JSONResponse:
+        office = _office(request)
+        if office is None:
+            return _error(400, "bad_office")
+        try:
+            ack = await run_in_threadpool(store.ack_state, office)
+        except (peewee.OperationalError, peewee.InterfaceError):
+            return _error(503, "unavailable")
+        if ack is None:
+            return _error(404, "unknown_ward")
+        return JSONResponse(ack.to_json())
+
+    async def list_documents(request: Request) -> JSONResponse:
+        office = _office(request)
+        if office is None:
+            return _error(400, "bad_office")
+        docs = await run_in_threadpool(store.documents_for, office)
+        return JSONResponse(
+            {
+                "documents": [
+                    {
+                        "doc_id": d.doc_id,
+                        "kind": d.kind,
+                        "version": d.version,
+                        "audience": d.audience,
+                        "issued_at": d.issued_at,
+                        "published_at": d.published_at.isoformat() + "Z",
+                    }
+                    for d in docs
+                ]
+            }
+        )
+
+    async def get_document(request: Request) -> Response:
+        doc_id = str(request.path_params.get("doc_id", ""))
+        if not 0 < len(doc_id) <= 200:
+            return _error(400, "bad_request")
+        blob = await run_in_threadpool(store.document, doc_id)
+        if blob is None:
+            return _error(404, "not_found")
+        return Response(blob, media_type=ENVELOPE_TYPE)
+
+    async def status_page(request: Request) -> HTMLResponse:
+        lang = request.query_params.get("lang", config.language)
+        lang = lang if lang in LANGUAGES else config.language
+        code = request.query_params.get("code", "").strip()
+        secret = request.query_params.get("secret", "").strip()
+        if not code and not secret:
+            return HTMLResponse(_status_html(lang, "", None, None))
+        client = _client(request)
+        if not buckets.take(client):
+            return HTMLResponse(
+                _status_html(lang, code, None, t("sync.status.slow_down", lang)),
+                status_code=429,
+                headers={"Retry-After": str(buckets.retry_after(client))},
+            )
+        view = None
+        if 0 < len(code) <= MAX_CODE_LEN and 0 < len(secret) <= MAX_SECRET_LEN:
+            try:
+                view = await run_in_threadpool(store.lookup_status, code, secret)
+            except (peewee.OperationalError, peewee.InterfaceError):
+                return HTMLResponse(_status_html(lang, code, None, t("sync.status.unavailable", lang)), 503)
+        if view is None:
+            return HTMLResponse(_status_html(lang, code, None, t("sync.status.not_found", lang)), 404)
+        return HTMLResponse(_status_html(lang, code, view, None))
+
+    routes = [
+        Route("/health", health, methods=["GET"]),
+        Route("/openapi.json", openapi, methods=["GET"]),
+        Route("/v1/district-key", district_key, methods=["GET"]),
+        Route("/v1/batches", post_batch, methods=["POST"]),
+        Route("/v1/wards/{office_code}/ack", get_ack, methods=["GET"]),
+        Route("/v1/wards/{office_code}/documents", list_documents, methods=["GET"]),
+        Route("/v1/documents/{doc_id}", get_document, methods=["GET"]),
+        Route("/status", status_page, methods=["GET"]),
+    ]
+    return Starlette(routes=routes)
+
+
+# ------------------------------------------------------------------ status page
+
+_PAGE = """<!doctype html>
+<html lang="{lang}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1">
+<title>{title}</title>
+<style>body{{font-family:sans-serif;max-width:30em;margin:1em auto;padding:0 1em;line-height:1.4}}
+label,input,button{{display:block;width:100%;font-size:1.1em;margin:.3em 0}}
+.r{{border:1px solid #888;padding:.6em;margin:1em 0}}.e{{color:#a00}}</style></head>
+<body><h1>{title}</h1>{result}
+<form method="get" action="/status">
+<label for="code">{code_label}</label><input id="code" name="code" value="{code}" maxlength="64" autocomplete="off">
+<label for="secret">{secret_label}</label><input id="secret" name="secret" maxlength="32" autocomplete="off">
+<input type="hidden" name="lang" value="{lang}">
+<button type="submit">{submit}</button></form>
+<p><small>{privacy}</small></p></body></html>
+"""
+
+
+def _local(dt: datetime | None) -> str:
+    if dt is None:
+        return "—"
+    return dt.replace(tzinfo=timezone.utc).astimezone(OFFICE_TZ).strftime("%d/%m/%Y %H:%M")
+
+
+def _status_html(lang: str, code: str, view: StatusView | None, error: str | None) -> str:
+    result = ""
+    if error:
+        result = f'<p class="e" id="error">{html.escape(error)}</p>'
+    elif view is not None:
+        state = t(f"sync.state.{view.state}", lang)
+        rows = [
+            (t("sync.status.code", lang), html.escape(view.code), "r-code"),
+            (t("sync.status.state", lang), html.escape(state), "r-state"),
+        ]
+        if view.returned_at is not None:
+            rows.append((t("sync.status.returned_at", lang), _local(view.returned_at), "r-returned"))
+        else:
+            rows.append((t("sync.status.appointment", lang), _local(view.due_at), "r-due"))
+        rows.append((t("sync.status.as_of", lang), _local(view.as_of), "r-asof"))
+        cells = "".join(f'<div>{label}: <b id="{ident}">{value}</b></div>' for label, value, ident in rows)
+        result = f'<div class="r" id="result">{cells}</div>'
+    return _PAGE.format(
+        lang=lang,
+        title=html.escape(t("sync.status.title", lang)),
+        result=result,
+        code_label=html.escape(t("sync.status.code", lang)),
+        secret_label=html.escape(t("sync.status.secret", lang)),
+        submit=html.escape(t("sync.status.submit", lang)),
+        privacy=html.escape(t("sync.status.privacy", lang)),
+        code=html.escape(code[:MAX_CODE_LEN], quote=True),
+    )
+
+
+# --------------------------------------------------------------------- OpenAPI
+
+
+def openapi_document(limits: Limits = DEFAULT_LIMITS) -> dict[str, Any]:
+    """The OpenAPI 3.0 description of every route (served at ``/openapi.json``)."""
+    office = {
+        "name": "office_code",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "pattern": OFFICE_CODE_RE.pattern, "maxLength": 32},
+    }
+    error = {"$ref": "#/components/schemas/Error"}
+    err = {"application/json": {"schema": error}}
+    ack_ref = {"$ref": "#/components/schemas/Ack"}
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "District Desk receiver",
+            "version": "1",
+            "description": "Receives signed, encrypted uplink envelopes from wards (see sync_agent/PROTOCOL.md) "
+            "and serves acknowledgements, signed reference data and the citizen status page.",
+        },
+        "paths": {
+            "/health": {
+                "get": {
+                    "summary": "Liveness and store reachability",
+                    "responses": {
+                        "200": {"description": "Up", "content": {"application/json": {"schema": {"type": "object"}}}},
+                        "503": {"description": "Store unreachable", "content": err},
+                    },
+                }
+            },
+            "/openapi.json": {
+                "get": {
+                    "summary": "This document",
+                    "responses": {"200": {"description": "OpenAPI", "content": {"application/json": {"schema": {"type": "object"}}}}},
+                }
+            },
+            "/v1/district-key": {
+                "get": {
+                    "summary": "The district's public keys (district.pub); confirm its fingerprint out of band",
+                    "responses": {"200": {"description": "Key file", "content": {"application/json": {"schema": {"type": "object"}}}}},
+                }
+            },
+            "/v1/batches": {
+                "post": {
+                    "summary": "Upload one uplink envelope (a batch or a heartbeat)",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/octet-stream": {
+                                "schema": {"type": "string", "format": "binary", "maxLength": limits.max_envelope}
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "Applied, duplicate (acknowledged again) or heartbeat recorded",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/IngestResult"}}},
+                        },
+                        "400": {"description": "Malformed or unreadable envelope", "content": err},
+                        "403": {"description": "Unknown or revoked ward, or bad signature", "content": err},
+                        "409": {
+                            "description": "Authentic but conflicting batch: quarantined for a person",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/IngestResult"}}},
+                        },
+                        "413": {"description": "Envelope larger than the limit", "content": err},
+                        "503": {"description": "Store unavailable; retry later", "content": err},
+                    },
+                }
+            },
+            "/v1/wards/{office_code}/ack": {
+                "get": {
+                    "summary": "The ward's acknowledged position (resume point)",
+                    "parameters": [office],
+                    "responses": {
+                        "200": {"description": "Position", "content": {"application/json": {"schema": ack_ref}}},
+                        "400": {"description": "Bad office code", "content": err},
+                        "404": {"description": "Ward not enrolled", "content": err},
+                        "503": {"description": "Store unavailable", "content": err},
+                    },
+                }
+            },
+            "/v1/wards/{office_code}/documents": {
+                "get": {
+                    "summary": "Reference-data documents addressed to all wards or to this one",
+                    "parameters": [office],
+                    "responses": {
+                        "200": {
+                            "description": "Index",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DocumentIndex"}}},
+                        },
+                        "400": {"description": "Bad office code", "content": err},
+                    },
+                }
+            },
+            "/v1/documents/{doc_id}": {
+                "get": {
+                    "summary": "One signed downlink document (WDD1 envelope)",
+                    "parameters": [
+                        {"name": "doc_id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 200}}
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "Envelope",
+                            "content": {ENVELOPE_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+                        },
+                        "400": {"description": "Bad id", "content": err},
+                        "404": {"description": "No such document", "content": err},
+                    },
+                }
+            },
+            "/status": {
+                "get": {
+                    "summary": "Citizen status page (HTML): state and appointment date only; rate-limited per client",
+                    "parameters": [
+                        {"name": "code", "in": "query", "required": False, "schema": {"type": "string", "maxLength": MAX_CODE_LEN}},
+                        {"name": "secret", "in": "query", "required": False, "schema": {"type": "string", "maxLength": MAX_SECRET_LEN}},
+                        {"name": "lang", "in": "query", "required": False, "schema": {"type": "string", "enum": list(LANGUAGES)}},
+                    ],
+                    "responses": {
+                        "200": {"description": "Form, or the dossier's state", "content": {"text/html": {"schema": {"type": "string"}}}},
+                        "404": {"description": "No dossier with that code and secret", "content": {"text/html": {"schema": {"type": "string"}}}},
+                        "429": {"description": "Too many lookups from this client", "content": {"text/html": {"schema": {"type": "string"}}}},
+                        "503": {"description": "Store unavailable", "content": {"text/html": {"schema": {"type": "string"}}}},
+                    },
+                }
+            },
+        },
+        "components": {
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["error", "message"],
+                    "properties": {"error": {"type": "string"}, "message": {"type": "string"}},
+                },
+                "Ack": {
+                    "type": "object",
+                    "required": ["office_code", "acked_seq", "acked_batch_no", "acked_batch_hash", "highest_batch_no", "missing_batches"],
+                    "properties": {
+                        "office_code": {"type": "string"},
+                        "acked_seq": {"type": "integer", "minimum": 0},
+                        "acked_batch_no": {"type": "integer", "minimum": 0},
+                        "acked_batch_hash": {"type": "string"},
+                        "highest_batch_no": {"type": "integer", "minimum": 0},
+                        "missing_batches": {"type": "array", "items": {"type": "integer"}},
+                        "last_sync": {"type": "string", "nullable": True},
+                    },
+                },
+                "IngestResult": {
+                    "allOf": [
+                        ack_ref,
+                        {
+                            "type": "object",
+                            "required": ["status", "batch_id", "batch_no"],
+                            "properties": {
+                                "status": {"type": "string", "enum": ["applied", "duplicate", "heartbeat", "quarantined"]},
+                                "batch_id": {"type": "string"},
+                                "batch_no": {"type": "integer"},
+                                "reason": {"type": "string"},
+                                "detail": {"type": "string"},
+                            },
+                        },
+                    ]
+                },
+                "DocumentIndex": {
+                    "type": "object",
+                    "required": ["documents"],
+                    "properties": {
+                        "documents": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": ["doc_id", "kind", "version", "audience", "issued_at"],
+                                "properties": {
+                                    "doc_id": {"type": "string"},
+                                    "kind": {"type": "string"},
+                                    "version": {"type": "string"},
+                                    "audience": {"type": "string"},
+                                    "issued_at": {"type": "string"},
+                                    "published_at": {"type": "string"},
+                                },
+                            },
+                        }
+                    },
+                },
+            }
+        },
+    }
