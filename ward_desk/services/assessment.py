@@ -279,6 +279,10 @@ def _view_of(session: Session, row: SelfAssessment,
     else:
         criteria_set = find_set(row.criteria_set)
         items, total, band, counts = _stored_items(row), row.total, row.band, None
+        if criteria_set is not None:
+            # The stored JSON has sorted keys; show the items in the set's order.
+            order = {c.id: n for n, (_, c) in enumerate(criteria_set.items())}
+            items = tuple(sorted(items, key=lambda i: order.get(i.criterion_id, len(order))))
     signer = User.get_by_id(row.signed_by_id).full_name if row.signed_by_id else ""
     return AssessmentView(
         month=row.month, revision=row.revision, state=row.state, criteria_set=criteria_set,

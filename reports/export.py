@@ -1,0 +1,111 @@
+"""Render a period report or a self-assessment in one of the output formats.
+
+``render_report`` / ``render_assessment`` return bytes (text formats are UTF-8;
+CSV carries a BOM so Excel shows Vietnamese). Binary formats are built by
+:mod:`reports.xlsx`, :mod:`reports.pdf` and :mod:`reports.docx_out`, imported
+only when asked for.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from reports.tables import (
+    Table,
+    assessment_headline,
+    assessment_table,
+    indicator_table,
+    report_headline,
+    report_tables,
+)
+from ward_desk.errors import InvalidInput
+from ward_desk.i18n import t
+from ward_desk.services.assessment import AssessmentView
+from ward_desk.services.reporting import PeriodReport
+
+FORMATS = ("text", "csv", "xlsx", "pdf", "docx", "json")
+BINARY = ("xlsx", "pdf", "docx")
+BOM = "\ufeff"
+
+
+def _text_table(table: Table) -> str:
+    from tabulate import tabulate
+
+    rows = [*table.rows, table.total] if table.total else table.rows
+    return table.title + "\n" + tabulate(rows, headers=table.header, tablefmt="simple", missingval="-",
+                                         floatfmt=".1f", disable_numparse=False)
+
+
+def _csv(blocks: list[tuple[list[str], list[Table]]]) -> bytes:
+    out = io.StringIO()
+    out.write(BOM)
+    writer = csv.writer(out, lineterminator="\r\n")
+    for headline, tables in blocks:
+        for line in headline:
+            writer.writerow([line])
+        for table in tables:
+            writer.writerow([])
+            writer.writerow([table.title])
+            writer.writerow(table.header)
+            for row in table.rows:
+                writer.writerow(["" if v is None else v for v in row])
+            if table.total:
+                writer.writerow(["" if v is None else v for v in table.total])
+    return out.getvalue().encode("utf-8")
+
+
+def render_report(report: PeriodReport, fmt: str, language: str | None = None) -> bytes:
+    """The report in ``fmt`` (one of :data:`FORMATS`)."""
+    if fmt not in FORMATS:
+        raise InvalidInput("report.bad_format", format=fmt, choices=", ".join(FORMATS))
+    if fmt == "json":
+        return (json.dumps(report.as_dict(), ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    headline = report_headline(report, language)
+    tables = [*report_tables(report, language), indicator_table(report, language)]
+    if fmt == "text":
+        parts = ["\n".join(headline), *(_text_table(tb) for tb in tables), t("report.reconciled", language)]
+        return ("\n\n".join(parts) + "\n").encode("utf-8")
+    if fmt == "csv":
+        return _csv([(headline, tables)])
+    if fmt == "xlsx":
+        from reports.xlsx import workbook_bytes
+
+        return workbook_bytes(headline, tables)
+    if fmt == "pdf":
+        from reports.pdf import pdf_bytes
+
+        return pdf_bytes(headline, tables, signatures=True, language=language)
+    from reports.docx_out import docx_bytes
+
+    return docx_bytes(headline, tables, signatures=True, language=language)
+
+
+def render_assessment(view: AssessmentView, office_name: str, fmt: str, language: str | None = None) -> bytes:
+    """The self-assessment in ``fmt`` (one of :data:`FORMATS`)."""
+    if fmt not in FORMATS:
+        raise InvalidInput("report.bad_format", format=fmt, choices=", ".join(FORMATS))
+    if fmt == "json":
+        return (json.dumps(view.as_dict(), ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    headline = assessment_headline(view, office_name, language)
+    table = assessment_table(view, language)
+    if fmt == "text":
+        from tabulate import tabulate
+
+        body = tabulate([*table.rows, table.total], headers=table.header, tablefmt="simple",
+                        maxcolwidths=[None, 38, None, None, 48], disable_numparse=True)
+        return ("\n".join(headline) + "\n\n" + body + "\n").encode("utf-8")
+    if fmt == "csv":
+        return _csv([(headline, [table])])
+    if fmt == "xlsx":
+        from reports.xlsx import workbook_bytes
+
+        return workbook_bytes(headline, [table])
+    if fmt == "pdf":
+        from reports.pdf import pdf_bytes
+
+        return pdf_bytes(headline, [table], signatures=False, language=language, widths=[22, 62, 12, 12, 72])
+    from reports.docx_out import docx_bytes
+
+    return docx_bytes(headline, [table], signatures=False, language=language)
