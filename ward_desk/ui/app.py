@@ -1,0 +1,268 @@
+"""The desk application: unlock or first-run setup, then the clerk's screens.
+
+Start-up is kept lean (habit 7): only Textual and the message catalogue are
+imported before the first screen shows. The store and services (peewee,
+SQLCipher, cryptography, holidays) are warmed up in a background thread while
+the clerk types the password, and every screen after the unlock screen is
+imported only when first shown.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+import time
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+
+from textual import events
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from ward_desk.i18n import get_language, set_language, t
+from ward_desk.ui.i18n import translate_bindings
+
+if TYPE_CHECKING:
+    from ward_desk.services.session import Session
+
+DEFAULT_IDLE_LOCK_MINUTES = 10.0
+# Files whose presence means a store exists (ward_desk.store.database names them;
+# not imported here because that module pulls in SQLCipher).
+_STORE_FILES = ("ward.db", "keys.json")
+
+# Screens reached after unlock, by mode name: (module, class). Imported on first use.
+SCREENS: dict[str, tuple[str, str]] = {
+    "dashboard": ("ward_desk.ui.screens.dashboard", "DashboardScreen"),
+    "intake": ("ward_desk.ui.screens.intake", "IntakeScreen"),
+    "dossiers": ("ward_desk.ui.screens.dossier_list", "DossierListScreen"),
+    "calls": ("ward_desk.ui.screens.call_list", "CallListScreen"),
+}
+
+
+class BoundCommand(NamedTuple):
+    """One action of the desk as the help screen and the command palette list it."""
+
+    key: str
+    id: str
+    node: Any
+    action: str
+
+    @property
+    def label(self) -> str:
+        return t(f"key.{self.id}")
+
+    @property
+    def help(self) -> str:
+        return t(f"key.{self.id}.help")
+
+
+def _utc_now() -> datetime:
+    # Same as services.session.utc_now, without importing the services at start-up.
+    from datetime import timezone
+
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def _screen_factory(mode: str) -> Callable[[], Screen[Any]]:
+    module, cls = SCREENS[mode]
+
+    def make() -> Screen[Any]:
+        return getattr(importlib.import_module(module), cls)()  # type: ignore[no-any-return]
+
+    return make
+
+
+def _warm_imports() -> None:
+    """Import the services in the background while the first screen waits for input."""
+    for module in ("ward_desk.services.desk", "ward_desk.services.dossiers",
+                   "ward_desk.services.catalogue", "ward_desk.services.ui_queries",
+                   "ward_desk.ui.screens.dashboard"):
+        try:
+            importlib.import_module(module)
+        except Exception:  # a real failure shows up, with its message, at unlock
+            return
+
+
+def _read_config(data_dir: Path) -> dict[str, Any]:
+    path = data_dir / "config.toml"
+    if not path.is_file():
+        return {}
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except (OSError, tomllib.TOMLDecodeError):
+        return {}  # the CLI reports a broken config with file and line; the desk still opens
+
+
+class WardDeskApp(App[None]):
+    """The ward clerk's desk.
+
+    ``username``/``password`` only prefill the unlock form (the demo uses them);
+    nothing unlocks without the clerk pressing Enter. ``idle_lock_seconds``
+    overrides the idle lock time (default: ``idle_lock_minutes`` from the data
+    folder's ``config.toml``, else 10 minutes); tests inject a short one.
+    """
+
+    CSS_PATH = "app.tcss"
+    TITLE = "Ward Desk"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f1", "help", "key.help", id="help"),
+        Binding("f3", "goto('intake')", "key.intake", id="intake"),
+        Binding("f4", "goto('dossiers')", "key.dossiers", id="dossiers"),
+        Binding("f5", "goto('calls')", "key.calls", id="calls", show=False),
+        Binding("f6", "goto('dashboard')", "key.dashboard", id="dashboard", show=False),
+        Binding("f9,ctrl+l", "toggle_language", "key.language", id="language"),
+        Binding("f12", "lock", "key.lock", id="lock", show=False),
+        Binding("ctrl+q", "quit", "key.quit", id="quit", priority=True),
+    ]
+    # Actions that need a signed-in, unlocked desk.
+    _SESSION_ACTIONS = frozenset({"goto", "lock", "command_palette", "help"})
+
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        language: str = "vi",
+        clock: Callable[[], datetime] = _utc_now,
+        idle_lock_seconds: float | None = None,
+        open_viewer: bool = True,
+        warm_up: bool = True,
+    ) -> None:
+        self.started_at = time.perf_counter()
+        self.data_dir = Path(data_dir)
+        self.config = _read_config(self.data_dir)
+        set_language(language)
+        super().__init__()
+        translate_bindings(self)
+        self.prefill_username = username
+        self.prefill_password = password
+        self.clock = clock
+        minutes = float(self.config.get("idle_lock_minutes", DEFAULT_IDLE_LOCK_MINUTES))
+        self.idle_lock_seconds = idle_lock_seconds if idle_lock_seconds is not None else minutes * 60
+        self.open_viewer = open_viewer
+        self.session: Session | None = None
+        self.locked = False
+        self.language_epoch = 0
+        self._last_input = time.monotonic()
+        self._idle_timer: Any = None
+        self._warm_up = warm_up
+
+    # -- start ----------------------------------------------------------------
+    def on_mount(self) -> None:
+        if any((self.data_dir / name).exists() for name in _STORE_FILES):
+            from ward_desk.ui.screens.unlock import UnlockScreen
+
+            self.push_screen(UnlockScreen(self.prefill_username, self.prefill_password))
+        else:
+            from ward_desk.ui.screens.setup import SetupScreen
+
+            self.push_screen(SetupScreen())
+        if self._warm_up:
+            threading.Thread(target=_warm_imports, name="warm-imports", daemon=True).start()
+
+    def signed_in(self, session: Session) -> None:
+        """Called by the unlock and setup screens: show the dashboard."""
+        self.session = session
+        self.sub_title = f"{session.office.name} — {session.user.full_name}"
+        for mode in SCREENS:
+            if mode not in self._modes:
+                self.add_mode(mode, _screen_factory(mode))
+        self.switch_mode("dashboard")
+        self._last_input = time.monotonic()
+        self._arm_idle(self.idle_lock_seconds)
+
+    def dashboard_ready(self) -> None:
+        """Hook called when the dashboard first shows its counts (the bench times it)."""
+
+    # -- idle lock --------------------------------------------------------------
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.MouseDown, events.Paste)):
+            self._last_input = time.monotonic()
+        await super().on_event(event)
+
+    def _arm_idle(self, seconds: float) -> None:
+        # One timer per idle period rather than a ticking interval: idle CPU stays ~0.
+        if self._idle_timer is not None:
+            self._idle_timer.stop()
+        self._idle_timer = self.set_timer(max(0.05, seconds), self._check_idle)
+
+    def _check_idle(self) -> None:
+        self._idle_timer = None
+        if self.session is None or self.locked:
+            return
+        idle = time.monotonic() - self._last_input
+        if idle >= self.idle_lock_seconds:
+            self.action_lock()
+        else:
+            self._arm_idle(self.idle_lock_seconds - idle)
+
+    def action_lock(self) -> None:
+        """Lock the desk over whatever is on screen; the work under it is kept."""
+        if self.session is None or self.locked:
+            return
+        from ward_desk.ui.screens.lock import LockScreen
+
+        self.locked = True
+        self.push_screen(LockScreen(self.session.user.username), callback=self._unlocked)
+
+    def _unlocked(self, _result: object = None) -> None:
+        self.locked = False
+        self._last_input = time.monotonic()
+        self._arm_idle(self.idle_lock_seconds)
+
+    # -- actions ------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (action in self._SESSION_ACTIONS and (self.session is None or self.locked))
+
+    def action_goto(self, mode: str) -> None:
+        """Show one of the main screens (each keeps its own state and stack)."""
+        if mode in SCREENS and self.current_mode != mode:
+            self.switch_mode(mode)
+
+    async def action_toggle_language(self) -> None:
+        """Switch between Vietnamese and English, re-rendering what is shown."""
+        set_language("en" if get_language() == "vi" else "vi")
+        self.language_epoch += 1
+        translate_bindings(self)
+        from ward_desk.ui.screens.base import DeskMixin
+
+        if isinstance(self.screen, DeskMixin):
+            await self.screen.apply_language()
+        self.refresh_bindings()
+
+    def action_help(self) -> None:
+        """Show the keys of the current screen."""
+        from ward_desk.ui.screens.help import HelpScreen
+
+        self.push_screen(HelpScreen(list(self._bound_commands(self.screen))))
+
+    def _bound_commands(self, screen: Screen[Any]) -> Iterable[BoundCommand]:
+        """Every enabled binding with an id on ``screen`` (focus chain, screen, app), once."""
+        seen: set[str] = set()
+        for key, active in screen.active_bindings.items():
+            binding = active.binding
+            if not binding.id or binding.id in seen or not active.enabled:
+                continue
+            seen.add(binding.id)
+            yield BoundCommand(self.get_key_display(binding.with_key(key)), binding.id,
+                               active.node, binding.action)
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        # One action table (the bindings) feeds the keys, the footer and the palette.
+        for command in self._bound_commands(screen):
+            yield SystemCommand(command.label, f"{command.key} — {command.help}",
+                                partial(command.node.run_action, command.action))
+
+    def on_unmount(self) -> None:
+        if self.session is not None:
+            self.session.store.close()

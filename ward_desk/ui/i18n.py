@@ -1,0 +1,55 @@
+"""UI-side helpers over the message catalogue: key labels and dates for people.
+
+Binding descriptions are catalogue ids (``key.<binding id>``), translated per
+node instance so that a language switch re-labels the footer, the help screen
+and the command palette from the one action table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from ward_desk.i18n import t
+
+if TYPE_CHECKING:
+    from textual.dom import DOMNode
+
+
+def translate_bindings(node: DOMNode) -> None:
+    """Re-label ``node``'s own bindings (those with an id) in the current language."""
+    for key, bindings in node._bindings.key_to_bindings.items():
+        node._bindings.key_to_bindings[key] = [
+            replace(b, description=t(f"key.{b.id}"), tooltip=t(f"key.{b.id}.help"))
+            if b.id else b
+            for b in bindings
+        ]
+
+
+def fmt_date(utc: datetime | None) -> str:
+    """dd/mm/yyyy of a naive-UTC instant in office time ("" for None)."""
+    if utc is None:
+        return ""
+    from ward_desk.domain.timing import to_local  # lazy: pulls in the holidays package
+
+    return to_local(utc).strftime("%d/%m/%Y")
+
+
+def fmt_datetime(utc: datetime | None) -> str:
+    """dd/mm/yyyy HH:MM of a naive-UTC instant in office time ("" for None)."""
+    if utc is None:
+        return ""
+    from ward_desk.domain.timing import to_local
+
+    return to_local(utc).strftime("%d/%m/%Y %H:%M")
+
+
+def state_text(state: str) -> str:
+    """The people's name of a lifecycle state value."""
+    return t(f"lifecycle.state.{state}")
+
+
+def action_text(action: str) -> str:
+    """The people's name of a lifecycle action value."""
+    return t(f"lifecycle.action.{action}")

@@ -1,0 +1,154 @@
+"""Dashboard: today's counters; each line opens the dossier list it counts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.widgets import Footer, Header, OptionList, Static
+from textual.widgets.option_list import Option
+
+from ward_desk.i18n import t
+from ward_desk.ui.i18n import fmt_date
+from ward_desk.ui.screens.base import DeskScreen
+from ward_desk.ui.workers import store_work
+
+# Dashboard lines, in order: (view id of the dossier list, counter attribute).
+LINES = (
+    ("received_today", "received_today"),
+    ("returned_today", "returned_today"),
+    ("due_today", "due_today"),
+    ("overdue", "overdue"),
+    ("apology", "apology_needed"),
+    ("ready", "ready_to_return"),
+    ("supplement", "waiting_supplement"),
+    ("suspended", "suspended"),
+    ("month_resolved", "month_on_time_rate"),
+)
+
+
+@dataclass(frozen=True)
+class Counts:
+    """What the dashboard shows (the services' Dashboard plus apology candidates)."""
+
+    received_today: int
+    returned_today: int
+    due_today: int
+    overdue: int
+    apology_needed: int
+    ready_to_return: int
+    waiting_supplement: int
+    suspended: int
+    month_resolved: int
+    month_on_time: int
+
+    @property
+    def month_on_time_rate(self) -> float | None:
+        return self.month_on_time / self.month_resolved if self.month_resolved else None
+
+
+class DashboardScreen(DeskScreen):
+    """The clerk's first screen after unlock; refreshed every minute."""
+
+    CSS_PATH = "dashboard.tcss"
+    REFRESH_SECONDS = 60.0
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("n", "app.goto('intake')", "key.new_dossier", id="new_dossier"),
+        Binding("slash,s", "app.goto('dossiers')", "key.search", id="search"),
+        Binding("c", "app.goto('calls')", "key.call_list", id="call_list"),
+        Binding("r", "reload", "key.reload", id="reload"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._counts: Counts | None = None
+        self._refresh_timer: Any = None
+        self._first = True
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="body"):
+            yield Static(self._today_line(), id="today", classes="title")
+            yield OptionList(id="lines")
+            yield Static(t("ui.dashboard.hint"), classes="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.render_data()
+        self.query_one(OptionList).focus()
+        self.load()
+
+    def on_screen_resume(self) -> None:
+        # Back from a list or the intake form: the counts may have changed.
+        if self._counts is not None:
+            self.action_reload()
+
+    def _today_line(self) -> str:
+        return t("ui.dashboard.today", day=fmt_date(self.desk.clock()))
+
+    def action_reload(self) -> None:
+        """Count again now (the minute timer re-arms after this run)."""
+        if self._refresh_timer is not None:
+            self._refresh_timer.stop()
+            self._refresh_timer = None
+        self.load()
+
+    @store_work("dashboard")
+    def load(self) -> Counts:
+        """Run the dashboard queries."""
+        from ward_desk.services import dossiers
+
+        board = dossiers.dashboard(self.session)
+        apology = len(dossiers.apology_candidates(self.session))
+        return Counts(
+            received_today=board.received_today, returned_today=board.returned_today,
+            due_today=board.due_today, overdue=board.overdue, apology_needed=apology,
+            ready_to_return=board.ready_to_return, waiting_supplement=board.waiting_supplement,
+            suspended=board.suspended, month_resolved=board.month_resolved,
+            month_on_time=board.month_on_time,
+        )
+
+    def done_load(self, counts: Counts) -> None:
+        self._counts = counts
+        self.render_data()
+        # Habit 3: the next refresh is armed only now that this one has finished.
+        self._refresh_timer = self.set_timer(self.REFRESH_SECONDS, self.load)
+        if self._first:
+            self._first = False
+            self.desk.dashboard_ready()
+
+    def failed_load(self, error: BaseException | None) -> bool:
+        self._refresh_timer = self.set_timer(self.REFRESH_SECONDS, self.load)
+        return False
+
+    def render_data(self) -> None:
+        self.query_one("#today", Static).update(self._today_line())
+        lines = self.query_one(OptionList)
+        highlighted = lines.highlighted
+        lines.clear_options()
+        lines.add_options([Option(self._line_text(view, attr), id=view) for view, attr in LINES])
+        lines.highlighted = highlighted if highlighted is not None else 0
+
+    def _line_text(self, view: str, attr: str) -> Text:
+        counts = self._counts
+        label = t(f"ui.dashboard.{view}")
+        if counts is None:
+            value = "…"
+        elif attr == "month_on_time_rate":
+            rate = counts.month_on_time_rate
+            value = "—" if rate is None else f"{rate * 100:.1f}% ({counts.month_on_time}/{counts.month_resolved})"
+        else:
+            value = str(getattr(counts, attr))
+        text = Text.assemble((f"{label:<34}", ""), (value, "bold"))
+        if counts is not None and view in ("overdue", "apology") and getattr(counts, attr) > 0:
+            text.stylize("bold red")
+        return text
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        from ward_desk.ui.screens.dossier_list import DossierListScreen
+
+        self.app.push_screen(DossierListScreen(view=event.option.id or "all"))

@@ -1,0 +1,95 @@
+"""Unlock: user name and password open the encrypted store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Center, Vertical
+from textual.widgets import Footer, Header, Input, Label, Static
+
+from ward_desk.i18n import t
+from ward_desk.ui.screens.base import DeskScreen
+from ward_desk.ui.workers import store_work
+
+
+class UnlockScreen(DeskScreen):
+    """Sign in. The wrong-password message is the store's own (``WrongPassword``)."""
+
+    CSS_PATH = "unlock.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "unlock", "key.unlock", id="unlock", show=True)]
+    BUSY_SELECTOR = "#form"
+
+    def __init__(self, username: str | None = None, password: str | None = None) -> None:
+        super().__init__()
+        self._username = username or ""
+        self._password = password or ""
+        self._message = ""
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Center(), Vertical(id="form"):
+            yield Static(t("ui.unlock.title"), classes="title")
+            yield Label(t("ui.unlock.username"))
+            yield Input(self._username, id="username", compact=True,
+                        placeholder=t("ui.unlock.username_hint"))
+            yield Label(t("ui.unlock.password"))
+            yield Input(self._password, id="password", password=True, compact=True)
+            yield Static(self._message, id="message", classes="error")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        # With a prefilled user (demo, or a one-user office) the password is what is left to type.
+        self.query_one("#password" if self._username else "#username", Input).focus()
+
+    def capture_state(self) -> dict[str, str]:
+        return {"username": self.query_one("#username", Input).value,
+                "password": self.query_one("#password", Input).value}
+
+    def restore_state(self, state: dict[str, str]) -> None:
+        self._username = state["username"]
+        self.query_one("#username", Input).value = state["username"]
+        self.query_one("#password", Input).value = state["password"]
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.input.id == "username" and not self.query_one("#password", Input).value:
+            self.query_one("#password", Input).focus()
+            return
+        self.action_unlock()
+
+    def action_unlock(self) -> None:
+        """Try the password (in a worker: Argon2 and SQLCipher take a moment)."""
+        if self._desk_workers:
+            return
+        username = self.query_one("#username", Input).value.strip() or None
+        password = self.query_one("#password", Input).value
+        self._set_message("")
+        self.unlock(self.desk.data_dir, username, password)
+
+    @store_work("unlock")
+    def unlock(self, data_dir: Path, username: str | None, password: str):
+        """Open the store and sign the user in."""
+        from ward_desk.services.desk import open_session
+
+        return open_session(data_dir, username, password, clock=self.desk.clock)
+
+    def done_unlock(self, session) -> None:
+        self.desk.signed_in(session)
+
+    def failed_unlock(self, error: BaseException | None) -> bool:
+        from ward_desk.errors import WardDeskError
+
+        if isinstance(error, WardDeskError):
+            self._set_message(str(error))
+            password = self.query_one("#password", Input)
+            password.value = ""
+            password.focus()
+            return True
+        return False
+
+    def _set_message(self, text: str) -> None:
+        self._message = text
+        self.query_one("#message", Static).update(text)
