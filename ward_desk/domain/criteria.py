@@ -720,6 +720,17 @@ def check_manual(
 
 
 @dataclass(frozen=True)
+class _Localized:
+    """A catalogue message used as a parameter of another, rendered in a fixed language."""
+
+    id: str
+    language: str
+
+    def __str__(self) -> str:
+        return Message(self.id).render(self.language)
+
+
+@dataclass(frozen=True)
 class ItemScore:
     """The score of one item: computed from an indicator, or manual (``None`` until scored)."""
 
@@ -745,7 +756,7 @@ class ItemScore:
             )
         value = self.indicator
         assert value is not None
-        name = Message(f"indicator.{value.id}")
+        name = _Localized(f"indicator.{value.id}", language)
         if value.kind == "count":
             return Message(
                 "assess.explain.count",
