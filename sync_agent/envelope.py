@@ -705,10 +705,12 @@ def build_document(
     if not isinstance(version, str) or not 0 < len(version) <= 64:
         raise EnvelopeError("bad_content", "version")
     body_bytes = canonical_json(body)
+    # The id appears in URLs: keep it to characters that need no quoting.
+    default_id = re.sub(r"[^A-Za-z0-9._-]", "_", f"{kind}-{audience if audience != '*' else 'all'}-{version}")
     header = {
         "v": FORMAT_VERSION,
         "kind": kind,
-        "doc_id": doc_id or f"{kind}-{audience if audience != '*' else 'all'}-{version}",
+        "doc_id": doc_id or default_id,
         "version": version,
         "audience": audience,
         "issued_at": issued_at or _utc_now_iso(),
