@@ -1,0 +1,19 @@
+"""Slip tests import their helpers (``slip_testkit``) from this folder."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from slip_testkit import make_data  # noqa: E402
+
+from ward_desk.slips.model import SlipData  # noqa: E402
+
+
+@pytest.fixture
+def data() -> SlipData:
+    return make_data()
