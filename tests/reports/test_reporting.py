@@ -76,7 +76,7 @@ def test_open_overdue_apology_supplement_and_carry_over(session, clock):
     overdue = intake(session, clock, local(2026, 3, 2, 9))  # due 05/03, never resolved
     waiting = intake(session, clock, local(2026, 3, 20, 9))
     refused = intake(session, clock, local(2026, 3, 20, 9, 30), channel="online")
-    posted = intake(session, clock, local(2026, 3, 23, 9), channel="postal", digitized=True)
+    intake(session, clock, local(2026, 3, 23, 9), channel="postal", digitized=True)
     move(session, clock, waiting.code, "request_supplement", local(2026, 3, 20, 10), reason="Thiếu giấy khai sinh")
     move(session, clock, refused.code, "reject", local(2026, 3, 20, 11), reason="Không thuộc thẩm quyền")
     clock.now = local(2026, 3, 4, 9)
