@@ -9,9 +9,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from slip_testkit import make_data  # noqa: E402
+from slip_testkit import make_data
 
-from ward_desk.slips.model import SlipData  # noqa: E402
+from ward_desk.slips.model import SlipData
 
 
 @pytest.fixture
