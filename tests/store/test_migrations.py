@@ -1,0 +1,147 @@
+"""Migrations: a store built by an older schema opens with the current code, is
+migrated to the latest version after a proven encrypted backup, and keeps its
+data; the migration files are numbered without gaps; the models describe exactly
+the schema the migrations build (issue 2 item 6).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from wd_testkit import ADMIN, OFFICE_CODE, PASSWORD
+
+import migrations
+from migrations import LATEST_VERSION, apply_all, current_version, discover
+from ward_desk.store import models
+from ward_desk.store.backup import prove_backup
+from ward_desk.store.database import DB_NAME, KEYS_NAME, Store, bind, open_raw, open_store
+from ward_desk.store.keys import new_db_key, new_keyfile
+
+NOW = datetime(2026, 3, 3, 2, 0)
+
+
+def build_store_at(data_dir: Path, version: int) -> tuple[list[str], bytes]:
+    """A store whose schema stops at ``version``, with an office, the catalogue and
+    a few dossiers in it, closed. Returns the dossier codes and the database key.
+
+    The tables these rows go into have not changed since schema 1, so the current
+    services write them as the older code did; a migration that changes one of
+    them must make this builder write that table with frozen SQL instead.
+    """
+    from ward_desk.services import dossiers
+    from ward_desk.services.catalogue import load_starter_catalogue
+    from ward_desk.services.desk import session_for
+    from ward_desk.services.users import insert_user
+
+    data_dir.mkdir(parents=True)
+    (data_dir / "backups").mkdir()
+    key, store_id = new_db_key(), uuid.uuid4().hex
+    keyfile = new_keyfile(store_id)
+    keyfile.set_password(ADMIN, PASSWORD, key)
+    db = bind(data_dir / DB_NAME, key)
+    db.connect()
+    assert apply_all(db, data_dir, backup_first=False, target=version) == list(range(1, version + 1))
+    with db.atomic():
+        models.Meta.create(key="store_id", value=store_id)
+        models.Meta.create(key="created_at", value=NOW.isoformat())
+        models.Office.create(code=OFFICE_CODE, agency_id=OFFICE_CODE, name="Phường Mũi Né", created_at=NOW)
+        insert_user(ADMIN, "Trần Văn Quản Trị", "admin", NOW)
+        load_starter_catalogue(NOW)
+    keyfile.save(data_dir / KEYS_NAME)
+    store = Store(data_dir=data_dir, db=db, store_id=store_id, key=key)
+    session = session_for(store, ADMIN, clock=lambda: NOW)
+    codes = []
+    for name in ("Nguyễn Văn Cũ", "Trần Thị Lược Đồ", "Lê Hoàng Một"):
+        codes.append(dossiers.intake(session, dossiers.IntakeRequest(
+            procedure_code="CT.01", applicant_name=name, phone="0912345678")).code)
+    dossiers.move(session, codes[0], "forward")
+    store.close()
+    return codes, key
+
+
+@pytest.mark.parametrize("old_version", range(1, LATEST_VERSION))
+def test_older_store_is_backed_up_then_migrated(tmp_path: Path, old_version: int) -> None:
+    from ward_desk.services.desk import session_for, verify
+    from ward_desk.store.models import Dossier
+
+    data_dir = tmp_path / "ward"
+    codes, key = build_store_at(data_dir, old_version)
+    assert not any((data_dir / "backups").iterdir())
+
+    store = open_store(data_dir, ADMIN, PASSWORD)
+    try:
+        assert current_version(store.db) == LATEST_VERSION
+        assert "self_assessment" in store.db.get_tables()
+        assert sorted(d.code for d in Dossier.select()) == sorted(codes)
+        assert Dossier.get(Dossier.code == codes[0]).state == "in_progress"
+        report = verify(session_for(store, ADMIN))
+        assert report.ok, report.problems
+        assert report.dossiers == len(codes)
+    finally:
+        store.close()
+
+    backups = list((data_dir / "backups").glob("before-schema-*.db"))
+    assert len(backups) == 1, list((data_dir / "backups").iterdir())
+    assert backups[0].name.startswith(f"before-schema-{old_version + 1}-")
+    meta = prove_backup(backups[0], key)
+    assert meta["schema_version"] == str(old_version)
+    old = open_raw(backups[0], key)
+    try:
+        assert sorted(c for (c,) in old.execute_sql("SELECT code FROM dossier").fetchall()) == sorted(codes)
+        assert "self_assessment" not in old.get_tables() or old_version >= 2
+    finally:
+        old.close()
+
+    # Opening again migrates nothing and takes no second backup.
+    open_store(data_dir, ADMIN, PASSWORD).close()
+    assert len(list((data_dir / "backups").iterdir())) == 1
+
+
+def test_migrations_are_numbered_without_gaps() -> None:
+    folder = Path(migrations.__file__).parent
+    files = sorted(p.name for p in folder.glob("*.py") if re.match(r"\d{4}_", p.name))
+    numbers = [int(name[:4]) for name in files]
+    assert numbers == list(range(1, len(files) + 1)), files
+    modules = discover()
+    assert [m.VERSION for m in modules] == numbers
+    assert [m.__name__.rsplit(".", 1)[1] for m in modules] == [f[:-3] for f in files]
+    assert len(files) == LATEST_VERSION
+    for m in modules:
+        assert callable(m.upgrade)
+        assert "ward_desk.store.models" not in Path(m.__file__).read_text(encoding="utf-8"), (
+            f"{m.__name__} imports the models: migrations hold frozen SQL")
+
+
+def _real_tables(db) -> set[str]:
+    rows = db.execute_sql("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    return {n for (n,) in rows if not n.startswith("sqlite_") and not n.startswith("dossier_fts")}
+
+
+def test_models_match_the_schema_the_migrations_build(store_dir: Path) -> None:
+    store = open_store(store_dir, ADMIN, PASSWORD)
+    try:
+        db = store.db
+        assert _real_tables(db) == {m._meta.table_name for m in models.ALL_MODELS}
+        assert db.execute_sql("SELECT 1 FROM sqlite_master WHERE name = 'dossier_fts'").fetchone()
+        problems = []
+        for model in models.ALL_MODELS:
+            table = model._meta.table_name
+            info = {row[1]: row for row in db.execute_sql(f'PRAGMA table_info("{table}")').fetchall()}
+            fields = {f.column_name: f for f in model._meta.sorted_fields}
+            if set(info) != set(fields):
+                only_schema, only_model = sorted(set(info) - set(fields)), sorted(set(fields) - set(info))
+                problems.append(f"{table}: only in schema {only_schema}, only in model {only_model}")
+                continue
+            for column, f in fields.items():
+                _cid, _name, _type, notnull, _default, pk = info[column]
+                if bool(pk) != bool(f.primary_key):
+                    problems.append(f"{table}.{column}: primary key schema={bool(pk)} model={f.primary_key}")
+                if not f.primary_key and bool(notnull) == f.null:
+                    problems.append(f"{table}.{column}: NOT NULL schema={bool(notnull)} model null={f.null}")
+        assert problems == []
+    finally:
+        store.close()
