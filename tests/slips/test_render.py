@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 import segno
-from slip_testkit import docx_text, image_from_bytes, make_data, modules_from_image, pdf_text
+from slip_testkit import (
+    docx_text,
+    image_from_bytes,
+    make_data,
+    modules_from_image,
+    pdf_text,
+    squash,
+)
 
 from ward_desk.slips import render_slip
 from ward_desk.slips.model import KINDS, qr_payload
@@ -130,3 +137,6 @@ def test_many_documents_flow_onto_a_second_page(tmp_path: Path) -> None:
     text = pdf_text(path)
     assert "Giấy tờ số 30 — bản sao có chứng thực" in text
     assert "Lê Văn Bình" in text  # the signatures still come after the table
+    # A continuation sheet says whose slip it is, in case the sheets get separated.
+    second = squash(reader.pages[1].extract_text())
+    assert f"Mã hồ sơ: 22918-260303-0001 — GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ — trang 2/{len(reader.pages)}" in second

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from ward_desk.slips.fonts import register_pdf_fonts
+from ward_desk.slips.fonts import FAMILY, register_pdf_fonts
 from ward_desk.slips.layout import Block, SlipDocument
 from ward_desk.slips.qr import qr_png
 
@@ -25,16 +25,26 @@ def render_pdf(doc: SlipDocument) -> bytes:
     """The slip as PDF bytes (A5, embedded Roboto subset, QR when the slip has one)."""
     from fpdf import FPDF
 
+    class SlipPDF(FPDF):
+        def header(self) -> None:
+            # A slip that runs over (a long documents list) must still say on every
+            # sheet whose slip it is, in case the sheets get separated.
+            if self.page_no() > 1:
+                self.set_font(FAMILY, "I", 7.5)
+                self.cell(0, 3.5, f"{doc.number_line} — {doc.title} — trang {self.page_no()}/{{nb}}",
+                          align="R")
+                self.ln(6)
+
     # A tuple, not "A5": fpdf2 2.8.5 corrected its A5 size and warns on every use of the name.
-    pdf = FPDF(orientation="P", unit="mm", format=(PAGE_W, PAGE_H))
+    pdf = SlipPDF(orientation="P", unit="mm", format=(PAGE_W, PAGE_H))
     pdf.set_margins(MARGIN_L, MARGIN_T, MARGIN_R)
     pdf.set_auto_page_break(True, margin=MARGIN_B)
     pdf.set_creator("Ward Desk")
     # Title only: author/subject would copy personal data into metadata nobody sees.
     pdf.set_title(doc.title)
-    family = register_pdf_fonts(pdf)
+    register_pdf_fonts(pdf)
     pdf.add_page()
-    _Drawer(pdf, family).draw(doc)
+    _Drawer(pdf, FAMILY).draw(doc)
     return bytes(pdf.output())
 
 
@@ -64,10 +74,11 @@ class _Drawer:
         self.pdf.multi_cell(width, height, text, align="C", **self.next_line)
 
     def rule(self, x: float, width: float, length: float) -> None:
-        y = self.pdf.get_y() + 0.6
+        # Clear of the dots below (ạ, ậ) that sit under the baseline.
+        y = self.pdf.get_y() + 1.1
         self.pdf.set_line_width(0.25)
         self.pdf.line(x + (width - length) / 2, y, x + (width + length) / 2, y)
-        self.pdf.set_y(y + 1.4)
+        self.pdf.set_y(y + 1.2)
 
     def draw(self, doc: SlipDocument) -> None:
         self.header(doc)
