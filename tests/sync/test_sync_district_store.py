@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import TEST_PASSWORD
-from sync_helpers import SimWard
+from sync_helpers import TEST_PASSWORD, SimWard
 
 from sync_agent.district.ingest import Rejected, ingest
 from sync_agent.district.models import Batch, Dossier, Quarantine, Record, Rejection

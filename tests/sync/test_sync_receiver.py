@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import Receiver, district_cli, wait_until
-from sync_helpers import SimWard
+from sync_helpers import Receiver, SimWard, district_cli, wait_until
 
 from sync_agent.keyfiles import DistrictPublicKeys
 
