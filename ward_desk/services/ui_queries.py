@@ -42,17 +42,18 @@ def list_page(
     *,
     received: tuple[datetime, datetime] | None = None,
     closed: tuple[datetime, datetime] | None = None,
+    completed: tuple[datetime, datetime] | None = None,
     after: tuple[datetime, int] | None = None,
     limit: int = 50,
 ) -> list[Dossier]:
     """A page of the dossier list, newest received first, keyset-paged by ``after``.
 
-    ``received`` / ``closed`` are UTC half-open windows for the dashboard's
-    "received today" and "returned today / this month" lines, which
+    ``received`` / ``closed`` / ``completed`` are UTC half-open windows for the
+    dashboard's "received today", "returned today" and "resolved this month" lines, which
     :class:`DossierFilter` does not express; without them this is exactly
     :func:`ward_desk.services.dossiers.list_dossiers`.
     """
-    if received is None and closed is None:
+    if received is None and closed is None and completed is None:
         return list_dossiers(session, f, after=after, limit=limit)
     q = Dossier.select(Dossier, Procedure).join(Procedure)
     if f.states:
@@ -65,6 +66,8 @@ def list_page(
         q = q.where((Dossier.received_at >= received[0]) & (Dossier.received_at < received[1]))
     if closed is not None:
         q = q.where((Dossier.closed_at >= closed[0]) & (Dossier.closed_at < closed[1]))
+    if completed is not None:
+        q = q.where((Dossier.completed_at >= completed[0]) & (Dossier.completed_at < completed[1]))
     if after is not None:
         q = q.where((Dossier.received_at < after[0])
                     | ((Dossier.received_at == after[0]) & (Dossier.id < after[1])))

@@ -190,6 +190,13 @@ class WardDeskApp(App[None]):
             self._last_input = time.monotonic()
         await super().on_event(event)
 
+    def set_idle_lock(self, seconds: float) -> None:
+        """Change the idle time after which the desk locks (counted from now)."""
+        self.idle_lock_seconds = seconds
+        self._last_input = time.monotonic()
+        if self.session is not None and not self.locked:
+            self._arm_idle(seconds)
+
     def _arm_idle(self, seconds: float) -> None:
         # One timer per idle period rather than a ticking interval: idle CPU stays ~0.
         if self._idle_timer is not None:

@@ -1,0 +1,43 @@
+"""UI test helpers: the desk app on a real encrypted store with the settable clock."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ward_desk.i18n import set_language
+
+
+@pytest.fixture(autouse=True)
+def _vietnamese() -> None:
+    # The language is process-wide; a test that switches it must not leak into the next.
+    set_language("vi")
+    yield
+    set_language("vi")
+
+
+def make_app(store_dir: Path, clock, **kwargs):
+    """The desk app as a clerk starts it, with viewers and warm-up imports off."""
+    from ward_desk.ui.app import WardDeskApp
+
+    kwargs.setdefault("open_viewer", False)
+    kwargs.setdefault("warm_up", False)
+    return WardDeskApp(store_dir, clock=clock, **kwargs)
+
+
+async def unlock(pilot, password: str = "mat-khau-123") -> None:
+    """Type the password on the unlock screen and wait for the dashboard."""
+    from ward_desk.ui.screens.dashboard import DashboardScreen
+
+    await pilot.press(*password, "enter")
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, DashboardScreen), pilot.app.screen
+    await settle(pilot)
+
+
+async def settle(pilot) -> None:
+    """Let workers finish and their results be drawn."""
+    for _ in range(3):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()

@@ -1,0 +1,123 @@
+"""Call list: results ready to hand back, with phone numbers; mark each call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.widgets import DataTable, Footer, Header, Static
+
+from ward_desk.i18n import t
+from ward_desk.ui.i18n import fmt_datetime
+from ward_desk.ui.screens.base import DeskScreen
+from ward_desk.ui.workers import store_work
+
+
+@dataclass(frozen=True)
+class CallRow:
+    code: str
+    applicant: str
+    phone: str
+    procedure: str
+    completed_at: datetime | None
+    called_at: datetime | None
+
+
+class CallListScreen(DeskScreen):
+    """Citizens to phone before they travel: not yet called first, oldest result first."""
+
+    CSS_PATH = "call_list.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("c,space", "mark_called", "key.mark_called", id="mark_called"),
+        Binding("r", "reload", "key.reload", id="reload"),
+        Binding("escape", "app.goto('dashboard')", "key.back", id="back"),
+    ]
+    BUSY_SELECTOR = "#table"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._rows: list[CallRow] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="body"):
+            yield Static(t("ui.calls.title"), classes="title")
+            yield DataTable(id="table", cursor_type="row", zebra_stripes=True)
+            yield Static(t("ui.calls.hint"), id="hint", classes="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(DataTable).focus()
+        self.render_data()
+        self.load()
+
+    def on_screen_resume(self) -> None:
+        self.load()
+
+    def action_reload(self) -> None:
+        """Read the list again."""
+        self.load()
+
+    @store_work("calls")
+    def load(self) -> list[CallRow]:
+        """Dossiers whose result is ready."""
+        return self._read()
+
+    def _read(self) -> list[CallRow]:
+        from ward_desk.services import dossiers
+
+        return [CallRow(d.code, d.applicant_name, d.applicant_phone, d.procedure.name,
+                        d.completed_at, d.called_at) for d in dossiers.call_list(self.session)]
+
+    def done_load(self, rows: list[CallRow]) -> None:
+        self._rows = rows
+        self.render_data()
+
+    def render_data(self) -> None:
+        table = self.query_one(DataTable)
+        cursor = table.cursor_row
+        table.clear(columns=True)
+        table.add_columns(t("ui.list.col.code"), t("ui.list.col.applicant"), t("ui.calls.phone"),
+                          t("ui.calls.ready_since"), t("ui.calls.called"))
+        for r in self._rows:
+            called = Text(fmt_datetime(r.called_at), style="green") if r.called_at else Text("—", style="bold")
+            table.add_row(r.code, r.applicant, r.phone or "—", fmt_datetime(r.completed_at), called,
+                          key=r.code)
+        if self._rows:
+            table.move_cursor(row=min(cursor, len(self._rows) - 1))
+        self.query_one("#hint", Static).update(
+            t("ui.calls.hint") if self._rows else t("ui.calls.empty"))
+
+    def action_mark_called(self) -> None:
+        """Record the call for the dossier under the cursor."""
+        table = self.query_one(DataTable)
+        if not self._rows:
+            return
+        self.mark(self._rows[table.cursor_row].code)
+
+    @store_work("mark", exclusive=False)
+    def mark(self, code: str) -> tuple[str, list[CallRow]]:
+        """Mark the call and read the list again."""
+        from ward_desk.services import dossiers
+
+        dossiers.mark_called(self.session, code)
+        return code, self._read()
+
+    def done_mark(self, result: tuple[str, list[CallRow]]) -> None:
+        code, rows = result
+        self.done_load(rows)
+        self.notify(t("ui.calls.marked", code=code))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        from ward_desk.ui.screens.dossier_detail import DossierDetailScreen
+
+        if event.row_key.value:
+            self.app.push_screen(DossierDetailScreen(str(event.row_key.value)))
+
+    def capture_state(self) -> dict[str, Any]:
+        return {"cursor": self.query_one(DataTable).cursor_row}

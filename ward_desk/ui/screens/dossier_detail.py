@@ -1,0 +1,347 @@
+"""Dossier detail: every field, the event timeline, and only the moves the rules allow."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.widgets import DataTable, Footer, Header, OptionList, Static
+from textual.widgets.option_list import Option
+
+from ward_desk.i18n import t
+from ward_desk.ui.i18n import action_text, fmt_datetime, state_text
+from ward_desk.ui.screens.base import DeskScreen
+from ward_desk.ui.workers import store_work
+
+# Slip produced after a move, by action (the receipt is produced at intake).
+SLIP_AFTER = {"request_supplement": "supplement", "reject": "refusal"}
+
+
+@dataclass(frozen=True)
+class EventLine:
+    at: datetime
+    actor: str
+    kind: str
+    action: str | None
+    from_state: str | None
+    to_state: str
+    reason: str
+    legal_basis: str
+    due_at: datetime | None
+
+
+@dataclass(frozen=True)
+class DetailView:
+    """A dossier as the detail screen shows it (plain data built in the worker)."""
+
+    code: str
+    state: str
+    procedure: str
+    field: str
+    applicant: str
+    id_number: str
+    phone: str
+    address: str
+    channel: str
+    received_at: datetime
+    due_at: datetime
+    statutory_due_at: datetime
+    officer: str
+    completed_at: datetime | None
+    returned_at: datetime | None
+    called_at: datetime | None
+    documents: list[tuple[str, bool]]
+    apology_count: int
+    rating: str | None
+    allowed: tuple[str, ...]
+    overdue: bool
+    can_apologize: bool
+    proposed_apology: date | None
+    events: list[EventLine] = field(default_factory=list)
+
+
+def build_view(session: Any, code: str) -> DetailView:
+    """Read a dossier, its history and what may be done next (runs in a worker)."""
+    from ward_desk.domain import lifecycle
+    from ward_desk.domain.timing import local_day
+    from ward_desk.services import dossiers
+
+    d = dossiers.get(code)
+    events = dossiers.history(d)
+    projection = dossiers.projection(d)
+    now = session.clock()
+    can_apologize = lifecycle.can_issue_apology(projection, now, session.calendar, session.rules)
+    proposed = None
+    if can_apologize:
+        extra = max(1, d.procedure.processing_days)
+        proposed = local_day(dossiers.apology_due_date(session, d, extra), session.rules)
+    rating = d.ratings.first()
+    return DetailView(
+        code=d.code, state=d.state, procedure=f"{d.procedure.code} {d.procedure.name}",
+        field=d.procedure.field, applicant=d.applicant_name, id_number=d.applicant_id_number,
+        phone=d.applicant_phone, address=d.applicant_address, channel=d.channel,
+        received_at=d.received_at, due_at=d.due_at, statutory_due_at=d.statutory_due_at,
+        officer=d.officer.full_name if d.officer_id else "",
+        completed_at=d.completed_at, returned_at=d.returned_at, called_at=d.called_at,
+        documents=[(x["name"], bool(x.get("received", True))) for x in json.loads(d.documents)],
+        apology_count=d.apology_count, rating=rating.level if rating else None,
+        allowed=tuple(a.value for a in lifecycle.allowed_actions(lifecycle.State(d.state))),
+        overdue=d.state in dossiers.RUNNING_STATES and d.due_at < now,
+        can_apologize=can_apologize, proposed_apology=proposed,
+        events=[EventLine(e.at, e.actor.full_name if e.actor_id else "", e.kind, e.action,
+                          e.from_state, e.to_state, e.reason, e.legal_basis, e.due_at)
+                for e in events],
+    )
+
+
+class DossierDetailScreen(DeskScreen):
+    """One dossier. Enter on an action runs it (asking for a reason or rating where needed)."""
+
+    CSS_PATH = "dossier_detail.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "key.back", id="back"),
+        Binding("a", "apology", "key.apology", id="apology"),
+        Binding("p", "print", "key.print", id="print"),
+        Binding("v", "preview", "key.preview", id="preview"),
+    ]
+
+    def __init__(self, code: str) -> None:
+        super().__init__()
+        self._code = code
+        self._view: DetailView | None = None
+        self._moving = False
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="body"):
+            yield Static(self._code, id="headline", classes="title")
+            yield Static("", id="fields")
+            yield Static(t("ui.detail.actions"), classes="section")
+            yield OptionList(id="actions")
+            yield Static(t("ui.detail.timeline"), classes="section")
+            yield DataTable(id="timeline", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#actions", OptionList).focus()
+        self.load()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "apology":
+            return self._view is not None and self._view.can_apologize
+        return True
+
+    @store_work("detail")
+    def load(self) -> DetailView:
+        """Read the dossier again."""
+        return build_view(self.session, self._code)
+
+    def done_load(self, view: DetailView) -> None:
+        self._view = view
+        self.render_data()
+        self.refresh_bindings()
+
+    def render_data(self) -> None:
+        view = self._view
+        if view is None:
+            return
+        headline = Text.assemble((view.code, "bold"), "  ", (state_text(view.state), "bold cyan"))
+        if view.overdue:
+            headline.append("  " + t("ui.detail.overdue"), style="bold red")
+        if view.can_apologize:
+            headline.append("  " + t("ui.detail.apology_needed"), style="bold yellow")
+        self.query_one("#headline", Static).update(headline)
+        self.query_one("#fields", Static).update(self._fields_table(view))
+        actions = self.query_one("#actions", OptionList)
+        actions.clear_options()
+        if view.allowed:
+            actions.add_options([Option(action_text(a), id=a) for a in view.allowed])
+            actions.highlighted = 0
+        else:
+            actions.add_option(Option(t("ui.detail.no_actions"), disabled=True))
+        table = self.query_one("#timeline", DataTable)
+        table.clear(columns=True)
+        table.add_columns(t("ui.detail.col.at"), t("ui.detail.col.what"),
+                          t("ui.detail.col.who"), t("ui.detail.col.note"))
+        for e in view.events:
+            table.add_row(fmt_datetime(e.at), self._event_text(e), e.actor, self._event_note(e))
+
+    def _fields_table(self, v: DetailView) -> Table:
+        grid = Table.grid(padding=(0, 1), expand=True)
+        grid.add_column(style="dim", no_wrap=True)
+        grid.add_column(ratio=1)
+        due = Text(fmt_datetime(v.due_at), style="bold red" if v.overdue else "")
+        docs = "; ".join(("✓ " if ok else "✗ ") + name for name, ok in v.documents)
+        rows: list[tuple[str, Any]] = [
+            ("procedure", f"{v.procedure} ({v.field})"),
+            ("applicant", v.applicant),
+            ("id_number", v.id_number or "—"),
+            ("phone", v.phone or "—"),
+            ("address", v.address or "—"),
+            ("channel", t(f"ui.channel.{v.channel}")),
+            ("received_at", fmt_datetime(v.received_at)),
+            ("due_at", due),
+            ("officer", v.officer or "—"),
+            ("documents", docs or "—"),
+        ]
+        if v.completed_at:
+            rows.append(("completed_at", fmt_datetime(v.completed_at)))
+        if v.called_at:
+            rows.append(("called_at", fmt_datetime(v.called_at)))
+        if v.returned_at:
+            rows.append(("returned_at", fmt_datetime(v.returned_at)))
+        if v.rating:
+            rows.append(("rating", t(f"ui.rating.{v.rating}")))
+        if v.apology_count:
+            rows.append(("apology_count", str(v.apology_count)))
+        for key, value in rows:
+            grid.add_row(t(f"ui.detail.{key}"), value)
+        return grid
+
+    @staticmethod
+    def _event_text(e: EventLine) -> str:
+        if e.kind == "transition" and e.action:
+            return f"{action_text(e.action)} → {state_text(e.to_state)}"
+        return t(f"ui.event.{e.kind}")
+
+    @staticmethod
+    def _event_note(e: EventLine) -> str:
+        parts = [p for p in (e.reason, e.legal_basis) if p]
+        if e.due_at is not None:
+            parts.append(t("ui.event.due", due=fmt_datetime(e.due_at)))
+        return " — ".join(parts)
+
+    # -- moves ---------------------------------------------------------------------
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id:
+            self.start_move(event.option.id)
+
+    def start_move(self, action: str) -> None:
+        """Run ``action`` on the dossier, asking first for what the rules require."""
+        from ward_desk.domain import lifecycle
+        from ward_desk.ui.screens.dialogs import RatingDialog, ReasonDialog
+
+        view = self._view
+        if view is None or self._moving or action not in view.allowed:
+            return  # illegal moves are never offered, and never run
+        if action == "return_result":
+            def rated(level: str | None) -> None:
+                if level:
+                    self._move(action, rating=level)
+
+            self.app.push_screen(RatingDialog(), callback=rated)
+            return
+        needs_reason = lifecycle.requires_reason(lifecycle.Action(action))
+        needs_basis = lifecycle.requires_legal_basis(lifecycle.Action(action))
+        if needs_reason or needs_basis:
+            def reasoned(answer: tuple[str, str] | None) -> None:
+                if answer:
+                    self._move(action, reason=answer[0], legal_basis=answer[1])
+
+            self.app.push_screen(ReasonDialog(action, needs_reason, needs_basis), callback=reasoned)
+            return
+        self._move(action)
+
+    def _move(self, action: str, **kwargs: Any) -> None:
+        self._moving = True
+        self.move(action, kwargs)
+
+    @store_work("move", exclusive=False)
+    def move(self, action: str, kwargs: dict[str, Any]) -> tuple[str, DetailView, Any]:
+        """Apply the move, produce its slip if it has one, and read the dossier again."""
+        from ward_desk.services import dossiers
+        from ward_desk.ui import slips
+
+        dossiers.move(self.session, self._code, action, **kwargs)
+        slip = slips.render(SLIP_AFTER[action], self.session, self._code) if action in SLIP_AFTER else None
+        return action, build_view(self.session, self._code), slip
+
+    def done_move(self, result: tuple[str, DetailView, Any]) -> None:
+        self._moving = False
+        action, view, slip = result
+        self.done_load(view)
+        message = t("ui.detail.moved", action=action_text(action), state=state_text(view.state))
+        self.notify(message + (" " + slip.message if slip else ""))
+
+    def failed_move(self, error: BaseException | None) -> bool:
+        self._moving = False
+        return False
+
+    # -- apology slip ------------------------------------------------------------------
+    def action_apology(self) -> None:
+        """Issue the apology slip: a proposed new date and reason, confirmed with Enter."""
+        from ward_desk.ui.screens.dialogs import ApologyDialog
+
+        view = self._view
+        if view is None or not view.can_apologize or view.proposed_apology is None:
+            return
+
+        def answered(answer: tuple[date, str] | None) -> None:
+            if answer:
+                self.apologize(answer[0], answer[1])
+
+        self.app.push_screen(ApologyDialog(view.proposed_apology, t("ui.apology.default_reason")),
+                             callback=answered)
+
+    @store_work("apology", exclusive=False)
+    def apologize(self, day: date, reason: str) -> tuple[DetailView, Any]:
+        """Record the apology slip (the services validate the date) and produce it."""
+        from ward_desk.domain.timing import to_utc
+        from ward_desk.services import dossiers
+        from ward_desk.ui import slips
+
+        session = self.session
+        due = to_utc(datetime.combine(day, session.calendar.hours.closing), session.rules.tz)
+        dossiers.issue_apology(session, self._code, due, reason)
+        slip = slips.render("apology", session, self._code)
+        return build_view(session, self._code), slip
+
+    def done_apologize(self, result: tuple[DetailView, Any]) -> None:
+        view, slip = result
+        self.done_load(view)
+        self.notify(t("ui.apology.issued", due=fmt_datetime(view.due_at)) + " " + slip.message)
+
+    # -- slips -------------------------------------------------------------------------
+    def action_print(self) -> None:
+        """Produce the receipt again (PDF and DOCX) and open it."""
+        self.print_slip("receipt")
+
+    @store_work("print")
+    def print_slip(self, kind: str) -> Any:
+        """Render the slip and open it with the system viewer where there is one."""
+        from ward_desk.ui import slips
+
+        result = slips.render(kind, self.session, self._code)
+        if result.ok and self.desk.open_viewer:
+            slips.open_with_viewer(result.paths[0])
+        return result
+
+    def done_print_slip(self, result: Any) -> None:
+        self.notify(result.message, severity="information" if result.ok else "warning")
+
+    def action_preview(self) -> None:
+        """Show the receipt's text on screen."""
+        self.preview_slip("receipt")
+
+    @store_work("print")
+    def preview_slip(self, kind: str) -> str:
+        """The slip's text."""
+        from ward_desk.ui import slips
+
+        return slips.preview(kind, self.session, self._code)
+
+    def done_preview_slip(self, text: str) -> None:
+        from ward_desk.ui.screens.dialogs import PreviewScreen
+
+        self.app.push_screen(PreviewScreen(text))
+
+    def action_back(self) -> None:
+        """Back to the list (or wherever the dossier was opened from)."""
+        self.app.pop_screen()

@@ -1,0 +1,309 @@
+"""Intake: receive a complete dossier at the counter in one screen and one keystroke."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Footer, Header, Input, Label, OptionList, Select, SelectionList, Static
+from textual.widgets.option_list import Option
+
+from ward_desk.i18n import t
+from ward_desk.ui.i18n import fmt_datetime
+from ward_desk.ui.screens.base import DeskScreen
+from ward_desk.ui.workers import store_work
+
+CHANNELS = ("direct", "online", "postal")  # ward_desk.services.dossiers.CHANNELS
+
+
+@dataclass(frozen=True)
+class ProcedureChoice:
+    """The procedure picked for the dossier, as the form needs it."""
+
+    code: str
+    name: str
+    field: str
+    days: int
+    documents: tuple[str, ...]
+
+
+class PickerInput(Input):
+    """The procedure type-ahead: ↑/↓ move through the matches without leaving the box."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("down", "move(1)", show=False),
+        Binding("up", "move(-1)", show=False),
+    ]
+
+    def action_move(self, step: int) -> None:
+        matches = self.screen.query_one("#matches", OptionList)
+        if matches.option_count:
+            current = matches.highlighted if matches.highlighted is not None else -step
+            matches.highlighted = max(0, min(matches.option_count - 1, current + step))
+
+
+def _validators() -> dict[str, Any]:
+    from ward_desk.domain.validation import (
+        validate_id_number,
+        validate_person_name,
+        validate_phone,
+    )
+
+    return {"name": validate_person_name, "id_number": validate_id_number, "phone": validate_phone}
+
+
+class IntakeScreen(DeskScreen):
+    """The intake form. Ctrl+S (or F2) saves and produces the receipt at once."""
+
+    CSS_PATH = "intake.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s,f2", "save", "key.save", id="save", priority=True),
+        Binding("f8", "clear", "key.clear", id="clear"),
+        Binding("f7", "open_last", "key.open_last", id="open_last"),
+        Binding("escape", "app.goto('dashboard')", "key.back", id="back"),
+    ]
+    TEXT_FIELDS = ("procedure", "name", "id_number", "phone", "address")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._procedure: ProcedureChoice | None = None
+        self._matches: list[ProcedureChoice] = []
+        self._saving = False
+        self._last_code: str | None = None
+        self._status = ""
+        self._status_class = "status"
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="body"):
+            with Horizontal(classes="form-row"):
+                yield Label(t("ui.intake.procedure"), classes="field-label")
+                yield PickerInput(id="procedure", compact=True,
+                                  placeholder=t("ui.intake.procedure_hint"))
+            yield OptionList(id="matches")
+            yield Static("", id="procedure-info")
+            for name in ("name", "id_number", "phone", "address"):
+                with Horizontal(classes="form-row"):
+                    yield Label(t(f"ui.intake.{name}"), classes="field-label")
+                    yield Input(id=name, compact=True, placeholder=t(f"ui.intake.{name}_hint"))
+            with Horizontal(classes="form-row"):
+                yield Label(t("ui.intake.channel"), classes="field-label")
+                yield Select([(t(f"ui.channel.{c}"), c) for c in CHANNELS], value="direct",
+                             allow_blank=False, compact=True, id="channel")
+            yield Label(t("ui.intake.documents"), id="documents-label")
+            yield SelectionList[str](id="documents")
+            yield Static("", id="problem", classes="error")
+            yield Static(self._status, id="status", classes=self._status_class)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#matches", OptionList).can_focus = False
+        self.query_one("#procedure", Input).focus()
+        self.find("")
+
+    # -- procedure type-ahead ---------------------------------------------------------
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "procedure":
+            if self._procedure is None or event.value != self._procedure_label(self._procedure):
+                self.find(event.value)
+        elif event.input.id in ("name", "id_number", "phone"):
+            self._check(event.input)
+
+    @store_work("procedures")
+    def find(self, text: str) -> list[ProcedureChoice]:
+        """Procedures whose name, field or code contain every word typed (accents optional)."""
+        from ward_desk.services.catalogue import find_procedures
+
+        return [ProcedureChoice(p.code, p.name, p.field, p.processing_days,
+                                tuple(json.loads(p.documents)))
+                for p in find_procedures(text, limit=30)]
+
+    def done_find(self, matches: list[ProcedureChoice]) -> None:
+        self._matches = matches
+        self._render_matches()
+
+    def _render_matches(self) -> None:
+        option_list = self.query_one("#matches", OptionList)
+        option_list.clear_options()
+        option_list.add_options([Option(f"{p.code:<7} {p.name} — {p.field}", id=p.code)
+                                 for p in self._matches])
+        if self._matches:
+            option_list.highlighted = 0
+
+    @staticmethod
+    def _procedure_label(p: ProcedureChoice) -> str:
+        return f"{p.code} {p.name}"
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.input.id == "procedure":
+            matches = self.query_one("#matches", OptionList)
+            if matches.highlighted is not None and self._matches:
+                self._choose(self._matches[matches.highlighted])
+                self.query_one("#name", Input).focus()
+            return
+        self.focus_next()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        chosen = next((p for p in self._matches if p.code == event.option.id), None)
+        if chosen is not None:
+            self._choose(chosen)
+            self.query_one("#name", Input).focus()
+
+    def _choose(self, p: ProcedureChoice, received: tuple[str, ...] | None = None) -> None:
+        self._procedure = p
+        box = self.query_one("#procedure", Input)
+        with box.prevent(Input.Changed):
+            box.value = self._procedure_label(p)
+        docs = self.query_one("#documents", SelectionList)
+        docs.clear_options()
+        docs.add_options([(d, d, received is None or d in received) for d in p.documents])
+        self._render_procedure_info()
+
+    def _render_procedure_info(self) -> None:
+        info = self.query_one("#procedure-info", Static)
+        p = self._procedure
+        if p is None:
+            info.update("")
+            return
+        from ward_desk.domain.timing import compute_due
+
+        session = self.session
+        due = compute_due(self.desk.clock(), p.days, session.calendar, session.rules)
+        days = t("ui.intake.same_day") if p.days == 0 else t("ui.intake.days", days=p.days)
+        info.update(t("ui.intake.due", field=p.field, days=days, due=fmt_datetime(due)))
+
+    # -- live validation ----------------------------------------------------------
+    def _check(self, box: Input) -> str | None:
+        """Validate one applicant field as typed; return its problem or None."""
+        from ward_desk.errors import WardDeskError
+
+        value = box.value
+        problem = None
+        if value.strip() or box.id == "name":
+            try:
+                if value.strip():
+                    _validators()[box.id or ""](value)
+                elif box.id == "name":
+                    problem = None  # an empty name is reported on save, not while typing
+            except WardDeskError as exc:
+                problem = str(exc)
+        box.set_class(problem is not None, "-invalid")
+        self.query_one("#problem", Static).update(problem or "")
+        return problem
+
+    # -- save ---------------------------------------------------------------------
+    def action_save(self) -> None:
+        """Check the form and save the dossier (receipt produced in the same worker)."""
+        if self._saving:
+            return
+        if self._procedure is None:
+            self._problem(t("ui.intake.no_procedure"))
+            self.query_one("#procedure", Input).focus()
+            return
+        for name in ("name", "id_number", "phone"):
+            box = self.query_one(f"#{name}", Input)
+            if self._check(box):
+                box.focus()
+                return
+        from ward_desk.services.dossiers import DocumentItem, IntakeRequest
+
+        docs = self.query_one("#documents", SelectionList)
+        ticked = set(docs.selected)
+        request = IntakeRequest(
+            procedure_code=self._procedure.code,
+            applicant_name=self.query_one("#name", Input).value,
+            id_number=self.query_one("#id_number", Input).value,
+            phone=self.query_one("#phone", Input).value,
+            address=self.query_one("#address", Input).value,
+            channel=str(self.query_one("#channel", Select).value),
+            documents=[DocumentItem(d, d in ticked) for d in self._procedure.documents],
+        )
+        self._saving = True
+        self.save(request)
+
+    @store_work("intake", exclusive=False)
+    def save(self, request: Any) -> tuple[str, datetime, Any]:
+        """Commit the intake, then produce the receipt slip."""
+        from ward_desk.services import dossiers
+        from ward_desk.ui import slips
+
+        dossier = dossiers.intake(self.session, request)
+        receipt = slips.render("receipt", self.session, dossier.code)
+        return dossier.code, dossier.due_at, receipt
+
+    def done_save(self, result: tuple[str, datetime, Any]) -> None:
+        self._saving = False
+        code, due_at, receipt = result
+        self._last_code = code
+        self.action_clear()
+        self._set_status(t("ui.intake.saved", code=code, due=fmt_datetime(due_at))
+                         + " " + receipt.message, "ok")
+
+    def failed_save(self, error: BaseException | None) -> bool:
+        self._saving = False
+        from ward_desk.errors import WardDeskError
+
+        if isinstance(error, WardDeskError):
+            self._problem(str(error))
+            return True
+        return False
+
+    def _problem(self, text: str) -> None:
+        self.query_one("#problem", Static).update(text)
+
+    def _set_status(self, text: str, cls: str = "status") -> None:
+        self._status, self._status_class = text, cls
+        status = self.query_one("#status", Static)
+        status.update(text)
+        status.set_classes(cls)
+
+    def action_clear(self) -> None:
+        """Empty the form for the next citizen."""
+        self._procedure = None
+        for name in self.TEXT_FIELDS:
+            box = self.query_one(f"#{name}", Input)
+            box.value = ""
+            box.remove_class("-invalid")
+        self.query_one("#channel", Select).value = "direct"
+        self.query_one("#documents", SelectionList).clear_options()
+        self.query_one("#procedure-info", Static).update("")
+        self._problem("")
+        self._set_status("")
+        self.query_one("#procedure", Input).focus()
+
+    def action_open_last(self) -> None:
+        """Open the dossier saved last."""
+        if self._last_code:
+            from ward_desk.ui.screens.dossier_detail import DossierDetailScreen
+
+            self.app.push_screen(DossierDetailScreen(self._last_code))
+
+    # -- language switch --------------------------------------------------------------
+    def capture_state(self) -> dict[str, Any]:
+        docs = self.query_one("#documents", SelectionList)
+        return {
+            "fields": {n: self.query_one(f"#{n}", Input).value for n in self.TEXT_FIELDS},
+            "channel": self.query_one("#channel", Select).value,
+            "received": tuple(docs.selected),
+            "focused": self.focused.id if self.focused else None,
+        }
+
+    def restore_state(self, state: dict[str, Any]) -> None:
+        for name, value in state["fields"].items():
+            box = self.query_one(f"#{name}", Input)
+            with box.prevent(Input.Changed):
+                box.value = value
+        self.query_one("#channel", Select).value = state["channel"]
+        self.query_one("#matches", OptionList).can_focus = False
+        self._render_matches()
+        if self._procedure is not None:
+            self._choose(self._procedure, state["received"])
+        if state["focused"]:
+            self.query_one(f"#{state['focused']}").focus()
+        self._set_status(self._status, self._status_class)
