@@ -51,8 +51,16 @@ class DistrictKeys:
 
 
 def new_kdf_params() -> dict[str, object]:
-    """Fresh KDF parameters (with a random salt) for a new passphrase."""
-    return {**KDF_DEFAULTS, "salt": os.urandom(16).hex()}
+    """Fresh KDF parameters (with a random salt) for a new passphrase.
+
+    ``DISTRICT_DESK_KDF_MEMORY_KIB`` lowers the memory cost for test runs only
+    (the parameters are stored beside the keys, so unlocking follows them).
+    """
+    params: dict[str, object] = {**KDF_DEFAULTS, "salt": os.urandom(16).hex()}
+    override = os.environ.get("DISTRICT_DESK_KDF_MEMORY_KIB", "")
+    if override.isdigit() and int(override) >= 8:
+        params["memory_kib"] = int(override)
+    return params
 
 
 def derive_kek(password: str, params: dict[str, object]) -> bytes:
