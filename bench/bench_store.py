@@ -364,8 +364,11 @@ def markdown(result: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--store", type=Path, required=True, help="a SQLCipher store made by bench/generate.py")
-    ap.add_argument("--plain-store", type=Path, help="the same made with --plain")
+    ap.add_argument("--store", "--data-dir", dest="store", type=Path,
+                    default=os.environ.get("WARD_BENCH_STORE"), help="a SQLCipher store made by bench/generate.py")
+    ap.add_argument("--plain-store", type=Path, default=os.environ.get("WARD_BENCH_PLAIN_STORE") or None,
+                    help="the same made with --plain (default: $WARD_BENCH_PLAIN_STORE)")
+    ap.add_argument("--user", default=BENCH_USER, help="the store's user (password from bench-store.json)")
     ap.add_argument("--intakes", type=int, default=2000, help="intakes per variant")
     ap.add_argument("--burst", type=int, default=25, help="intakes between idle checkpoints")
     ap.add_argument("--search-samples", type=int, default=12, help="dossiers to derive search queries from")
@@ -375,6 +378,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--json-out", type=Path)
     args = ap.parse_args(argv)
+    if args.store is None:
+        ap.error("--store (or $WARD_BENCH_STORE) is required")
+    if args.plain_store is not None and not (args.plain_store / "ward.db").exists():
+        args.plain_store = None
 
     variants = ["search", "full", "normal", "full+idle-ckpt", "normal+idle-ckpt"]
     result: dict = {"bench": "store", "at": time.strftime("%Y-%m-%d %H:%M:%S %z"), "machine": machine(),

@@ -173,6 +173,7 @@ FIELD_RISK: dict[str, tuple[float, float, float]] = {
 }
 DEFAULT_RISK = (0.015, 0.06, 0.005)
 REJECT_P, WITHDRAW_P = 0.022, 0.013
+STUCK_P = 0.012  # multi-day files that overrun without an apology slip
 ONLINE_P = {"full": 0.74, "partial": 0.55, "none": 0.0}
 RATING_P = 0.87
 RATINGS_ON_TIME = (("very_satisfied", 47), ("satisfied", 42), ("neutral", 8), ("unsatisfied", 3))
@@ -589,11 +590,14 @@ class _History:
             start = self.day_of(self.t)
 
         due_day = self.day_of(self.due)
-        late = rng.random() < late_p
+        # A few files get stuck (waiting on another agency, an officer away) and
+        # nobody issues the apology slip: the backlog the app's overdue list is for.
+        stuck = n > 0 and rng.random() < STUCK_P
+        late = stuck or rng.random() < late_p
         if late:
-            if rng.random() < 0.7:
+            if not stuck and rng.random() < 0.7:
                 self.apologise(due_day)
-            extra = rng.choice((1, 1, 2, 2, 3, 4, 6, 9))
+            extra = rng.randint(5, 25) if stuck else rng.choice((1, 1, 2, 2, 3, 4, 6, 9))
             ready_day = cal.add_working_days(due_day, extra)
             ready = p.work_time(ready_day, after=self.t)
         else:
