@@ -56,10 +56,11 @@ _PREFIX = struct.Struct(">4sI")  # magic, header length
 _SIG_LEN = 64
 _TAG_LEN = 16
 
-OFFICE_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
-_ENTITY_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
-_UID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
-_HASH_RE = re.compile(r"^(|[0-9a-f]{64})$")
+OFFICE_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}\Z")
+_ENTITY_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}\Z")
+# Any printable text: uids are UUIDs, but procedure codes are the catalogue's own.
+_UID_RE = re.compile(r"^[^\x00-\x1f\x7f]{1,128}\Z")
+_HASH_RE = re.compile(r"^(|[0-9a-f]{64})\Z")
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 _MAX_INT = 2**53  # JSON numbers that every reader (JS included) reads exactly
 _MAX_INT32 = 2**31 - 1  # columns that are INTEGER on PostgreSQL

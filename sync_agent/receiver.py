@@ -275,7 +275,7 @@ def openapi_document(limits: Limits = DEFAULT_LIMITS) -> dict[str, Any]:
         "name": "office_code",
         "in": "path",
         "required": True,
-        "schema": {"type": "string", "pattern": OFFICE_CODE_RE.pattern, "maxLength": 32},
+        "schema": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$", "maxLength": 32},
     }
     error = {"$ref": "#/components/schemas/Error"}
     err = {"application/json": {"schema": error}}
