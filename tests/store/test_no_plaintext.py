@@ -97,8 +97,6 @@ def test_no_canary_bytes_anywhere_on_disk(tmp_path: Path) -> None:
     assert CANARY_NAME in shown and CANARY_ID in shown
     found = cli("search", fold(CANARY_NAME))
     assert code in found
-    assert SECOND_NAME in cli("search", fold(SECOND_NAME)[:10])
-    cli("verify")
 
     # The scanner itself works: it finds the canary in the user's import file.
     assert _scan([inbox], exclude=[]), "the scan must be able to see a canary"
