@@ -173,7 +173,7 @@ FIELD_RISK: dict[str, tuple[float, float, float]] = {
 }
 DEFAULT_RISK = (0.015, 0.06, 0.005)
 REJECT_P, WITHDRAW_P = 0.022, 0.013
-STUCK_P = 0.012  # multi-day files that overrun without an apology slip
+STUCK_P = 0.025  # multi-day files that overrun without an apology slip
 ONLINE_P = {"full": 0.74, "partial": 0.55, "none": 0.0}
 RATING_P = 0.87
 RATINGS_ON_TIME = (("very_satisfied", 47), ("satisfied", 42), ("neutral", 8), ("unsatisfied", 3))
