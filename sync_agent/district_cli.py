@@ -270,6 +270,68 @@ def cmd_publish(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _new_ward_password(args: argparse.Namespace) -> str:
+    if args.new_password_file:
+        try:
+            text = Path(args.new_password_file).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise BadInput("sync.cli.password_file_unreadable", path=args.new_password_file) from exc
+        return text.splitlines()[0] if text else ""
+    if os.environ.get("WARD_DESK_NEW_PASSWORD"):
+        return os.environ["WARD_DESK_NEW_PASSWORD"]
+    if not sys.stdin.isatty():
+        raise BadInput("sync.recover.password_required")
+    password = getpass.getpass(t("sync.recover.password_prompt"))
+    if getpass.getpass(t("sync.cli.password_again")) != password:
+        raise BadInput("sync.cli.password_mismatch")
+    return password
+
+
+def cmd_recover(args: argparse.Namespace) -> int:
+    """Open a ward store whose every password and recovery sheet are lost: unwrap
+    its escrowed database key with the district recovery key and give one of its
+    users a new password. The district never reads the ward's data."""
+    import base64
+
+    from sync_agent.envelope import unwrap_key
+    from ward_desk.services.users import validate_password
+    from ward_desk.store.database import DB_NAME, KEYS_NAME, check_readable, open_raw
+    from ward_desk.store.keys import KeyFile
+
+    target = Path(args.store)
+    keys_path = target / KEYS_NAME if target.is_dir() else target
+    db_path = keys_path.parent / DB_NAME
+    keyfile = KeyFile.load(keys_path)
+    slot = keyfile.escrow_slot()
+    if slot is None:
+        raise BadInput("sync.recover.no_escrow", path=str(keys_path))
+    new_password = _new_ward_password(args)
+    validate_password(new_password)
+    password = _password(args)
+    store = _open(args)
+    try:
+        district_keys = store.unlock(password)
+    finally:
+        store.close()
+    try:
+        blob = base64.b64decode(slot.wrapped, validate=True)
+    except ValueError as exc:
+        raise Damaged("sync.envelope.escrow_failed") from exc
+    db_key = unwrap_key(district_keys.recovery, blob, keyfile.escrow_aad())
+    db = open_raw(db_path, db_key)
+    try:
+        check_readable(db, db_path)
+        found = db.execute_sql('SELECT 1 FROM "user" WHERE username = ?', (args.user,)).fetchone()
+    finally:
+        db.close()
+    if not found:
+        raise BadInput("sync.recover.no_such_user", user=args.user)
+    keyfile.set_password(args.user, new_password, db_key)
+    keyfile.save(keys_path)
+    _say("sync.recover.done", user=args.user, path=str(keys_path.parent))
+    return EXIT_OK
+
+
 # --------------------------------------------------------------------- parser
 
 
@@ -329,6 +391,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--office", help=t("sync.cli.help.office"))
     p.add_argument("file", metavar="FILE")
     p.set_defaults(func=cmd_publish)
+
+    p = sub.add_parser("recover", parents=[common, secret], help=t("sync.cli.help.recover"))
+    p.add_argument("--store", required=True, help=t("sync.cli.help.store"))
+    p.add_argument("--user", required=True, help=t("sync.cli.help.user"))
+    p.add_argument("--new-password-file", default=None, help=t("sync.cli.help.new_password_file"))
+    p.set_defaults(func=cmd_recover)
     return parser
 
 

@@ -1,0 +1,523 @@
+"""The ward's sync agent: outbox -> sealed batches -> the district, resumably.
+
+State lives in the ward store's ``sync_state`` table (key/value), written in
+short transactions of its own (sync state never enters the outbox):
+
+``acked_seq``, ``acked_batch_no``, ``acked_hash``
+    the district's last contiguous acknowledgement (see PROTOCOL.md §3);
+``built``
+    JSON list of batches sealed but not yet acknowledged,
+    ``[[batch_no, first_seq, last_seq, prev_hash, batch_hash], ...]``, so a batch
+    sent (or exported to USB) is always re-sealed with the same range;
+``last_success``, ``last_attempt``, ``last_error``
+    for the status line; ``last_error`` is ``{"id": message id, "params": {...}}``
+    so it is shown in the reader's language.
+
+A run: ask the district for its ack (resume point), then seal and upload the
+next batch until nothing is pending, then send a heartbeat. Connection errors,
+timeouts and 429/5xx answers back off exponentially with jitter and retry; a
+refusal (4xx) or a quarantine (409) stops the run with a plain-words error,
+because a person has to act.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import shutil
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from sync_agent.envelope import EnvelopeError, SealedBatch, build_batch, build_heartbeat
+from ward_desk.i18n import t
+
+log = logging.getLogger("ward_desk.sync")
+
+AGENT_NAME = "ward-desk-sync/1"
+TRANSIENT_STATUS = {408, 425, 429, 500, 502, 503, 504}
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+@dataclass
+class AgentConfig:
+    """Tunables. Defaults suit a 3G link and a 10-year-old PC."""
+
+    url: str = ""
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+    max_batch_records: int = 2000
+    max_batch_bytes: int = 1_000_000  # plaintext estimate; ~150-300 KB once compressed
+    max_attempts: int = 6  # per request, within one run
+    backoff_base: float = 1.0
+    backoff_max: float = 300.0
+
+
+@dataclass
+class SyncError:
+    """A plain-words error (catalogue id + params), and whether retrying may help."""
+
+    message_id: str
+    params: dict[str, Any] = field(default_factory=dict)
+    transient: bool = False
+
+    def render(self, language: str | None = None) -> str:
+        return t(self.message_id, language, **self.params)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.message_id, "params": self.params, "transient": self.transient}
+
+
+@dataclass
+class SyncReport:
+    """What one run did."""
+
+    batches_sent: int = 0
+    records_sent: int = 0
+    acked_seq: int = 0
+    pending: int = 0
+    error: SyncError | None = None
+    missing_batches: list[int] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+class SyncFailed(Exception):
+    def __init__(self, error: SyncError) -> None:
+        super().__init__(error.message_id)
+        self.error = error
+
+
+# ----------------------------------------------------------------- sync state
+
+
+class SyncStateStore:
+    """Typed access to the ward's ``sync_state`` rows."""
+
+    def __init__(self) -> None:
+        from ward_desk.store.models import SyncState
+
+        self._model = SyncState
+
+    def get(self, key: str, default: str = "") -> str:
+        row = self._model.get_or_none(self._model.key == key)
+        return row.value if row is not None else default
+
+    def put(self, **values: Any) -> None:
+        """Write several keys in one short transaction."""
+        db = self._model._meta.database
+        with db.atomic():
+            for key, value in values.items():
+                text = value if isinstance(value, str) else json.dumps(value)
+                self._model.replace(key=key, value=text).execute()
+
+    def acked(self) -> tuple[int, int, str]:
+        return int(self.get("acked_seq", "0")), int(self.get("acked_batch_no", "0")), self.get("acked_hash")
+
+    def built(self) -> list[list[Any]]:
+        try:
+            value = json.loads(self.get("built", "[]"))
+        except ValueError:
+            return []
+        return value if isinstance(value, list) else []
+
+    def last_error(self) -> SyncError | None:
+        raw = self.get("last_error")
+        if not raw:
+            return None
+        try:
+            data = json.loads(raw)
+            return SyncError(data["id"], data.get("params", {}), bool(data.get("transient")))
+        except (ValueError, KeyError, TypeError):
+            return None
+
+
+# ---------------------------------------------------------------------- agent
+
+
+@dataclass
+class WardIdentity:
+    """What the agent needs from the office row."""
+
+    office_code: str
+    signing_key: Ed25519PrivateKey
+    district_encrypt: bytes
+    district_url: str
+    data_dir: Path
+
+    @classmethod
+    def load(cls, data_dir: Path) -> WardIdentity:
+        """Read the office row; refuses a ward that is not enrolled."""
+        from ward_desk.store.models import Office
+
+        office = Office.select().get()
+        if not office.upstream_public_key or not office.upstream_url:
+            raise SyncFailed(SyncError("sync.agent.not_enrolled"))
+        if not office.signing_key:
+            raise SyncFailed(SyncError("sync.agent.no_signing_key"))
+        return cls(
+            office_code=office.code,
+            signing_key=Ed25519PrivateKey.from_private_bytes(bytes(office.signing_key)),
+            district_encrypt=bytes(office.upstream_public_key),
+            district_url=office.upstream_url.rstrip("/"),
+            data_dir=data_dir,
+        )
+
+
+def pending_stats(acked_seq: int, now: datetime) -> tuple[int, int | None]:
+    """(pending outbox rows, age in seconds of the oldest one)."""
+    from peewee import fn
+
+    from ward_desk.store.models import Outbox
+
+    row: Any = (
+        Outbox.select(fn.COUNT(Outbox.seq), fn.MIN(Outbox.created_at)).where(Outbox.seq > acked_seq).tuples().get()
+    )
+    count, oldest = row[0], row[1]
+    if isinstance(oldest, str):
+        oldest = datetime.fromisoformat(oldest)
+    age = int((now - oldest).total_seconds()) if oldest else None
+    return int(count or 0), age
+
+
+def make_heartbeat(data_dir: Path, acked_seq: int) -> dict[str, Any]:
+    """The heartbeat every contact carries."""
+    now = utcnow()
+    pending, oldest = pending_stats(acked_seq, now)
+    try:
+        free = shutil.disk_usage(data_dir).free
+    except OSError:
+        free = None
+    return {
+        "pending": pending,
+        "oldest_pending_s": max(0, oldest) if oldest is not None else None,
+        "free_disk_bytes": free,
+        "ward_clock": now.isoformat(timespec="microseconds") + "Z",
+        "agent": AGENT_NAME,
+    }
+
+
+def _outbox_records(first_seq: int, last_seq: int | None, config: AgentConfig) -> list[dict[str, Any]]:
+    """Outbox rows from ``first_seq``: up to ``last_seq`` exactly (a re-seal), or
+    as many as fit the batch bounds (a new cut)."""
+    from ward_desk.store.models import Outbox
+
+    query = Outbox.select().where(Outbox.seq >= first_seq).order_by(Outbox.seq)
+    if last_seq is not None:
+        query = query.where(Outbox.seq <= last_seq)
+    else:
+        query = query.limit(config.max_batch_records)
+    records: list[dict[str, Any]] = []
+    size = 0
+    for row in query.iterator():
+        if last_seq is None and records and size + len(row.payload) > config.max_batch_bytes:
+            break
+        created = row.created_at
+        records.append(
+            {
+                "seq": int(row.seq),
+                "entity": row.entity,
+                "entity_uid": row.entity_uid,
+                "version": int(row.version),
+                "op": row.op,
+                "payload": json.loads(row.payload),
+                "created_at": created.isoformat(timespec="microseconds") if isinstance(created, datetime) else str(created),
+            }
+        )
+        size += len(row.payload) + 100
+    return records
+
+
+class BatchCutter:
+    """Seals the ward's next batches, consistently with what was sealed before."""
+
+    def __init__(self, ward: WardIdentity, state: SyncStateStore, config: AgentConfig) -> None:
+        self.ward = ward
+        self.state = state
+        self.config = config
+
+    def next_batch(self, acked: tuple[int, int, str]) -> SealedBatch | None:
+        """The batch after ``acked`` (seq, batch_no, hash): re-sealed from ``built``
+        when it was sealed before, else newly cut; None when nothing is pending."""
+        acked_seq, acked_no, acked_hash = acked
+        built = {int(entry[0]): entry for entry in self.state.built()}
+        entry = built.get(acked_no + 1)
+        if entry is not None and int(entry[1]) == acked_seq + 1 and entry[3] == acked_hash:
+            return self._seal(acked_no + 1, int(entry[1]), int(entry[2]), acked_hash, exact=True)
+        return self._seal(acked_no + 1, acked_seq + 1, None, acked_hash, exact=False)
+
+    def after(self, batch: SealedBatch) -> SealedBatch | None:
+        """The batch that follows ``batch`` (for export, before any ack)."""
+        return self.next_batch((batch.last_seq, batch.batch_no, batch.batch_hash))
+
+    def _seal(self, batch_no: int, first_seq: int, last_seq: int | None, prev_hash: str, *, exact: bool) -> SealedBatch | None:
+        records = _outbox_records(first_seq, last_seq, self.config)
+        if not records:
+            return None
+        sealed = build_batch(
+            office_code=self.ward.office_code,
+            batch_no=batch_no,
+            first_seq=first_seq,
+            last_seq=records[-1]["seq"],
+            prev_batch_hash=prev_hash,
+            records=records,
+            heartbeat=make_heartbeat(self.ward.data_dir, first_seq - 1),
+            recipient=self.ward.district_encrypt,
+            signer=self.ward.signing_key,
+        )
+        if not exact:
+            self.remember(sealed, prev_hash)
+        return sealed
+
+    def remember(self, sealed: SealedBatch, prev_hash: str) -> None:
+        """Record a sealed batch's range before it leaves the machine (later
+        entries are dropped: they followed a batch that is now cut differently)."""
+        entries = [e for e in self.state.built() if int(e[0]) < sealed.batch_no]
+        entries.append([sealed.batch_no, sealed.first_seq, sealed.last_seq, prev_hash, sealed.batch_hash])
+        self.state.put(built=entries)
+
+
+class SyncAgent:
+    """One ward's uploader. Thread-safe to cancel (``cancel`` event)."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        config: AgentConfig | None = None,
+        *,
+        cancel: threading.Event | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.data_dir = Path(data_dir)
+        self.config = config or AgentConfig()
+        self.cancel = cancel or threading.Event()
+        self.state = SyncStateStore()
+        self.rng = rng or random.Random()
+        self._http: Any = None
+
+    # -- HTTP --------------------------------------------------------------
+
+    @property
+    def http(self) -> Any:
+        if self._http is None:
+            import requests
+
+            self._http = requests.Session()
+            self._http.headers["User-Agent"] = AGENT_NAME
+        return self._http
+
+    def close(self) -> None:
+        if self._http is not None:
+            self._http.close()
+            self._http = None
+
+    def _backoff(self, attempt: int, retry_after: float | None = None) -> float:
+        # "Full jitter": a random delay up to the exponential cap, so wards that lost
+        # the network together do not all come back in the same second.
+        cap = min(self.config.backoff_max, self.config.backoff_base * (2**attempt))
+        delay = self.rng.uniform(cap / 2, cap)
+        if retry_after is not None:
+            delay = max(delay, min(retry_after, self.config.backoff_max))
+        return delay
+
+    def _request(self, method: str, url: str, **kwargs: Any) -> Any:
+        """One request with retries on transient failures; raises SyncFailed."""
+        import requests
+
+        last: SyncError | None = None
+        for attempt in range(self.config.max_attempts):
+            if self.cancel.is_set():
+                raise SyncFailed(SyncError("sync.agent.cancelled", transient=True))
+            retry_after: float | None = None
+            try:
+                response = self.http.request(
+                    method, url, timeout=(self.config.connect_timeout, self.config.read_timeout), **kwargs
+                )
+            except requests.Timeout:
+                last = SyncError("sync.agent.timeout", {"url": self.ward.district_url}, transient=True)
+            except requests.ConnectionError:
+                last = SyncError("sync.agent.no_connection", {"url": self.ward.district_url}, transient=True)
+            except requests.RequestException as exc:
+                last = SyncError("sync.agent.network_error", {"detail": type(exc).__name__}, transient=True)
+            else:
+                if response.status_code not in TRANSIENT_STATUS:
+                    return response
+                last = SyncError("sync.agent.server_busy", {"status": response.status_code}, transient=True)
+                header = response.headers.get("Retry-After", "")
+                retry_after = float(header) if header.isdigit() else None
+            if attempt + 1 < self.config.max_attempts:
+                delay = self._backoff(attempt, retry_after)
+                log.info("sync: %s; retrying in %.1fs", last.message_id, delay)
+                if self.cancel.wait(delay):
+                    raise SyncFailed(SyncError("sync.agent.cancelled", transient=True))
+        assert last is not None
+        raise SyncFailed(last)
+
+    @staticmethod
+    def _refusal(response: Any) -> SyncError:
+        try:
+            body = response.json()
+            code = str(body.get("error") or body.get("status") or "")
+            detail = str(body.get("detail") or body.get("message") or "")
+        except ValueError:
+            code, detail = "", ""
+        if response.status_code == 409:
+            return SyncError("sync.agent.quarantined", {"batch": body.get("batch_no", "?"), "detail": detail})
+        if code:
+            return SyncError(f"sync.reject.{code}", {"detail": detail})
+        return SyncError("sync.agent.refused", {"status": response.status_code})
+
+    # -- the run -----------------------------------------------------------
+
+    ward: WardIdentity
+
+    def run_once(self, on_progress: Callable[[SyncReport], None] | None = None) -> SyncReport:
+        """Upload everything pending, then a heartbeat. Never raises for network or
+        district problems: they end up in the report and in ``last_error``."""
+        report = SyncReport()
+        self.state.put(last_attempt=utcnow().isoformat())
+        try:
+            self.ward = WardIdentity.load(self.data_dir)
+            if self.config.url:
+                self.ward.district_url = self.config.url.rstrip("/")
+            self._drain(report, on_progress)
+            self._heartbeat()
+        except SyncFailed as exc:
+            report.error = exc.error
+        except EnvelopeError as exc:  # a record the district would refuse: a bug to report
+            report.error = SyncError("sync.agent.bad_record", {"detail": str(exc)})
+        acked_seq, _, _ = self.state.acked()
+        report.acked_seq = acked_seq
+        report.pending, _ = pending_stats(acked_seq, utcnow())
+        if report.error is None:
+            self.state.put(last_success=utcnow().isoformat(), last_error="")
+        elif report.error.message_id != "sync.agent.cancelled":
+            self.state.put(last_error=report.error.to_json())
+            log.warning("sync: %s", report.error.render("en"))
+        return report
+
+    def _adopt_ack(self, ack: dict[str, Any]) -> tuple[int, int, str]:
+        """Take the district's position as ours and forget batches it acknowledged."""
+        try:
+            acked = (int(ack["acked_seq"]), int(ack["acked_batch_no"]), str(ack["acked_batch_hash"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SyncFailed(SyncError("sync.agent.bad_answer", {"detail": "ack"})) from exc
+        built = [e for e in self.state.built() if int(e[0]) > acked[1]]
+        self.state.put(acked_seq=str(acked[0]), acked_batch_no=str(acked[1]), acked_hash=acked[2], built=built)
+        return acked
+
+    def _drain(self, report: SyncReport, on_progress: Callable[[SyncReport], None] | None) -> None:
+        url = f"{self.ward.district_url}/v1/wards/{self.ward.office_code}/ack"
+        response = self._request("GET", url)
+        if response.status_code == 404:
+            raise SyncFailed(SyncError("sync.reject.unknown_ward", {"detail": ""}))
+        if response.status_code != 200:
+            raise SyncFailed(self._refusal(response))
+        acked = self._adopt_ack(self._json(response))
+        cutter = BatchCutter(self.ward, self.state, self.config)
+        while not self.cancel.is_set():
+            batch = cutter.next_batch(acked)
+            if batch is None:
+                return
+            response = self._request(
+                "POST",
+                f"{self.ward.district_url}/v1/batches",
+                data=batch.envelope,
+                headers={"Content-Type": "application/octet-stream"},
+            )
+            if response.status_code != 200:
+                raise SyncFailed(self._refusal(response))
+            body = self._json(response)
+            new_acked = self._adopt_ack(body)
+            report.batches_sent += 1
+            report.records_sent += batch.record_count
+            report.missing_batches = list(body.get("missing_batches") or [])
+            if new_acked[1] < batch.batch_no and new_acked == acked:
+                # The district holds this batch but not an earlier one it should have:
+                # nothing more we send can move the ack; a person must look.
+                raise SyncFailed(SyncError("sync.agent.gap", {"batches": ", ".join(map(str, report.missing_batches))}))
+            acked = new_acked
+            if on_progress is not None:
+                on_progress(report)
+        raise SyncFailed(SyncError("sync.agent.cancelled", transient=True))
+
+    def _heartbeat(self) -> None:
+        acked_seq, _, _ = self.state.acked()
+        envelope = build_heartbeat(
+            office_code=self.ward.office_code,
+            heartbeat=make_heartbeat(self.data_dir, acked_seq),
+            recipient=self.ward.district_encrypt,
+            signer=self.ward.signing_key,
+        )
+        response = self._request(
+            "POST", f"{self.ward.district_url}/v1/batches", data=envelope,
+            headers={"Content-Type": "application/octet-stream"},
+        )
+        if response.status_code != 200:
+            raise SyncFailed(self._refusal(response))
+
+    @staticmethod
+    def _json(response: Any) -> dict[str, Any]:
+        try:
+            body = response.json()
+        except ValueError as exc:
+            raise SyncFailed(SyncError("sync.agent.bad_answer", {"detail": "JSON"}, transient=True)) from exc
+        if not isinstance(body, dict):
+            raise SyncFailed(SyncError("sync.agent.bad_answer", {"detail": "JSON"}, transient=True))
+        return body
+
+    # -- USB ---------------------------------------------------------------
+
+    def export(self, target: Path) -> list[Path]:
+        """Write every pending batch as files for a USB stick (PROTOCOL.md §8).
+        Re-exporting is safe: already sealed ranges are sealed again identically."""
+        ward = WardIdentity.load(self.data_dir)
+        self.ward = ward
+        folder = Path(target) / f"ward-desk-{ward.office_code}"
+        folder.mkdir(parents=True, exist_ok=True)
+        cutter = BatchCutter(ward, self.state, self.config)
+        written: list[Path] = []
+        batch = cutter.next_batch(self.state.acked())
+        while batch is not None:
+            path = folder / f"{ward.office_code}-{batch.batch_no:08d}.wdu"
+            tmp = path.with_suffix(".tmp")
+            tmp.write_bytes(batch.envelope)
+            tmp.replace(path)
+            written.append(path)
+            batch = cutter.after(batch)
+        return written
+
+
+def status(data_dir: Path) -> dict[str, Any]:
+    """The status line's facts (plain data; the CLI and UI render them)."""
+    from ward_desk.store.models import Office
+
+    state = SyncStateStore()
+    acked_seq, acked_no, _ = state.acked()
+    pending, oldest = pending_stats(acked_seq, utcnow())
+    office = Office.select().get()
+    error = state.last_error()
+    return {
+        "office_code": office.code,
+        "enrolled": bool(office.upstream_public_key and office.upstream_url),
+        "district_url": office.upstream_url,
+        "acked_seq": acked_seq,
+        "acked_batch_no": acked_no,
+        "pending": pending,
+        "oldest_pending_s": oldest,
+        "last_success": state.get("last_success") or None,
+        "last_attempt": state.get("last_attempt") or None,
+        "last_error": error.render() if error else None,
+        "last_error_id": error.message_id if error else None,
+    }

@@ -1,0 +1,235 @@
+"""``ward-desk sync ...``: the ward side of enrolment, upload, status and USB export.
+
+``ward_desk.cli.main`` calls :func:`register` with its subparsers and its ``add``
+helper (which gives every command the common options: ``--data-dir``,
+``--user``, ``--password-file``, ``--lang``, ``--debug``). Handlers take the
+parsed arguments and return an exit code: 0 done; 1 not finished (network
+down or district busy: try again later); 2 refused or bad input; 3 wrong
+password; 4 damaged.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import signal
+import threading
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sync_agent.errors import BadInput
+from ward_desk.i18n import t
+
+EXIT_RETRY_LATER = 1
+OFFICE_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def _session_handler(fn: Callable[[argparse.Namespace, Any], int]) -> Callable[[argparse.Namespace], int]:
+    """Open the store for the command (lazily: the CLI module imports us)."""
+
+    def run(args: argparse.Namespace) -> int:
+        from ward_desk.cli.main import with_session
+
+        return with_session(fn)(args)
+
+    run.__doc__ = fn.__doc__
+    return run
+
+
+def register(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> None:
+    """Add ``sync`` and its subcommands to the ``ward-desk`` parser."""
+    sync = sub.add_parser("sync", help=t("sync.ward.help.sync"), description=t("sync.ward.help.sync"))
+    ssub = sync.add_subparsers(dest="sync_command", metavar="COMMAND", required=True)
+
+    p = add("run", _session_handler(cmd_run), t("sync.ward.help.run"), parent=ssub)
+    p.add_argument("--url", default=None, help=t("sync.ward.help.url"))
+    p.add_argument("--json", action="store_true")
+
+    p = add("daemon", _session_handler(cmd_daemon), t("sync.ward.help.daemon"), parent=ssub)
+    p.add_argument("--url", default=None, help=t("sync.ward.help.url"))
+    p.add_argument("--interval", type=float, default=300.0, help=t("sync.ward.help.interval"))
+
+    p = add("status", _session_handler(cmd_status), t("sync.ward.help.status"), parent=ssub)
+    p.add_argument("--json", action="store_true")
+
+    p = add("key", _session_handler(cmd_key), t("sync.ward.help.key"), parent=ssub)
+    p.add_argument("--out", required=True)
+
+    p = add("enrol", _session_handler(cmd_enrol), t("sync.ward.help.enrol"), parent=ssub)
+    p.add_argument("--district-url", required=True)
+    p.add_argument("--district-key", required=True, help="district.pub")
+    p.add_argument("--fingerprint", default=None, help=t("sync.ward.help.fingerprint"))
+
+    p = add("export", _session_handler(cmd_export), t("sync.ward.help.export"), parent=ssub)
+    p.add_argument("--to", required=True, help=t("sync.ward.help.to"))
+
+
+# ------------------------------------------------------------------- handlers
+
+
+def _local(iso: str | None) -> str:
+    if not iso:
+        return t("sync.report.never")
+    dt = datetime.fromisoformat(iso.rstrip("Z")).replace(tzinfo=timezone.utc)
+    return dt.astimezone(OFFICE_TZ).strftime("%d/%m/%Y %H:%M")
+
+
+def _print_report(report: Any, as_json: bool) -> int:
+    if as_json:
+        print(json.dumps({
+            "ok": report.ok,
+            "batches_sent": report.batches_sent,
+            "records_sent": report.records_sent,
+            "acked_seq": report.acked_seq,
+            "pending": report.pending,
+            "error": report.error.render() if report.error else None,
+            "error_id": report.error.message_id if report.error else None,
+        }, ensure_ascii=False))
+    else:
+        print(t("sync.ward.run_summary", batches=report.batches_sent, records=report.records_sent,
+                acked=report.acked_seq, pending=report.pending))
+        if report.error:
+            print(t("sync.ward.last_error", error=report.error.render()))
+    if report.ok:
+        return 0
+    return EXIT_RETRY_LATER if report.error.transient else 2
+
+
+def cmd_run(args: argparse.Namespace, session: Any) -> int:
+    """Upload everything pending once."""
+    from sync_agent.agent import AgentConfig, SyncAgent
+
+    agent = SyncAgent(session.store.data_dir, AgentConfig(url=args.url or ""))
+    try:
+        report = agent.run_once()
+    finally:
+        agent.close()
+    return _print_report(report, args.json)
+
+
+def cmd_daemon(args: argparse.Namespace, session: Any) -> int:
+    """Run again and again. Sleeps between runs (never polls), backs off longer
+    after failures, and the next run starts only when the last one ended."""
+    import random
+
+    from sync_agent.agent import AgentConfig, SyncAgent
+
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    agent = SyncAgent(session.store.data_dir, AgentConfig(url=args.url or "", max_attempts=3), cancel=stop)
+    failures = 0
+    interval = max(5.0, args.interval)
+    try:
+        while not stop.is_set():
+            report = agent.run_once()
+            _print_report(report, False)
+            failures = 0 if report.ok else failures + 1
+            wait = min(3600.0, interval * (2 ** min(failures, 4)))
+            stop.wait(random.uniform(wait * 0.8, wait))
+    finally:
+        agent.close()
+    return 0
+
+
+def cmd_status(args: argparse.Namespace, session: Any) -> int:
+    """The sync status line: last success, pending, last error in plain words."""
+    from sync_agent.agent import status
+
+    data = status(session.store.data_dir)
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False))
+        return 0
+    if not data["enrolled"]:
+        print(t("sync.agent.not_enrolled"))
+        return 0
+    print(t("sync.ward.status_line", url=data["district_url"], success=_local(data["last_success"]),
+            pending=data["pending"], acked=data["acked_seq"]))
+    if data["last_error"]:
+        print(t("sync.ward.last_error", error=data["last_error"]))
+    return 0
+
+
+def cmd_key(args: argparse.Namespace, session: Any) -> int:
+    """Write ``ward.pub`` for the district."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from sync_agent.envelope import raw_public
+    from sync_agent.keyfiles import WardPublicKey
+
+    office = session.office
+    if not office.signing_key:
+        raise BadInput("sync.agent.no_signing_key")
+    public = raw_public(Ed25519PrivateKey.from_private_bytes(bytes(office.signing_key)))
+    key = WardPublicKey(office_code=office.code, office_name=office.name, sign=public)
+    out = Path(args.out)
+    try:
+        out.write_text(key.to_json(), encoding="utf-8")
+    except OSError as exc:
+        raise BadInput("sync.cli.cannot_write", path=str(out), detail=exc.strerror or str(exc)) from exc
+    print(t("sync.ward.key_written", path=str(out), fingerprint=key.fingerprint))
+    return 0
+
+
+def _normal_fingerprint(text: str) -> str:
+    digits = "".join(ch for ch in text.lower() if ch in "0123456789abcdef")
+    return "-".join(digits[i : i + 4] for i in range(0, len(digits), 4))
+
+
+def cmd_enrol(args: argparse.Namespace, session: Any) -> int:
+    """Record the district's keys and URL, and escrow the store key to the district."""
+    from sync_agent.agent import SyncStateStore
+    from sync_agent.envelope import wrap_key_to
+    from sync_agent.keyfiles import DistrictPublicKeys
+
+    session.require_role("admin")
+    keys = DistrictPublicKeys.read(Path(args.district_key))
+    if args.fingerprint and _normal_fingerprint(args.fingerprint) != keys.fingerprint:
+        raise BadInput("sync.ward.fingerprint_mismatch", given=args.fingerprint, actual=keys.fingerprint)
+    url = args.district_url.strip().rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise BadInput("sync.ward.bad_url", url=url)
+    office = session.office
+    new_district = bytes(office.upstream_public_key or b"") != keys.encrypt
+    with session.store.db.atomic():
+        office.upstream_url = url
+        office.upstream_label = keys.name
+        office.upstream_public_key = keys.encrypt
+        office.upstream_signing_key = keys.sign
+        office.upstream_recovery_key = keys.recovery
+        office.save()
+        if new_district:
+            # Another district knows nothing of our chain: start it again at batch 1.
+            SyncStateStore().put(acked_seq="0", acked_batch_no="0", acked_hash="", built=[], last_error="")
+    keyfile = session.store.keyfile()
+    blob = wrap_key_to(keys.recovery, session.store.key, keyfile.escrow_aad())
+    keyfile.set_escrow(
+        base64.b64encode(blob).decode("ascii"),
+        {"district": keys.name, "fingerprint": keys.fingerprint,
+         "created_at": datetime.now(timezone.utc).replace(tzinfo=None).isoformat()},
+    )
+    keyfile.save(session.store.keys_path)
+    print(t("sync.ward.enrolled", name=keys.name, url=url, fingerprint=keys.fingerprint))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace, session: Any) -> int:
+    """Write every pending batch to a folder (a USB stick) for ``district-desk import``."""
+    from sync_agent.agent import SyncAgent, SyncFailed
+
+    agent = SyncAgent(session.store.data_dir)
+    try:
+        files = agent.export(Path(args.to))
+    except SyncFailed as exc:
+        raise BadInput(exc.error.message_id, **exc.error.params) from exc
+    except OSError as exc:
+        raise BadInput("sync.cli.cannot_write", path=str(args.to), detail=exc.strerror or str(exc)) from exc
+    if files:
+        print(t("sync.ward.exported", count=len(files), path=str(files[0].parent)))
+    else:
+        print(t("sync.ward.nothing_to_export"))
+    return 0
