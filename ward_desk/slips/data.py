@@ -72,6 +72,7 @@ def slip_data_from(session: Session, dossier: Dossier, kind: str,
     tz = session.rules.tz
     office = session.office
     procedure = dossier.procedure
+    officer = dossier.officer
 
     def local(dt: datetime | None) -> str:
         return format_datetime(to_local(dt, tz)) if dt else ""
@@ -86,8 +87,9 @@ def slip_data_from(session: Session, dossier: Dossier, kind: str,
     clerk = session.user.full_name
     if kind == RECEIPT:
         issued_at = dossier.received_at
-        if dossier.received_by_id:
-            clerk = dossier.received_by.full_name
+        received_by = dossier.received_by
+        if received_by is not None:
+            clerk = received_by.full_name
     elif kind in _REASON_ACTIONS:
         reason, basis = _last_reason(dossier, _REASON_ACTIONS[kind])
         legal_basis = basis or legal_basis
@@ -125,7 +127,7 @@ def slip_data_from(session: Session, dossier: Dossier, kind: str,
         previous_due_at=local(extra.get("previous_due_at", previous_due)),
         new_due_at=local(extra.get("new_due_at", new_due)),
         reason=extra.get("reason", reason),
-        officer_name=dossier.officer.full_name if dossier.officer_id else "",
+        officer_name=officer.full_name if officer is not None else "",
         clerk_name=extra.get("clerk_name", clerk),
         signer_name=extra.get("signer_name", ""),
         contact_phone=extra.get("contact_phone", ""),

@@ -11,11 +11,11 @@ from ward_desk.slips.qr import qr_png
 PAGE_W_MM, PAGE_H_MM = 148, 210
 MARGINS_MM = (9, 10, 9, 15)  # top, right, bottom, left — as the PDF
 CONTENT_W_MM = PAGE_W_MM - MARGINS_MM[1] - MARGINS_MM[3]
-HEADER_LEFT_MM = 54
+HEADER_LEFT_MM = 48
 # Decree 30/2020 names Times New Roman for administrative documents; Word on Windows
 # and LibreOffice (via Liberation Serif) both carry its Vietnamese glyphs.
 FONT = "Times New Roman"
-BODY_PT = 11
+BODY_PT = 10.5
 
 
 def render_docx(doc: SlipDocument) -> bytes:
@@ -71,6 +71,11 @@ class _Writer:
                 run.font.size = self.Pt(size)
         return p
 
+    def spacer(self, points: float) -> None:
+        """Vertical space of exactly ``points`` (an empty paragraph is a full line otherwise)."""
+        p = self.document.add_paragraph()
+        p.paragraph_format.line_spacing = self.Pt(points)
+
     def grid(self, rows: int, widths_mm: tuple[float, ...], style: str | None = None) -> Any:
         from docx.shared import Mm
 
@@ -78,39 +83,56 @@ class _Writer:
         if style:
             table.style = self.document.styles[style]
         table.autofit = False
+        # Word and LibreOffice lay out from the grid (w:gridCol), not the cells' widths:
+        # set both, or every column comes out equal.
+        for column, width in zip(table.columns, widths_mm, strict=True):
+            column.width = Mm(width)
         for row in table.rows:
             for cell, width in zip(row.cells, widths_mm, strict=True):
                 cell.width = Mm(width)
         return table
 
+    def no_side_padding(self, table: Any) -> None:
+        from docx.oxml import OxmlElement
+        from docx.oxml.ns import qn
+
+        margins = OxmlElement("w:tblCellMar")
+        for side in ("left", "right"):
+            el = OxmlElement(f"w:{side}")
+            el.set(qn("w:w"), "0")
+            el.set(qn("w:type"), "dxa")
+            margins.append(el)
+        table._tbl.tblPr.append(margins)
+
     def write(self, doc: SlipDocument) -> None:
         if doc.form_label:
             self.para(self.document, doc.form_label, align="right", italic=True, size=8)
         head = self.grid(1, (HEADER_LEFT_MM, CONTENT_W_MM - HEADER_LEFT_MM))
+        self.no_side_padding(head)  # the motto needs every millimetre to stay on one line
         left, right = head.rows[0].cells
         left.paragraphs[0].alignment = self.align["center"]
         for i, line in enumerate(doc.header_left):
             p = left.paragraphs[0] if i == 0 else left.add_paragraph()
             p.alignment = self.align["center"]
             run = p.add_run(line.upper())
-            run.bold, run.font.size = i == len(doc.header_left) - 1, self.Pt(10)
+            run.bold, run.font.size = i == len(doc.header_left) - 1, self.Pt(8.5)
         self.para(left, "———", align="center", size=8)
         if doc.number_line:
-            self.para(left, doc.number_line, align="center", size=10)
+            self.para(left, doc.number_line, align="center", size=9.5)
         for i, line in enumerate(doc.motto):
             p = right.paragraphs[0] if i == 0 else right.add_paragraph()
             p.alignment = self.align["center"]
             run = p.add_run(line)
-            run.bold, run.font.size = True, self.Pt(10.5 if i == 0 else 11.5)
+            run.bold, run.font.size = True, self.Pt(9 if i == 0 else 10.5)
         if doc.motto:
             self.para(right, "—————————", align="center", size=8)
         if doc.date_line:
-            self.para(right, doc.date_line, align="center", italic=True, size=10)
-        self.para(self.document)
-        self.para(self.document, doc.title, align="center", bold=True, size=13)
+            self.para(right, doc.date_line, align="center", italic=True, size=9.5)
+        self.spacer(8)
+        self.para(self.document, doc.title, align="center", bold=True, size=12)
         if doc.subtitle:
             self.para(self.document, doc.subtitle, align="center", italic=True)
-        self.para(self.document, size=6)
+        self.spacer(6)
         for block in doc.blocks:
             self.block(block)
         self.signatures(doc)
@@ -131,7 +153,7 @@ class _Writer:
             if block.heading:
                 self.para(self.document, block.heading, bold=True)
             n = len(block.columns)
-            widths = (10, CONTENT_W_MM - 10 - 30, 30)[:n] if n == 3 else (10, CONTENT_W_MM - 10)
+            widths = (12, CONTENT_W_MM - 12 - 28, 28)[:n] if n == 3 else (12, CONTENT_W_MM - 12)
             table = self.grid(1 + len(block.rows), widths, style="Table Grid")
             for r, values in enumerate((block.columns, *block.rows)):
                 for c, value in enumerate(values):
@@ -139,31 +161,32 @@ class _Writer:
                     p = cell.paragraphs[0]
                     p.alignment = self.align["center" if c == 0 else "left"]
                     run = p.add_run(value)
-                    run.bold, run.font.size = r == 0, self.Pt(10)
-            self.para(self.document, size=4)
+                    run.bold, run.font.size = r == 0, self.Pt(9.5)
+            self.spacer(4)
 
     def signatures(self, doc: SlipDocument) -> None:
         sigs = doc.signatures
         slots = max(2, len(sigs))
+        self.spacer(4)
         table = self.grid(1, tuple(CONTENT_W_MM / slots for _ in range(slots)))
         offset = slots - len(sigs)  # a lone signer signs on the right
-        self.para(self.document, size=4)
         for i, sig in enumerate(sigs):
             cell = table.rows[0].cells[offset + i]
             p = cell.paragraphs[0]
             p.alignment = self.align["center"]
-            p.add_run(sig.title).bold = True
+            title = p.add_run(sig.title)
+            title.bold, title.font.size = True, self.Pt(10)
             if sig.note:
                 self.para(cell, sig.note, align="center", italic=True, size=9.5)
-            for _ in range(3):  # room for the handwritten signature
-                self.para(cell)
+            room = cell.add_paragraph()  # room for the handwritten signature
+            room.paragraph_format.line_spacing = self.Pt(40)
             if sig.name:
                 self.para(cell, sig.name, align="center", bold=True)
 
     def qr(self, payload: str, caption: str) -> None:
         from docx.shared import Mm
 
-        self.para(self.document, size=6)
+        self.spacer(6)
         table = self.grid(1, (28, CONTENT_W_MM - 28))
         pic, text = table.rows[0].cells
         pic.paragraphs[0].add_run().add_picture(io.BytesIO(qr_png(payload)), width=Mm(24), height=Mm(24))

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import difflib
 import string
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -159,7 +160,7 @@ class _Checker:
         if not isinstance(item, dict):
             self.fail("slips.template_bad_value", where, expected=_TYPE_NAMES[dict])
 
-    def keys(self, table: dict[str, Any], schema: dict[str, type], where: str,
+    def keys(self, table: dict[str, Any], schema: Mapping[str, type], where: str,
              required: tuple[str, ...] = ()) -> None:
         prefix = f"{where}." if where else ""
         for key, value in table.items():
