@@ -135,7 +135,7 @@ def build_demo(
             add_user(keyfile, store.keys_path, store.key, username=username, full_name=full_name,
                      role=role, password=DEMO_PASSWORD, now=created)
         session = session_for(store, DEMO_USER, clock=lambda: now)
-        count = fill_store(session, start=start, now=now, per_day=per_day, seed=seed)
+        count = fill_store(session, start=start, now=now, per_day=per_day, seed=seed, rebuild_indexes=True)
     finally:
         store.close()
     return DemoInfo(data_dir=Path(data_dir), username=DEMO_USER, password=DEMO_PASSWORD,
