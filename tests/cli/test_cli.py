@@ -66,12 +66,23 @@ def intake(data: Path, name: str = "Nguyễn Thị Thử", procedure: str = "CT.
 
 def counts(data: Path) -> tuple[int, int]:
     """(dossiers, outbox rows), read in-process."""
-    from ward_desk.services.desk import open_session
     from ward_desk.store.models import Dossier, Outbox
+
+    return _read(data, lambda: (Dossier.select().count(), Outbox.select().count()))
+
+
+def codes(data: Path) -> set[str]:
+    from ward_desk.store.models import Dossier
+
+    return _read(data, lambda: {c for (c,) in Dossier.select(Dossier.code).tuples()})
+
+
+def _read(data: Path, query):
+    from ward_desk.services.desk import open_session
 
     session = open_session(data, ADMIN, PASSWORD)
     try:
-        return Dossier.select().count(), Outbox.select().count()
+        return query()
     finally:
         session.store.close()
 
@@ -123,8 +134,6 @@ def test_intake_show_move_and_search(ward: Path) -> None:
 
     shown = cli(ward, "dossier", "show", code)
     assert code in shown and "Hoàng Thị Tìm Kiếm" in shown and due in shown and "BT.02" in shown
-    detail = json.loads(cli(ward, "dossier", "show", code, "--json"))
-    assert detail["state"] == "received" and detail["phone"] == "0769253184" and detail["channel"] == "postal"
 
     assert "in_progress" in cli(ward, "dossier", "move", code, "--to", "in_progress")
     illegal = run_cli("dossier", "move", code, "--to", "returned", "--data-dir", ward)
@@ -134,10 +143,11 @@ def test_intake_show_move_and_search(ward: Path) -> None:
     assert "returned" in illegal.stderr
 
     assert code in cli(ward, "search", "hoang thi tim")  # typed without accents
-    # Counter habits: the last four digits read out, or the number typed with spaces.
-    for typed in ("3184", "0769 253 184"):
-        assert [d["code"] for d in json.loads(cli(ward, "search", typed, "--json"))] == [code], typed
-    assert json.loads(cli(ward, "dossier", "show", code, "--json"))["state"] == "in_progress"
+    # Counter habit: the last four digits of the phone, read out.
+    assert [d["code"] for d in json.loads(cli(ward, "search", "3184", "--json"))] == [code]
+    detail = json.loads(cli(ward, "dossier", "show", code, "--json"))
+    assert detail["state"] == "in_progress" and detail["phone"] == "0769253184" and detail["channel"] == "postal"
+    assert [e["to"] for e in detail["events"]] == ["received", "in_progress"]
 
 
 # --- calendar and catalogue -----------------------------------------------------------------------
@@ -205,9 +215,8 @@ def test_import_dry_run_then_real_import(ward: Path, tmp_path: Path) -> None:
     assert outbox_after > outbox_before
     old = json.loads(cli(ward, "dossier", "show", "22918-260227-0007", "--json"))
     assert old["state"] == "returned" and old["channel"] == "postal"
-    assert "Nguyễn Văn Sổ" in cli(ward, "search", "nguyen van so")
     assert "3" in cli(ward, "verify")
-    # The same file again: every row's code or content is refused as a whole.
+    # The same file again: the row whose code is now taken is refused, and with it the file.
     again = run_cli("import", "dossiers", path, "--data-dir", ward)
     assert again.returncode == 2 and "Dòng 3, cột code" in again.stderr
     assert counts(ward)[0] == dossiers_after
@@ -226,7 +235,7 @@ def test_backup_and_restore(ward: Path, tmp_path: Path) -> None:
     out = cli(ward, "restore", dest)
     kept = [p for p in (ward / "backups").iterdir() if p.name.startswith("replaced-")]
     assert len(kept) >= 1 and any(str(p) in out for p in kept), out
-    assert json.loads(cli(ward, "dossier", "show", kept_code, "--json"))["code"] == kept_code
+    assert codes(ward) == {kept_code}
     gone = run_cli("dossier", "show", lost_code, "--data-dir", ward)
     assert gone.returncode == 2 and lost_code in gone.stderr
     cli(ward, "verify")
