@@ -21,6 +21,7 @@ reconcile; :class:`~ward_desk.domain.report_math.Counts` checks it.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -96,99 +97,132 @@ def _fixed_offset_minutes(session: Session, start: datetime, end: datetime) -> i
     return None if only is None else int(only.total_seconds() // 60)
 
 
+# Covering and partial indexes the report reads when the store has them (see
+# docs/ARCHITECTURE.md); named explicitly because SQLite's planner, left alone,
+# prefers a narrower index plus a table lookup per row, several times slower here.
+REPORT_INDEXES = ("dossier_received_cover", "dossier_completed_cover")
+
+
+def _hints(db: Any) -> dict[str, str]:
+    names = {r[0] for r in db.execute_sql("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    return {n: (f"INDEXED BY {n}" if n in names else "") for n in REPORT_INDEXES}
+
+
 class _Acc:
     """Accumulates rows by field and by officer at once."""
 
-    def __init__(self) -> None:
+    def __init__(self, fields: dict[int, str]) -> None:
+        self.fields = fields  # procedure id -> field (the catalogue is small: read once per report)
         self.by_field = ReportTable()
         self.by_officer = ReportTable()
         self.officer_ids: set[int] = set()
 
-    def rows(self, field_name: str | None, officer_id: int | None) -> tuple[Counts, Counts]:
+    def rows(self, procedure_id: int, officer_id: int | None) -> tuple[Counts, Counts]:
         if officer_id is not None:
             self.officer_ids.add(officer_id)
-        return self.by_field.row(field_name or ""), self.by_officer.row(str(officer_id) if officer_id else UNASSIGNED)
+        field_name = self.fields.get(procedure_id, "")
+        return self.by_field.row(field_name), self.by_officer.row(str(officer_id) if officer_id else UNASSIGNED)
 
-    def add(self, field_name: str | None, officer_id: int | None, **counts: int) -> None:
-        for row in self.rows(field_name, officer_id):
+    def add(self, procedure_id: int, officer_id: int | None, **counts: int) -> None:
+        for row in self.rows(procedure_id, officer_id):
             for name, value in counts.items():
                 setattr(row, name, getattr(row, name) + int(value or 0))
 
 
-def _received(db: Any, acc: _Acc, s: str, e: str) -> None:
-    sql = """
-        SELECT p.field, d.officer_id,
-               sum(d.channel = 'direct'), sum(d.channel = 'online'), sum(d.channel = 'postal'),
-               sum(d.digitized OR d.channel = 'online')
-        FROM dossier d JOIN procedure p ON p.id = d.procedure_id
-        WHERE d.received_at >= ? AND d.received_at < ?
-        GROUP BY p.field, d.officer_id"""
-    for fld, officer, direct, online, postal, digitized in db.execute_sql(sql, (s, e)):
-        acc.add(fld, officer, received_direct=direct, received_online=online, received_postal=postal,
-                received_digitized=digitized)
+def _received(db: Any, acc: _Acc, s: str, e: str, hint: str = "") -> None:
+    # Counted in Python over one packed integer per dossier (Counter over the cursor
+    # runs in C): SQLite's GROUP BY would sort the month's rows through a temporary
+    # b-tree, several times slower on the desk PC. Key: procedure | officer | channel | digitized.
+    sql = f"""
+        SELECT (d.procedure_id << 32) | (ifnull(d.officer_id, 0) << 3)
+               | (CASE d.channel WHEN 'online' THEN 2 WHEN 'postal' THEN 4 ELSE 0 END)
+               | (d.digitized OR d.channel = 'online')
+        FROM dossier d {hint} WHERE d.received_at >= ? AND d.received_at < ?"""
+    channels = {0: "received_direct", 2: "received_online", 4: "received_postal"}
+    for (key,), n in Counter(db.execute_sql(sql, (s, e))).items():
+        acc.add(key >> 32, (key >> 3) & 0x1FFFFFFF or None, **{channels[key & 6]: n},
+                received_digitized=n if key & 1 else 0)
 
 
-def _resolved(db: Any, session: Session, acc: _Acc, s: str, e: str, offset: int | None) -> None:
+def _resolved(db: Any, session: Session, acc: _Acc, s: str, e: str, offset: int | None, hint: str = "") -> None:
+    names = ("resolved_early", "resolved_on_time", "resolved_late")
     if offset is not None:
-        shift = f"{offset:+d} minutes"
         # classify(): late after the due instant; early on a local day before the due day.
+        # unixepoch() is exact integer seconds, so the local day is exact integer arithmetic.
+        shift = offset * 60
         sql = f"""
-            SELECT p.field, d.officer_id,
-                   sum(t = 'early'), sum(t = 'on_time'), sum(t = 'late'), sum(t = 'late' AND d.apology_count > 0)
-            FROM (SELECT d.*, CASE
-                        WHEN d.completed_at > d.statutory_due_at THEN 'late'
-                        WHEN date(d.completed_at, '{shift}') < date(d.statutory_due_at, '{shift}') THEN 'early'
-                        ELSE 'on_time' END AS t
-                  FROM dossier d WHERE d.completed_at >= ? AND d.completed_at < ?) d
-            JOIN procedure p ON p.id = d.procedure_id
-            GROUP BY p.field, d.officer_id"""
-        for fld, officer, early, on_time, late, late_apology in db.execute_sql(sql, (s, e)):
-            acc.add(fld, officer, resolved_early=early, resolved_on_time=on_time, resolved_late=late,
-                    resolved_late_with_apology=late_apology)
-        return
-    # A zone whose offset changes inside the period: classify each dossier in Python.
-    sql = """
-        SELECT p.field, d.officer_id, d.completed_at, d.statutory_due_at, d.apology_count
-        FROM dossier d JOIN procedure p ON p.id = d.procedure_id
-        WHERE d.completed_at >= ? AND d.completed_at < ?"""
-    for fld, officer, completed, due, apologies in db.execute_sql(sql, (s, e)):
-        c, d = _dt(completed), _dt(due)
-        timing = timing_by_days(c, d, local_day(c, session.rules), local_day(d, session.rules))
-        acc.add(fld, officer, resolved_early=timing is Timing.EARLY, resolved_on_time=timing is Timing.ON_TIME,
-                resolved_late=timing is Timing.LATE,
-                resolved_late_with_apology=timing is Timing.LATE and apologies > 0)
+            SELECT (d.procedure_id << 32) | (ifnull(d.officer_id, 0) << 3) | ((d.apology_count > 0) << 2)
+                   | (CASE WHEN d.completed_at > d.statutory_due_at THEN 2
+                           WHEN (unixepoch(d.completed_at) + {shift}) / 86400
+                                < (unixepoch(d.statutory_due_at) + {shift}) / 86400 THEN 0
+                           ELSE 1 END)
+            FROM dossier d {hint} WHERE d.completed_at >= ? AND d.completed_at < ?"""
+        rows = Counter()
+        for (key,), n in Counter(db.execute_sql(sql, (s, e))).items():
+            rows[(key >> 32, (key >> 3) & 0x1FFFFFFF or None, key & 3, bool(key & 4))] += n
+    else:
+        # A zone whose offset changes inside the period: classify each dossier in Python.
+        sql = """
+            SELECT d.procedure_id, d.officer_id, d.completed_at, d.statutory_due_at, d.apology_count > 0
+            FROM dossier d WHERE d.completed_at >= ? AND d.completed_at < ?"""
+        rows = Counter()
+        for procedure, officer, completed, due, apology in db.execute_sql(sql, (s, e)):
+            c, d = _dt(completed), _dt(due)
+            timing = timing_by_days(c, d, local_day(c, session.rules), local_day(d, session.rules))
+            rows[(procedure, officer, (Timing.EARLY, Timing.ON_TIME, Timing.LATE).index(timing), apology)] += 1
+    for (procedure, officer, timing, apology), n in rows.items():
+        acc.add(procedure, officer, **{names[timing]: n}, resolved_late_with_apology=n if timing == 2 and apology else 0)
 
 
 def _closed(db: Any, acc: _Acc, s: str, e: str) -> None:
     sql = """
-        SELECT p.field, d.officer_id, sum(d.state = 'rejected'), sum(d.state != 'rejected')
-        FROM dossier d JOIN procedure p ON p.id = d.procedure_id
+        SELECT d.procedure_id, d.officer_id, sum(d.state = 'rejected'), sum(d.state != 'rejected')
+        FROM dossier d
         WHERE d.closed_at >= ? AND d.closed_at < ? AND d.completed_at IS NULL
-        GROUP BY p.field, d.officer_id"""
+        GROUP BY d.procedure_id, d.officer_id"""
     for fld, officer, rejected, withdrawn in db.execute_sql(sql, (s, e)):
         acc.add(fld, officer, rejected=rejected, withdrawn=withdrawn)
 
 
-_UNFINISHED_AT = """
-    SELECT d.id FROM dossier d
-     WHERE d.state IN ({open}) AND d.completed_at IS NULL AND d.closed_at IS NULL AND d.received_at < :b
+# Dossiers unfinished at a boundary :b, as four index range scans:
+#  1. still open today (state index; the backlog is small);
+#  2. resolved since :b after a run of at most LONG_RUN days: their completed_at lies in
+#     [:b, :b + LONG_RUN), a bounded range of the completed_at index even for an old month;
+#  3. resolved since :b after a longer run: few, read from a partial index of long runs;
+#  4. refused or withdrawn since :b (partial index of dossiers closed without result).
+# The four parts are disjoint and together exact; without the covering and partial
+# indexes the same SQL is still correct, only slower.
+LONG_RUN_DAYS = 31
+_LONG = f"julianday(d.completed_at) - julianday(d.received_at) > {LONG_RUN_DAYS}"
+_UNFINISHED_AT = f"""
+    SELECT d.id, d.procedure_id, d.officer_id FROM dossier d
+     WHERE d.state IN ({", ".join(f"'{s}'" for s in _OPEN)}) AND d.completed_at IS NULL
+       AND d.closed_at IS NULL AND d.received_at < :b
     UNION ALL
-    SELECT d.id FROM dossier d WHERE d.completed_at >= :b AND d.received_at < :b
+    SELECT d.id, d.procedure_id, d.officer_id FROM dossier d
+     WHERE d.completed_at >= :b AND d.completed_at < :b_long AND d.received_at < :b AND NOT ({_LONG})
     UNION ALL
-    SELECT d.id FROM dossier d WHERE d.closed_at >= :b AND d.completed_at IS NULL AND d.received_at < :b
-""".format(open=", ".join(f"'{s}'" for s in _OPEN))
+    SELECT d.id, d.procedure_id, d.officer_id FROM dossier d
+     WHERE d.completed_at >= :b AND d.received_at < :b AND {_LONG}
+    UNION ALL
+    SELECT d.id, d.procedure_id, d.officer_id FROM dossier d
+     WHERE d.closed_at >= :b AND d.completed_at IS NULL AND d.received_at < :b
+"""
 
 
-def _opening(db: Any, acc: _Acc, b: str) -> None:
+def _boundary(b: datetime) -> dict[str, str]:
+    return {"b": _ts(b), "b_long": _ts(b + timedelta(days=LONG_RUN_DAYS + 1))}
+
+
+def _opening(db: Any, acc: _Acc, b: datetime) -> None:
     sql = f"""
-        SELECT p.field, d.officer_id, count(*)
-        FROM ({_UNFINISHED_AT}) u JOIN dossier d ON d.id = u.id JOIN procedure p ON p.id = d.procedure_id
-        GROUP BY p.field, d.officer_id"""
-    for fld, officer, n in db.execute_sql(sql, {"b": b}):
+        SELECT u.procedure_id, u.officer_id, count(*) FROM ({_UNFINISHED_AT}) u
+        GROUP BY u.procedure_id, u.officer_id"""
+    for fld, officer, n in db.execute_sql(sql, _boundary(b)):
         acc.add(fld, officer, opening=n)
 
 
-def _open_at_end(db: Any, acc: _Acc, b: str, period_over: bool) -> None:
+def _open_at_end(db: Any, acc: _Acc, b: datetime, period_over: bool) -> None:
     # The state at the boundary: the current one while the period runs, else the
     # last state change before the boundary (a dossier resolved since may have
     # been waiting for a supplement then).
@@ -199,11 +233,11 @@ def _open_at_end(db: Any, acc: _Acc, b: str, period_over: bool) -> None:
         else "d.state"
     )
     sql = f"""
-        SELECT p.field, d.officer_id, {state_at} AS st, d.statutory_due_at < :b AS overdue,
+        SELECT d.procedure_id, d.officer_id, {state_at} AS st, d.statutory_due_at < :b AS overdue,
                EXISTS(SELECT 1 FROM apology_slip a WHERE a.dossier_id = d.id AND a.issued_at < :b) AS slip
-        FROM ({_UNFINISHED_AT}) u JOIN dossier d ON d.id = u.id JOIN procedure p ON p.id = d.procedure_id"""
+        FROM ({_UNFINISHED_AT}) u JOIN dossier d ON d.id = u.id"""
     grouped: dict[tuple[Any, Any], list[int]] = {}
-    for fld, officer, st, overdue, slip in db.execute_sql(sql, {"b": b}):
+    for fld, officer, st, overdue, slip in db.execute_sql(sql, _boundary(b)):
         paused = st in _PAUSED
         # The clock does not run while paused: a paused dossier is not overdue.
         late = bool(overdue) and not paused
@@ -219,17 +253,17 @@ def _open_at_end(db: Any, acc: _Acc, b: str, period_over: bool) -> None:
 
 def _slips_and_ratings(db: Any, acc: _Acc, s: str, e: str) -> None:
     sql = """
-        SELECT p.field, d.officer_id, count(*)
-        FROM apology_slip a JOIN dossier d ON d.id = a.dossier_id JOIN procedure p ON p.id = d.procedure_id
+        SELECT d.procedure_id, d.officer_id, count(*)
+        FROM apology_slip a JOIN dossier d ON d.id = a.dossier_id
         WHERE a.issued_at >= ? AND a.issued_at < ?
-        GROUP BY p.field, d.officer_id"""
+        GROUP BY d.procedure_id, d.officer_id"""
     for fld, officer, n in db.execute_sql(sql, (s, e)):
         acc.add(fld, officer, apology_slips=n)
     sql = """
-        SELECT p.field, d.officer_id, count(*), sum(r.level IN ('satisfied', 'very_satisfied'))
-        FROM rating r JOIN dossier d ON d.id = r.dossier_id JOIN procedure p ON p.id = d.procedure_id
+        SELECT d.procedure_id, d.officer_id, count(*), sum(r.level IN ('satisfied', 'very_satisfied'))
+        FROM rating r JOIN dossier d ON d.id = r.dossier_id
         WHERE r.at >= ? AND r.at < ?
-        GROUP BY p.field, d.officer_id"""
+        GROUP BY d.procedure_id, d.officer_id"""
     for fld, officer, n, satisfied in db.execute_sql(sql, (s, e)):
         acc.add(fld, officer, ratings=n, ratings_satisfied=satisfied)
 
@@ -253,15 +287,16 @@ def period_report(session: Session, period: Period) -> PeriodReport:
     s, e = _ts(start), _ts(end)
     offset = _fixed_offset_minutes(session, start, end)
     now = session.clock()
-    acc = _Acc()
     # One read transaction: every part sees the same snapshot, so the rows reconcile
     # even while a clerk commits intakes at the desk.
     with db.atomic():
-        _opening(db, acc, s)
-        _received(db, acc, s, e)
-        _resolved(db, session, acc, s, e, offset)
+        acc = _Acc(dict(db.execute_sql("SELECT id, field FROM procedure").fetchall()))
+        _opening(db, acc, start)
+        hints = _hints(db)
+        _received(db, acc, s, e, hints["dossier_received_cover"])
+        _resolved(db, session, acc, s, e, offset, hints["dossier_completed_cover"])
         _closed(db, acc, s, e)
-        _open_at_end(db, acc, e, period_over=end <= now)
+        _open_at_end(db, acc, end, period_over=end <= now)
         _slips_and_ratings(db, acc, s, e)
         names = _officer_names(db, acc.officer_ids)
     by_officer = ReportTable()
