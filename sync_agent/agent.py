@@ -331,8 +331,10 @@ class SyncAgent:
             delay = max(delay, min(retry_after, self.config.backoff_max))
         return delay
 
-    def _request(self, method: str, url: str, **kwargs: Any) -> Any:
-        """One request with retries on transient failures; raises SyncFailed."""
+    def _request(self, method: str, url: str, **kwargs: Any) -> tuple[int, dict[str, Any]]:
+        """One request with retries on transient failures: returns the status and the
+        JSON body; raises SyncFailed. A 200 whose body is cut or unreadable is retried
+        like a dropped connection (the district may have applied it: re-sending is safe)."""
         import requests
 
         last: SyncError | None = None
@@ -344,6 +346,7 @@ class SyncAgent:
                 response = self.http.request(
                     method, url, timeout=(self.config.connect_timeout, self.config.read_timeout), **kwargs
                 )
+                body = self._body(response)
             except requests.Timeout:
                 last = SyncError("sync.agent.timeout", {"url": self.ward.district_url}, transient=True)
             except requests.ConnectionError:
@@ -351,11 +354,14 @@ class SyncAgent:
             except requests.RequestException as exc:
                 last = SyncError("sync.agent.network_error", {"detail": type(exc).__name__}, transient=True)
             else:
-                if response.status_code not in TRANSIENT_STATUS:
-                    return response
-                last = SyncError("sync.agent.server_busy", {"status": response.status_code}, transient=True)
-                header = response.headers.get("Retry-After", "")
-                retry_after = float(header) if header.isdigit() else None
+                if response.status_code == 200 and body is None:
+                    last = SyncError("sync.agent.bad_answer", {"detail": "JSON"}, transient=True)
+                elif response.status_code not in TRANSIENT_STATUS:
+                    return response.status_code, body or {}
+                else:
+                    last = SyncError("sync.agent.server_busy", {"status": response.status_code}, transient=True)
+                    header = response.headers.get("Retry-After", "")
+                    retry_after = float(header) if header.isdigit() else None
             if attempt + 1 < self.config.max_attempts:
                 delay = self._backoff(attempt, retry_after)
                 log.info("sync: %s; retrying in %.1fs", last.message_id, delay)
@@ -365,18 +371,25 @@ class SyncAgent:
         raise SyncFailed(last)
 
     @staticmethod
-    def _refusal(response: Any) -> SyncError:
+    def _body(response: Any) -> dict[str, Any] | None:
+        """The JSON object of a response, or None (reading it may raise a
+        requests error when the connection drops mid-body)."""
+        content = response.content
         try:
-            body = response.json()
-            code = str(body.get("error") or body.get("status") or "")
-            detail = str(body.get("detail") or body.get("message") or "")
+            body = json.loads(content)
         except ValueError:
-            code, detail = "", ""
-        if response.status_code == 409:
+            return None
+        return body if isinstance(body, dict) else None
+
+    @staticmethod
+    def _refusal(status_code: int, body: dict[str, Any]) -> SyncError:
+        code = str(body.get("error") or "")
+        detail = str(body.get("detail") or "")
+        if status_code == 409:
             return SyncError("sync.agent.quarantined", {"batch": body.get("batch_no", "?"), "detail": detail})
         if code:
             return SyncError(f"sync.reject.{code}", {"detail": detail})
-        return SyncError("sync.agent.refused", {"status": response.status_code})
+        return SyncError("sync.agent.refused", {"status": status_code})
 
     # -- the run -----------------------------------------------------------
 
@@ -419,26 +432,25 @@ class SyncAgent:
 
     def _drain(self, report: SyncReport, on_progress: Callable[[SyncReport], None] | None) -> None:
         url = f"{self.ward.district_url}/v1/wards/{self.ward.office_code}/ack"
-        response = self._request("GET", url)
-        if response.status_code == 404:
+        code, body = self._request("GET", url)
+        if code == 404:
             raise SyncFailed(SyncError("sync.reject.unknown_ward", {"detail": ""}))
-        if response.status_code != 200:
-            raise SyncFailed(self._refusal(response))
-        acked = self._adopt_ack(self._json(response))
+        if code != 200:
+            raise SyncFailed(self._refusal(code, body))
+        acked = self._adopt_ack(body)
         cutter = BatchCutter(self.ward, self.state, self.config)
         while not self.cancel.is_set():
             batch = cutter.next_batch(acked)
             if batch is None:
                 return
-            response = self._request(
+            code, body = self._request(
                 "POST",
                 f"{self.ward.district_url}/v1/batches",
                 data=batch.envelope,
                 headers={"Content-Type": "application/octet-stream"},
             )
-            if response.status_code != 200:
-                raise SyncFailed(self._refusal(response))
-            body = self._json(response)
+            if code != 200:
+                raise SyncFailed(self._refusal(code, body))
             new_acked = self._adopt_ack(body)
             report.batches_sent += 1
             report.records_sent += batch.record_count
@@ -460,22 +472,12 @@ class SyncAgent:
             recipient=self.ward.district_encrypt,
             signer=self.ward.signing_key,
         )
-        response = self._request(
+        code, body = self._request(
             "POST", f"{self.ward.district_url}/v1/batches", data=envelope,
             headers={"Content-Type": "application/octet-stream"},
         )
-        if response.status_code != 200:
-            raise SyncFailed(self._refusal(response))
-
-    @staticmethod
-    def _json(response: Any) -> dict[str, Any]:
-        try:
-            body = response.json()
-        except ValueError as exc:
-            raise SyncFailed(SyncError("sync.agent.bad_answer", {"detail": "JSON"}, transient=True)) from exc
-        if not isinstance(body, dict):
-            raise SyncFailed(SyncError("sync.agent.bad_answer", {"detail": "JSON"}, transient=True))
-        return body
+        if code != 200:
+            raise SyncFailed(self._refusal(code, body))
 
     # -- USB ---------------------------------------------------------------
 

@@ -1,0 +1,238 @@
+"""The ward agent against a real receiver: backlog, network cuts, server faults,
+the USB path and key escrow, with nothing lost or doubled."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+from argparse import Namespace
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import requests
+from fault_proxy import FaultProxy
+from sync_helpers import Receiver, district_cli, free_port, wait_until
+
+from sync_agent import ward_cli
+from sync_agent.agent import AgentConfig, SyncAgent, status
+
+NAMES = ["Nguyễn Văn An", "Trần Thị Bình", "Lê Hoàng Cường", "Phạm Thị Dung", "Hoàng Văn Em"]
+ADMIN, PASSWORD = "admin", "mat-khau-123"  # the `session` fixture's user (tests/conftest.py)
+FAST = dict(backoff_base=0.02, backoff_max=0.2, connect_timeout=2, read_timeout=3)
+
+
+def enrol(session, district_dir: Path, url: str) -> None:
+    """Both halves of enrolment, as the two CLIs do them."""
+    district_cli("key", "--data-dir", str(district_dir), "--out", str(district_dir / "district.pub"))
+    ward_pub = district_dir.parent / "ward.pub"
+    ward_cli.cmd_key(Namespace(out=str(ward_pub)), session)
+    district_cli("enrol", "--data-dir", str(district_dir), "--office-code", session.office.code,
+                 "--ward-key", str(ward_pub))
+    ward_cli.cmd_enrol(Namespace(district_key=str(district_dir / "district.pub"), district_url=url,
+                                 fingerprint=None), session)
+
+
+def make_dossiers(session, clock, days: int, per_day: int) -> list[str]:
+    """A busy ward's days: intakes spread over office hours, most moved on, some finished."""
+    from ward_desk.services import dossiers
+    from ward_desk.services.catalogue import list_procedures
+
+    procedures = [p.code for p in list_procedures()][:8]
+    codes: list[str] = []
+    start = clock.now
+    for day in range(days):
+        for i in range(per_day):
+            clock.now = start + timedelta(days=day, minutes=2 * i)
+            d = dossiers.intake(session, dossiers.IntakeRequest(
+                procedure_code=procedures[i % len(procedures)], applicant_name=NAMES[i % len(NAMES)]))
+            codes.append(d.code)
+            if i % 2 == 0:
+                dossiers.move(session, d.code, "forward")
+            if i % 6 == 0:
+                dossiers.move(session, d.code, "mark_result_ready")
+    return codes
+
+
+def outbox_max() -> int:
+    from ward_desk.store.models import Outbox
+
+    return Outbox.select().order_by(Outbox.seq.desc()).get().seq
+
+
+def ward_entities() -> int:
+    from ward_desk.store.models import Outbox
+
+    return Outbox.select(Outbox.entity, Outbox.entity_uid).distinct().count()
+
+
+def district_ack(server: Receiver, office: str) -> dict:
+    return requests.get(f"{server.url}/v1/wards/{office}/ack", timeout=5).json()
+
+
+def assert_exactly_once(district_dir: Path, expected_seq: int, expected_records: int) -> None:
+    """Batches tile 1..expected_seq with no overlap, every record is held once,
+    nothing is quarantined."""
+    from sync_agent.district.models import Batch, Quarantine, Record
+    from sync_agent.district.store import DistrictStore
+
+    store = DistrictStore.open(district_dir)
+    try:
+        batches = list(Batch.select().order_by(Batch.batch_no))
+        assert [b.batch_no for b in batches] == list(range(1, len(batches) + 1))
+        assert batches[0].first_seq == 1 and batches[-1].last_seq == expected_seq
+        for prev, nxt in itertools.pairwise(batches):
+            assert nxt.first_seq == prev.last_seq + 1 and nxt.prev_hash == prev.batch_hash
+        assert Record.select().count() == expected_records
+        assert Quarantine.select().count() == 0
+    finally:
+        store.close()
+
+
+@pytest.fixture
+def server(district_init: Path):
+    s = Receiver(district_init, None).start()
+    yield s
+    s.stop()
+
+
+def test_three_day_backlog_drains_in_one_run(session, clock, server: Receiver) -> None:
+    enrol(session, server.data_dir, server.url)
+    codes = make_dossiers(session, clock, days=3, per_day=150)
+    agent = SyncAgent(session.store.data_dir, AgentConfig(**FAST))
+    report = agent.run_once()
+    agent.close()
+    assert report.ok, report.error and report.error.render("en")
+    assert report.pending == 0 and report.acked_seq == outbox_max()
+    assert district_ack(server, session.office.code)["acked_seq"] == outbox_max()
+    rows = json.loads(district_cli("report", "wards", "--json", "--data-dir", str(server.data_dir)).stdout)
+    assert rows[0]["dossiers"] == len(codes) == 450
+    assert status(session.store.data_dir)["last_error"] is None
+    server.stop()
+    assert_exactly_once(server.data_dir, outbox_max(), ward_entities())
+
+
+def test_network_cut_and_restored_mid_sync(session, clock, server: Receiver) -> None:
+    enrol(session, server.data_dir, server.url)
+    make_dossiers(session, clock, days=1, per_day=150)
+    proxy = FaultProxy(server.port)
+    agent = SyncAgent(session.store.data_dir, AgentConfig(url=proxy.url, max_batch_records=20,
+                                                          max_attempts=200, **FAST))
+    result: dict = {}
+    thread = threading.Thread(target=lambda: result.setdefault("report", agent.run_once()))
+    try:
+        thread.start()
+        wait_until(lambda: district_ack(server, session.office.code)["acked_batch_no"] >= 3, what="first batches")
+        proxy.down()  # cut: the live connection drops mid-whatever, new ones are refused
+        wait_until(lambda: proxy.refused >= 3, what="refused reconnects")
+        # When it comes back, the first two connections die half-way up and half-way down.
+        proxy.queue(("cut_request", 700), ("cut_response", 40))
+        proxy.up()
+        thread.join(timeout=120)
+        assert not thread.is_alive()
+    finally:
+        agent.cancel.set()
+        proxy.close()
+        agent.close()
+    report = result["report"]
+    assert report.ok, report.error and report.error.render("en")
+    assert report.acked_seq == outbox_max() and report.pending == 0
+    server.stop()
+    assert_exactly_once(server.data_dir, outbox_max(), ward_entities())
+
+
+def test_server_errors_and_timeouts_back_off_and_recover(session, clock, server: Receiver) -> None:
+    enrol(session, server.data_dir, server.url)
+    make_dossiers(session, clock, days=1, per_day=30)
+    proxy = FaultProxy(server.port)
+    try:
+        # First, an outage longer than one run's patience: the run ends with a plain error.
+        proxy.queue(*[("status", 503)] * 3)
+        agent = SyncAgent(session.store.data_dir, AgentConfig(url=proxy.url, max_attempts=3, **FAST))
+        report = agent.run_once()
+        assert not report.ok and report.error is not None and report.error.transient
+        assert report.error.message_id == "sync.agent.server_busy"
+        line = status(session.store.data_dir)["last_error"]
+        assert line and "503" in line
+        # Then the server limps: 500, 503, a hang past the read timeout, 502, 429 — and recovers.
+        proxy.queue(("status", 500), ("status", 503), "hang", ("status", 502), ("status", 429))
+        agent = SyncAgent(session.store.data_dir, AgentConfig(url=proxy.url, max_attempts=10,
+                                                              **{**FAST, "read_timeout": 1}))
+        report = agent.run_once()
+        agent.close()
+        assert report.ok, report.error and report.error.render("en")
+        assert proxy.connections >= 9
+    finally:
+        proxy.close()
+    assert report.acked_seq == outbox_max()
+    assert status(session.store.data_dir)["last_error"] is None
+    server.stop()
+    assert_exactly_once(server.data_dir, outbox_max(), ward_entities())
+
+
+def test_refusal_stops_with_plain_words(session, clock, server: Receiver) -> None:
+    enrol(session, server.data_dir, server.url)
+    make_dossiers(session, clock, days=1, per_day=2)
+    district_cli("revoke", "--data-dir", str(server.data_dir), "--office-code", session.office.code)
+    report = SyncAgent(session.store.data_dir, AgentConfig(**FAST)).run_once()
+    assert not report.ok and not report.error.transient
+    assert report.error.message_id == "sync.reject.revoked_ward"
+
+
+def test_usb_path_end_to_end(session, clock, district_init: Path, tmp_path: Path) -> None:
+    dead_url = f"http://127.0.0.1:{free_port()}"  # no network at all
+    enrol(session, district_init, dead_url)
+    make_dossiers(session, clock, days=1, per_day=40)
+    agent = SyncAgent(session.store.data_dir, AgentConfig(max_batch_records=25))
+    usb = tmp_path / "usb"
+    first = agent.export(usb)
+    assert len(first) >= 3 and all(p.suffix == ".wdu" for p in first)
+    out = district_cli("import", "--data-dir", str(district_init), str(usb))
+    assert "0" in out.stdout
+    # More work, another trip; the stick still holds the old files: re-importing them is harmless.
+    make_dossiers(session, clock, days=1, per_day=10)
+    second = agent.export(usb)
+    assert [p.name for p in second[: len(first)]] == [p.name for p in first]
+    proc = district_cli("import", "--data-dir", str(district_init), str(usb), env={"WARD_DESK_LANG": "en"})
+    assert "refused" in proc.stdout and ", 0 refused" in proc.stdout
+    rows = json.loads(district_cli("report", "wards", "--json", "--data-dir", str(district_init)).stdout)
+    assert rows[0]["dossiers"] == 50 and rows[0]["acked_seq"] == outbox_max()
+    # A damaged file on the stick is refused by name; nothing of it applied.
+    bad = usb / "ward-desk-22918" / "zz-damaged.wdu"
+    blob = bytearray(second[0].read_bytes())
+    blob[len(blob) // 2] ^= 0xFF
+    bad.write_bytes(bytes(blob))
+    proc = district_cli("import", "--data-dir", str(district_init), str(bad), check=False)
+    assert proc.returncode == 4 and "zz-damaged.wdu" in proc.stdout
+    # When a network appears, the ward learns the district's position and sends nothing twice.
+    server = Receiver(district_init, None).start()
+    try:
+        report = SyncAgent(session.store.data_dir, AgentConfig(url=server.url, **FAST)).run_once()
+        assert report.ok and report.batches_sent == 0 and report.acked_seq == outbox_max()
+    finally:
+        server.stop()
+    assert_exactly_once(district_init, outbox_max(), ward_entities())
+
+
+def test_escrow_recovers_a_store_whose_passwords_are_lost(session, district_init: Path, tmp_path: Path) -> None:
+    from ward_desk.services.desk import open_session
+    from ward_desk.store.errors import WrongPassword
+
+    enrol(session, district_init, "http://127.0.0.1:9")
+    data_dir = session.store.data_dir
+    session.store.close()
+    new_password = tmp_path / "new.txt"
+    new_password.write_text("mat-khau-moi-456\n", encoding="utf-8")
+    proc = district_cli("recover", "--data-dir", str(district_init), "--store", str(data_dir),
+                        "--user", ADMIN, "--new-password-file", str(new_password))
+    assert ADMIN in proc.stdout
+    reopened = open_session(data_dir, ADMIN, "mat-khau-moi-456")
+    assert reopened.office.code == "22918"
+    reopened.store.close()
+    with pytest.raises(WrongPassword):
+        open_session(data_dir, ADMIN, PASSWORD)
+    # The wrong district password, or another district, opens nothing.
+    proc = district_cli("recover", "--data-dir", str(district_init), "--store", str(data_dir), "--user", ADMIN,
+                        "--new-password-file", str(new_password), env={"DISTRICT_DESK_PASSWORD": "sai"}, check=False)
+    assert proc.returncode == 3
