@@ -23,10 +23,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
-def _stats(samples: list[float]) -> str:
+def _row(name: str, samples: list[float], target: str, note: str) -> str:
+    """One Markdown table row (bench/run.sh collects lines starting with '|')."""
     ms = sorted(s * 1000 for s in samples)
     p95 = ms[min(len(ms) - 1, int(round(0.95 * (len(ms) - 1))))]
-    return f"median {statistics.median(ms):7.1f} ms   p95 {p95:7.1f} ms   max {ms[-1]:7.1f} ms   (n={len(ms)})"
+    return (f"| {name} | {statistics.median(ms):.1f} | {p95:.1f} | {ms[-1]:.1f} | {len(ms)} | {target} | {note} |")
 
 
 def synthetic(data_dir: Path, n: int, password: str, months: int = 24, seed: int = 7) -> None:
@@ -127,14 +128,16 @@ def main() -> int:
         print(f"store: {args.data_dir}  dossiers: {total}  month: {month}  pid core: "
               f"{sorted(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else '?'}")
 
+        print("| reports | median ms | p95 ms | max ms | n | target | note |")
+        print("|---|---|---|---|---|---|---|")
         period_report(session, period)  # warm the page cache once, as a desk that has been open would be
         samples = []
         for _ in range(args.repeat):
             t0 = time.perf_counter()
             report = period_report(session, period)
             samples.append(time.perf_counter() - t0)
-        print(f"monthly report          {_stats(samples)}  (to handle {report.total.to_handle}, "
-              f"resolved {report.total.resolved}, imbalance {report.total.imbalance})")
+        print(_row(f"monthly report {month}", samples, "≤ 200", f"to handle {report.total.to_handle}, "
+                   f"resolved {report.total.resolved}, imbalance {report.total.imbalance}"))
 
         samples = []
         criteria_set = assessment.active_set()
@@ -142,14 +145,14 @@ def main() -> int:
             t0 = time.perf_counter()
             card = score(criteria_set, compute_all(period_report(session, period).total), {})
             samples.append(time.perf_counter() - t0)
-        print(f"self-assessment scoring {_stats(samples)}  (computed {card.total_c / 100} pts)")
+        print(_row("self-assessment scoring", samples, "≤ 200", f"computed items {card.total_c / 100} pts"))
 
         samples = []
         for _ in range(max(3, args.repeat // 3)):
             t0 = time.perf_counter()
             rows = trend_rows(session, period, 12)
             samples.append(time.perf_counter() - t0)
-        print(f"12-month trend          {_stats(samples)}  ({len(rows)} months)")
+        print(_row("12-month trend", samples, "≤ 500", f"{len(rows)} months"))
 
         quarter = parse_period(f"{period.start.year}-Q{(period.start.month - 1) // 3 + 1}")
         samples = []
@@ -157,7 +160,7 @@ def main() -> int:
             t0 = time.perf_counter()
             period_report(session, quarter)
             samples.append(time.perf_counter() - t0)
-        print(f"quarter report          {_stats(samples)}")
+        print(_row(f"quarter report {quarter.label}", samples, "-", ""))
     finally:
         session.store.close()
     return 0
