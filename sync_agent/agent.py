@@ -87,6 +87,8 @@ class SyncReport:
     pending: int = 0
     error: SyncError | None = None
     missing_batches: list[int] = field(default_factory=list)
+    documents_applied: list[str] = field(default_factory=list)
+    documents_failed: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -370,6 +372,16 @@ class SyncAgent:
         assert last is not None
         raise SyncFailed(last)
 
+    def _get_bytes(self, url: str) -> tuple[int, bytes]:
+        """A plain GET for downlink documents (one try: the next run fetches again)."""
+        import requests
+
+        try:
+            response = self.http.get(url, timeout=(self.config.connect_timeout, self.config.read_timeout))
+            return response.status_code, response.content
+        except requests.RequestException:
+            return 0, b""
+
     @staticmethod
     def _body(response: Any) -> dict[str, Any] | None:
         """The JSON object of a response, or None (reading it may raise a
@@ -395,8 +407,11 @@ class SyncAgent:
 
     ward: WardIdentity
 
-    def run_once(self, on_progress: Callable[[SyncReport], None] | None = None) -> SyncReport:
-        """Upload everything pending, then a heartbeat. Never raises for network or
+    def run_once(
+        self, on_progress: Callable[[SyncReport], None] | None = None, *, session: Any = None
+    ) -> SyncReport:
+        """Upload everything pending, then a heartbeat; with a ``session``, also fetch
+        and apply the district's new reference data. Never raises for network or
         district problems: they end up in the report and in ``last_error``."""
         report = SyncReport()
         self.state.put(last_attempt=utcnow().isoformat())
@@ -406,6 +421,12 @@ class SyncAgent:
                 self.ward.district_url = self.config.url.rstrip("/")
             self._drain(report, on_progress)
             self._heartbeat()
+            if session is not None:
+                from sync_agent.downlink import fetch_and_apply
+
+                report.documents_applied, report.documents_failed = fetch_and_apply(
+                    session, self._get_bytes, self.ward.district_url, self.ward.office_code
+                )
         except SyncFailed as exc:
             report.error = exc.error
         except EnvelopeError as exc:  # a record the district would refuse: a bug to report

@@ -88,10 +88,13 @@ def _print_report(report: Any, as_json: bool) -> int:
             "pending": report.pending,
             "error": report.error.render() if report.error else None,
             "error_id": report.error.message_id if report.error else None,
+            "documents_applied": report.documents_applied,
         }, ensure_ascii=False))
     else:
         print(t("sync.ward.run_summary", batches=report.batches_sent, records=report.records_sent,
                 acked=report.acked_seq, pending=report.pending))
+        if report.documents_applied:
+            print(t("sync.ward.documents_applied", count=len(report.documents_applied)))
         if report.error:
             print(t("sync.ward.last_error", error=report.error.render()))
     if report.ok:
@@ -105,7 +108,7 @@ def cmd_run(args: argparse.Namespace, session: Any) -> int:
 
     agent = SyncAgent(session.store.data_dir, AgentConfig(url=args.url or ""))
     try:
-        report = agent.run_once()
+        report = agent.run_once(session=session)
     finally:
         agent.close()
     return _print_report(report, args.json)
@@ -126,7 +129,7 @@ def cmd_daemon(args: argparse.Namespace, session: Any) -> int:
     interval = max(5.0, args.interval)
     try:
         while not stop.is_set():
-            report = agent.run_once()
+            report = agent.run_once(session=session)
             _print_report(report, False)
             failures = 0 if report.ok else failures + 1
             wait = min(3600.0, interval * (2 ** min(failures, 4)))

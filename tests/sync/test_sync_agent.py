@@ -236,3 +236,35 @@ def test_escrow_recovers_a_store_whose_passwords_are_lost(session, district_init
     proc = district_cli("recover", "--data-dir", str(district_init), "--store", str(data_dir), "--user", ADMIN,
                         "--new-password-file", str(new_password), env={"DISTRICT_DESK_PASSWORD": "sai"}, check=False)
     assert proc.returncode == 3
+
+
+def test_downlink_reference_data_is_verified_and_applied(session, server: Receiver, tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from sync_agent import downlink
+    from sync_agent.envelope import EnvelopeError, build_document
+    from ward_desk.store.models import CalendarOverride, Procedure, ReferenceData
+
+    enrol(session, server.data_dir, server.url)
+    docs = {
+        "calendar": {"overrides": [{"day": "2026-04-25", "kind": "work", "note": "Làm bù"}]},
+        "procedures": {"procedures": [{"code": "HT.99", "name": "Thủ tục thử", "field": "Hộ tịch", "days": 3}]},
+        "review": {"month": "2026-01", "revision": 1, "status": "accepted", "comment": ""},  # no such month here
+    }
+    for kind, body in docs.items():
+        path = tmp_path / f"{kind}.json"
+        path.write_text(json.dumps(body, ensure_ascii=False), encoding="utf-8")
+        district_cli("publish", "--data-dir", str(server.data_dir), "--kind", kind, "--version", "2026.1",
+                     *(["--office", session.office.code] if kind == "review" else []), str(path))
+    report = SyncAgent(session.store.data_dir, AgentConfig(**FAST)).run_once(session=session)
+    assert report.ok
+    assert sorted(report.documents_applied) == ["calendar-all-2026.1", "procedures-all-2026.1"]
+    assert report.documents_failed == ["review-22918-2026.1"]  # refused by the service, others still applied
+    assert CalendarOverride.get(CalendarOverride.source == "upstream").kind == "work"
+    assert Procedure.get(Procedure.code == "HT.99").processing_days == 3
+    assert ReferenceData.select().count() == 2
+    again = SyncAgent(session.store.data_dir, AgentConfig(**FAST)).run_once(session=session)
+    assert again.documents_applied == []  # applied once
+    forged = build_document(kind="calendar", version="x", body={"overrides": []}, signer=Ed25519PrivateKey.generate())
+    with pytest.raises(EnvelopeError):
+        downlink.receive(session, forged)
