@@ -17,6 +17,20 @@ def _vietnamese() -> None:
     set_language("vi")
 
 
+@pytest.fixture(autouse=True)
+def _steady_cursor(monkeypatch) -> None:
+    """Freeze the input cursor blink so snapshots do not depend on timing (habit 6)."""
+    from textual.widgets import Input
+
+    original = Input._on_mount
+
+    def on_mount(self, event):
+        self.cursor_blink = False
+        return original(self, event)
+
+    monkeypatch.setattr(Input, "_on_mount", on_mount)
+
+
 def make_app(store_dir: Path, clock, **kwargs):
     """The desk app as a clerk starts it, with viewers and warm-up imports off."""
     from ward_desk.ui.app import WardDeskApp

@@ -111,7 +111,15 @@ class WardDeskApp(App[None]):
     folder's ``config.toml``, else 10 minutes); tests inject a short one.
     """
 
-    CSS_PATH = "app.tcss"
+    # Every screen's stylesheet is read up front: a screen that brings new CSS when
+    # first shown makes Textual re-parse and re-apply all styles to every mounted
+    # screen (~1 s on the intake form); parsing them all at start costs a few ms.
+    CSS_PATH: ClassVar[list[str]] = [
+        "app.tcss",
+        *(f"screens/{name}.tcss" for name in (
+            "unlock", "setup", "lock", "help", "dashboard", "intake", "dossier_list",
+            "dossier_detail", "dialogs", "call_list")),
+    ]
     TITLE = "Ward Desk"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "help", "key.help", id="help"),

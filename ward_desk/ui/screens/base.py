@@ -34,7 +34,6 @@ class DeskMixin:
 
     def _desk_init(self) -> None:
         translate_bindings(self)  # type: ignore[arg-type]
-        self._desk_workers: set[Worker[Any]] = set()
         self._desk_busy_timer: Timer | None = None
         self._language_epoch = 0
 
@@ -51,19 +50,23 @@ class DeskMixin:
         return session
 
     # -- workers -------------------------------------------------------------
+    @property
+    def busy(self) -> bool:
+        """True while a worker this screen started is still to report back."""
+        return any(w.node is self and not w.is_cancelled and not w.is_finished
+                   for w in self.app.workers)  # type: ignore[attr-defined]
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
         if worker.node is not self:
             return
-        if event.state is WorkerState.RUNNING:
-            self._desk_workers.add(worker)
+        # Recomputed from the worker manager each time rather than counted from
+        # messages: a thread worker cancelled by a newer exclusive one may never
+        # report its own end.
+        if self.busy:
             if self._desk_busy_timer is None:
                 self._desk_busy_timer = self.set_timer(BUSY_AFTER, self._show_busy)  # type: ignore[attr-defined]
-            return
-        if event.state not in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
-            return
-        self._desk_workers.discard(worker)
-        if not self._desk_workers:
+        else:
             self._hide_busy()
         if event.state is WorkerState.SUCCESS:
             handler = getattr(self, f"done_{worker.name}", None)
@@ -89,7 +92,7 @@ class DeskMixin:
     def _show_busy(self) -> None:
         self._desk_busy_timer = None
         target = self._busy_target()
-        if target is not None and self._desk_workers:
+        if target is not None and self.busy:
             target.loading = True
 
     def _hide_busy(self) -> None:

@@ -42,6 +42,7 @@ class CallListScreen(DeskScreen):
     def __init__(self) -> None:
         super().__init__()
         self._rows: list[CallRow] = []
+        self._loaded = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -57,7 +58,9 @@ class CallListScreen(DeskScreen):
         self.load()
 
     def on_screen_resume(self) -> None:
-        self.load()
+        # Back from a dossier or another screen: results may have been returned meanwhile.
+        if self._loaded:
+            self.load()
 
     def action_reload(self) -> None:
         """Read the list again."""
@@ -76,6 +79,7 @@ class CallListScreen(DeskScreen):
 
     def done_load(self, rows: list[CallRow]) -> None:
         self._rows = rows
+        self._loaded = True
         self.render_data()
 
     def render_data(self) -> None:

@@ -35,6 +35,11 @@ VIEW_PRESETS: dict[str, tuple[str | None, str | None]] = {
 }
 
 
+def _clip(text: str, width: int) -> str:
+    # Keeps the state and due columns on an 80-column screen.
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 @dataclass(frozen=True)
 class Row:
     """One dossier as the list shows it (plain data, safe to hand across threads)."""
@@ -79,6 +84,7 @@ class DossierListScreen(DeskScreen):
         super().__init__()
         self._view = view
         self._rows: list[Row] = []
+        self._loaded = False
         self._more = False
         self._debounce: Any = None
         self._fields: list[str] = []
@@ -113,7 +119,7 @@ class DossierListScreen(DeskScreen):
 
     def on_screen_resume(self) -> None:
         # Back from a dossier: its state may have moved.
-        if self._rows:
+        if self._loaded:
             self.reload()
 
     def _view_title(self) -> str:
@@ -125,9 +131,10 @@ class DossierListScreen(DeskScreen):
         table.clear(columns=True)
         table.add_column(t("ui.list.col.code"), key="code")
         table.add_column(t("ui.list.col.applicant"), key="applicant")
-        table.add_column(t("ui.list.col.procedure"), key="procedure")
-        table.add_column(t("ui.list.col.state"), key="state")
+        # Due and state before the procedure: on 80 columns the procedure name is what gets cut.
         table.add_column(t("ui.list.col.due"), key="due")
+        table.add_column(t("ui.list.col.state"), key="state")
+        table.add_column(t("ui.list.col.procedure"), key="procedure")
 
     # -- queries ---------------------------------------------------------------
     def current_query(self) -> Query:
@@ -221,6 +228,7 @@ class DossierListScreen(DeskScreen):
         q, appended, rows, more = result
         if q != self.current_query():
             return  # typed on since: a newer fetch is on its way
+        self._loaded = True
         self._rows = [*self._rows, *rows] if appended else rows
         self._more = more
         self.render_data(appended=len(rows) if appended else None)
@@ -236,7 +244,8 @@ class DossierListScreen(DeskScreen):
         for r in new_rows:
             late = r.state in RUNNING and r.due_at < now
             due = Text(fmt_date(r.due_at), style="bold red" if late else "")
-            table.add_row(r.code, r.applicant, r.procedure, state_text(r.state), due,
+            table.add_row(r.code, _clip(r.applicant, 22), due, state_text(r.state),
+                          _clip(r.procedure, 30),
                           key=r.code)
         shown = t("ui.list.count", count=len(self._rows))
         self.query_one("#count", Static).update(shown + (" " + t("ui.list.more") if self._more else ""))

@@ -77,6 +77,7 @@ class IntakeScreen(DeskScreen):
         self._last_code: str | None = None
         self._status = ""
         self._status_class = "status"
+        self._saved_text = ""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -95,10 +96,11 @@ class IntakeScreen(DeskScreen):
                 yield Label(t("ui.intake.channel"), classes="field-label")
                 yield Select([(t(f"ui.channel.{c}"), c) for c in CHANNELS], value="direct",
                              allow_blank=False, compact=True, id="channel")
-            yield Label(t("ui.intake.documents"), id="documents-label")
-            yield SelectionList[str](id="documents")
+            # Problems and the saved message sit above the checklist so they stay in view at 80x24.
             yield Static("", id="problem", classes="error")
             yield Static(self._status, id="status", classes=self._status_class)
+            yield Label(t("ui.intake.documents"), id="documents-label")
+            yield SelectionList[str](id="documents")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -180,22 +182,25 @@ class IntakeScreen(DeskScreen):
 
     # -- live validation ----------------------------------------------------------
     def _check(self, box: Input) -> str | None:
-        """Validate one applicant field as typed; return its problem or None."""
+        """Validate the applicant fields as typed; mark ``box`` and show the first problem."""
+        problems = {name: self._problem_of(name) for name in ("name", "id_number", "phone")}
+        for name, problem in problems.items():
+            self.query_one(f"#{name}", Input).set_class(problem is not None, "-invalid")
+        first = next((p for p in problems.values() if p), None)
+        self.query_one("#problem", Static).update(first or "")
+        return problems.get(box.id or "")
+
+    def _problem_of(self, name: str) -> str | None:
         from ward_desk.errors import WardDeskError
 
-        value = box.value
-        problem = None
-        if value.strip() or box.id == "name":
-            try:
-                if value.strip():
-                    _validators()[box.id or ""](value)
-                elif box.id == "name":
-                    problem = None  # an empty name is reported on save, not while typing
-            except WardDeskError as exc:
-                problem = str(exc)
-        box.set_class(problem is not None, "-invalid")
-        self.query_one("#problem", Static).update(problem or "")
-        return problem
+        value = self.query_one(f"#{name}", Input).value
+        if not value.strip():
+            return None  # empty optional fields are fine; an empty name is reported on save
+        try:
+            _validators()[name](value)
+        except WardDeskError as exc:
+            return str(exc)
+        return None
 
     # -- save ---------------------------------------------------------------------
     def action_save(self) -> None:
@@ -211,6 +216,10 @@ class IntakeScreen(DeskScreen):
             if self._check(box):
                 box.focus()
                 return
+        if not self.query_one("#name", Input).value.strip():
+            self._problem(t("validation.name"))
+            self.query_one("#name", Input).focus()
+            return
         from ward_desk.services.dossiers import DocumentItem, IntakeRequest
 
         docs = self.query_one("#documents", SelectionList)
@@ -228,22 +237,33 @@ class IntakeScreen(DeskScreen):
         self.save(request)
 
     @store_work("intake", exclusive=False)
-    def save(self, request: Any) -> tuple[str, datetime, Any]:
-        """Commit the intake, then produce the receipt slip."""
+    def save(self, request: Any) -> tuple[str, datetime]:
+        """Commit the intake."""
         from ward_desk.services import dossiers
-        from ward_desk.ui import slips
 
         dossier = dossiers.intake(self.session, request)
-        receipt = slips.render("receipt", self.session, dossier.code)
-        return dossier.code, dossier.due_at, receipt
+        return dossier.code, dossier.due_at
 
-    def done_save(self, result: tuple[str, datetime, Any]) -> None:
+    def done_save(self, result: tuple[str, datetime]) -> None:
         self._saving = False
-        code, due_at, receipt = result
+        code, due_at = result
         self._last_code = code
         self.action_clear()
-        self._set_status(t("ui.intake.saved", code=code, due=fmt_datetime(due_at))
-                         + " " + receipt.message, "ok")
+        self._saved_text = t("ui.intake.saved", code=code, due=fmt_datetime(due_at))
+        self._set_status(self._saved_text + " " + t("ui.intake.printing"), "ok")
+        # The dossier is committed: the clerk may go on while the receipt renders.
+        self.receipt(code)
+
+    @store_work("slip", exclusive=False)
+    def receipt(self, code: str) -> Any:
+        """Produce the receipt (giấy tiếp nhận và hẹn trả kết quả) as PDF and DOCX."""
+        from ward_desk.ui import slips
+
+        return slips.render("receipt", self.session, code)
+
+    def done_receipt(self, result: Any) -> None:
+        if self._status.startswith(self._saved_text):
+            self._set_status(self._saved_text + " " + result.message, "ok" if result.ok else "error")
 
     def failed_save(self, error: BaseException | None) -> bool:
         self._saving = False

@@ -47,7 +47,7 @@ class LockScreen(DeskModal):
 
     def action_unlock(self) -> None:
         """Check the password in a worker (Argon2 takes a moment)."""
-        if self._desk_workers:
+        if self.busy:
             return
         self.check(self.query_one("#password", Input).value)
 

@@ -70,7 +70,7 @@ class SetupScreen(DeskScreen):
 
     def action_create(self) -> None:
         """Check the form, then create the store in a worker."""
-        if self._desk_workers:
+        if self.busy:
             return
         v = self._values()
         if v["password"] != v["password2"]:

@@ -62,7 +62,7 @@ class UnlockScreen(DeskScreen):
 
     def action_unlock(self) -> None:
         """Try the password (in a worker: Argon2 and SQLCipher take a moment)."""
-        if self._desk_workers:
+        if self.busy:
             return
         username = self.query_one("#username", Input).value.strip() or None
         password = self.query_one("#password", Input).value
