@@ -32,7 +32,7 @@ def _session_handler(fn: Callable[[argparse.Namespace, Any], int]) -> Callable[[
     """Open the store for the command (lazily: the CLI module imports us)."""
 
     def run(args: argparse.Namespace) -> int:
-        from ward_desk.cli.main import with_session
+        from ward_desk.cli.session import with_session
 
         return with_session(fn)(args)
 

@@ -27,7 +27,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 import peewee
-from peewee import EXCLUDED
+from peewee import SqliteDatabase
 
 from sync_agent.district.keys import DistrictKeys
 from sync_agent.district.models import (
@@ -52,8 +52,6 @@ from sync_agent.envelope import (
 )
 
 log = logging.getLogger("district_desk.ingest")
-
-_CHUNK = 400  # rows per INSERT: well under SQLite's variable limit, few round trips on PostgreSQL
 
 # Envelope error code -> HTTP status the receiver answers with.
 HTTP_STATUS = {
@@ -229,7 +227,7 @@ def _apply(store: DistrictStore, opened: OpenedUplink, envelope: bytes, via: str
         via=via,
         received_at=now,
     )
-    _upsert_records(office, opened.records, now)
+    _upsert_records(store, office, opened.records, now)
     _advance(progress)
     progress.highest_batch_no = max(progress.highest_batch_no, header.batch_no)
     progress.last_batch_at = now
@@ -319,12 +317,38 @@ def _latest_per_uid(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(best.values())
 
 
-def _chunks(rows: list[dict[str, Any]]) -> Iterable[list[dict[str, Any]]]:
-    for i in range(0, len(rows), _CHUNK):
-        yield rows[i : i + _CHUNK]
+def _bulk_upsert(
+    store: DistrictStore,
+    table: str,
+    rows: list[dict[str, Any]],
+    conflict: tuple[str, ...],
+) -> None:
+    """INSERT ... ON CONFLICT DO UPDATE ... WHERE version is higher, via executemany.
+
+    Hand-written because building the statement with peewee cost three quarters
+    of the apply time (its SQL generator walks every value); this text is the
+    same on SQLite (3.24+) and PostgreSQL.
+    """
+    if not rows:
+        return
+    columns = list(rows[0])
+    param = store.db.param
+    updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c not in conflict)
+    sql = (
+        f'INSERT INTO "{table}" ({", ".join(f"{chr(34)}{c}{chr(34)}" for c in columns)}) '
+        f'VALUES ({", ".join([param] * len(columns))}) '
+        f'ON CONFLICT ({", ".join(f"{chr(34)}{c}{chr(34)}" for c in conflict)}) DO UPDATE SET {updates} '
+        f'WHERE "{table}"."version" < excluded."version"'
+    )
+    values = [tuple(row[c] for c in columns) for row in rows]
+    if isinstance(store.db, SqliteDatabase):
+        # The text form peewee itself writes and reads back for DateTimeField on
+        # SQLite (and Python 3.12 deprecates sqlite3's implicit datetime adapter).
+        values = [tuple(str(v) if isinstance(v, datetime) else v for v in row) for row in values]
+    store.db.cursor().executemany(sql, values)
 
 
-def _upsert_records(office: str, records: list[dict[str, Any]], now: datetime) -> None:
+def _upsert_records(store: DistrictStore, office: str, records: list[dict[str, Any]], now: datetime) -> None:
     latest = _latest_per_uid(records)
     rows = [
         {
@@ -338,35 +362,11 @@ def _upsert_records(office: str, records: list[dict[str, Any]], now: datetime) -
         }
         for r in latest
     ]
-    for chunk in _chunks(rows):
-        Record.insert_many(chunk).on_conflict(
-            conflict_target=[Record.office_code, Record.entity, Record.entity_uid],
-            update={
-                Record.version: EXCLUDED.version,
-                Record.seq: EXCLUDED.seq,
-                Record.payload: EXCLUDED.payload,
-                Record.updated_at: EXCLUDED.updated_at,
-            },
-            where=(Record.version < EXCLUDED.version),
-        ).execute()
+    _bulk_upsert(store, Record._meta.table_name, rows, ("office_code", "entity", "entity_uid"))
     dossiers = [_dossier_row(office, r, now) for r in latest if r["entity"] == "dossier"]
-    for chunk in _chunks(dossiers):
-        Dossier.insert_many(chunk).on_conflict(
-            conflict_target=[Dossier.office_code, Dossier.uid],
-            update={getattr(Dossier, k): getattr(EXCLUDED, k) for k in chunk[0] if k not in ("office_code", "uid")},
-            where=(Dossier.version < EXCLUDED.version),
-        ).execute()
+    _bulk_upsert(store, Dossier._meta.table_name, dossiers, ("office_code", "uid"))
     assessments = [_assessment_row(office, r, now) for r in latest if r["entity"] == "self_assessment"]
-    for chunk in _chunks(assessments):
-        SelfAssessment.insert_many(chunk).on_conflict(
-            conflict_target=[SelfAssessment.office_code, SelfAssessment.uid],
-            update={
-                getattr(SelfAssessment, k): getattr(EXCLUDED, k)
-                for k in chunk[0]
-                if k not in ("office_code", "uid")
-            },
-            where=(SelfAssessment.version < EXCLUDED.version),
-        ).execute()
+    _bulk_upsert(store, SelfAssessment._meta.table_name, assessments, ("office_code", "uid"))
 
 
 def _text(payload: dict[str, Any], *names: str, limit: int = 255) -> str:
