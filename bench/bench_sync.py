@@ -116,10 +116,9 @@ def free_port() -> int:
 
 
 def seal_chain(code: str, key: Ed25519PrivateKey, encrypt: bytes, rows: list[dict], size: int) -> list[env.SealedBatch]:
-    out, prev, no = [], "", 0
-    for i in range(0, len(rows), size):
+    out, prev = [], ""
+    for no, i in enumerate(range(0, len(rows), size), start=1):
         chunk = rows[i : i + size]
-        no += 1
         sealed = env.build_batch(office_code=code, batch_no=no, first_seq=chunk[0]["seq"], last_seq=chunk[-1]["seq"],
                                  prev_batch_hash=prev, records=chunk, heartbeat=HEARTBEAT, recipient=encrypt,
                                  signer=key)

@@ -19,17 +19,13 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from sync_helpers import Receiver, district_cli
+from sync_helpers import Receiver, district_cli, in_ci
 
 PG_ENV = "WARD_DESK_TEST_PG_URL"
 
 # Cheap Argon2 for the many district inits of a test run; production cost is
 # the default and is what `init` uses outside tests.
 os.environ.setdefault("DISTRICT_DESK_KDF_MEMORY_KIB", "64")
-
-
-def in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
 def _pg_base_url() -> str:

@@ -22,6 +22,11 @@ from sync_agent.keyfiles import DistrictPublicKeys, WardPublicKey
 TEST_PASSWORD = "district passphrase for tests"
 
 
+def in_ci() -> bool:
+    """True under CI (``CI`` set), where tests that need a service must not skip."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
 def utc_iso(dt: datetime) -> str:
     return dt.isoformat(timespec="microseconds")
 
