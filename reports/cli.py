@@ -119,7 +119,7 @@ def assess_revise(args: argparse.Namespace, session: Any) -> int:
 
 def _wrap(fn: SessionHandler) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
-        from ward_desk.cli.main import with_session
+        from ward_desk.cli.session import with_session
 
         return with_session(fn)(args)
 

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 120
@@ -68,3 +71,12 @@ def test_domain_never_imports_the_database() -> None:
     assert "ward_desk.domain.lifecycle" in result["imported"]
     assert _loaded(result["modules"], ("peewee", "playhouse", "sqlcipher3", "textual", "rich")) == []
     assert not [m for m in result["modules"] if m.startswith(("ward_desk.store", "ward_desk.services"))]
+
+
+def test_import_linter_contracts_hold() -> None:
+    exe = Path(sys.executable).with_name("lint-imports")
+    command = [str(exe)] if exe.exists() else [shutil.which("lint-imports") or "lint-imports"]
+    if not exe.exists() and not shutil.which("lint-imports"):
+        pytest.fail("lint-imports (import-linter) is not installed: ./install.sh --dev")
+    proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=TIMEOUT)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]

@@ -123,7 +123,8 @@ def test_init_prints_the_recovery_key_once(template: tuple[Path, str]) -> None:
     before = snapshot(data)
     again = run_cli("init", "--data-dir", data, "--office-code", "22918", "--office-name", "X", "--admin", ADMIN)
     assert again.stderr.strip() and snapshot(data) == before
-    assert again.returncode != 0
+    # A folder that already holds a store is bad input (2), not a damaged store (4).
+    assert again.returncode == 2, again
 
 
 def test_intake_show_move_and_search(ward: Path) -> None:
@@ -201,6 +202,24 @@ def test_import_of_a_malformed_register_changes_nothing(ward: Path, tmp_path: Pa
     assert counts(ward) == before_counts
 
 
+def test_import_refuses_an_impossible_chronology(ward: Path, tmp_path: Path) -> None:
+    """Each row on its own looks fine, but its dates cannot have happened: the result
+    handed back before it was ready, an appointment before the receipt, a receipt
+    years in the future (a typo for 2020). A register import must name them."""
+    rows = [
+        ["", "CT.01", "Lê Văn Ngược", "", "", "Trực tiếp", "27/02/2026 08:00", "", "27/02/2026 16:00", "27/02/2026 10:00", "Đã trả"],
+        ["", "CT.01", "Lê Thị Hẹn", "", "", "Trực tiếp", "27/02/2026 08:00", "20/02/2026 17:00", "", "", ""],
+        ["", "CT.01", "Lê Văn Tương Lai", "", "", "Trực tiếp", "27/02/2030 08:00", "", "", "", ""],
+    ]  # fmt: skip
+    path = write_table(tmp_path / "so-ngay-sai.csv", REGISTER_HEADER, rows)
+    before = snapshot(ward)
+    proc = run_cli("import", "dossiers", path, "--data-dir", ward)
+    assert snapshot(ward) == before, "an impossible register was imported"
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    for row, column in ((2, "returned"), (3, "due"), (4, "received")):
+        assert re.search(rf"Dòng {row}, cột {column}\b", proc.stderr), (row, column, proc.stderr)
+
+
 def test_import_dry_run_then_real_import(ward: Path, tmp_path: Path) -> None:
     path = write_table(tmp_path / "so-tot.csv", REGISTER_HEADER, GOOD_REGISTER)
     before = snapshot(ward)
@@ -239,10 +258,11 @@ def test_backup_and_restore(ward: Path, tmp_path: Path) -> None:
     gone = run_cli("dossier", "show", lost_code, "--data-dir", ward)
     assert gone.returncode == 2 and lost_code in gone.stderr
     cli(ward, "verify")
+    # Refusing to overwrite an existing file is bad input (2), not a damaged store (4).
     before = dest.read_bytes()
     again = run_cli("backup", "--out", dest, "--data-dir", ward)
     assert again.stderr.strip() and dest.read_bytes() == before
-    assert again.returncode != 0
+    assert again.returncode == 2, again
 
 
 def test_users_add_passwd_and_list(ward: Path, tmp_path: Path) -> None:

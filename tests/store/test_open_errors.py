@@ -142,6 +142,19 @@ def test_random_bytes_with_valid_keys_is_damaged_or_not_ours(store_dir: Path) ->
     assert snapshot(store_dir) == before
 
 
+def test_empty_database_file_with_valid_keys_is_refused_untouched(store_dir: Path) -> None:
+    """A 0-byte ward.db (a copy cut short, a full disk) is not a new store to build:
+    SQLCipher would happily start a blank database in it."""
+    (store_dir / DB_NAME).write_bytes(b"")
+    before = snapshot(store_dir)
+    with pytest.raises((StoreDamaged, NotAWardDeskStore)):
+        _open_and_close(store_dir)
+    assert snapshot(store_dir) == before
+    stderr = _cli_fails(store_dir, 4)
+    assert VI_DAMAGED in stderr or VI_NOT_OURS in stderr
+    assert snapshot(store_dir) == before
+
+
 def test_database_without_its_key_file(store_dir: Path) -> None:
     (store_dir / KEYS_NAME).unlink()
     before = snapshot(store_dir)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from ward_desk.cli.main import emit, read_password, with_session
+from ward_desk.cli.session import emit, read_password, with_session
 from ward_desk.domain.dates import format_date, format_datetime, parse_local_datetime
 from ward_desk.errors import InvalidInput, RuleViolation
 from ward_desk.i18n import t

@@ -7,72 +7,18 @@ No traceback reaches a user unless ``--debug`` is given.
 from __future__ import annotations
 
 import argparse
-import getpass
-import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-from ward_desk.errors import EXIT_BAD_INPUT, EXIT_DAMAGED, InvalidInput, WardDeskError
+from ward_desk.cli.session import Handler, default_data_dir
+from ward_desk.errors import EXIT_BAD_INPUT, EXIT_DAMAGED, WardDeskError
 from ward_desk.i18n import set_language, t
 
-Handler = Callable[[argparse.Namespace], int]
-
-
-def default_data_dir() -> Path:
-    env = os.environ.get("WARD_DESK_DATA_DIR")
-    if env:
-        return Path(env)
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("ward-desk", appauthor=False))
-
-
-def read_password(args: argparse.Namespace, *, prompt_id: str = "cli.password_prompt", confirm: bool = False) -> str:
-    """The password from ``--password-file``, ``WARD_DESK_PASSWORD`` or a prompt."""
-    if getattr(args, "password_file", None):
-        try:
-            return Path(args.password_file).read_text(encoding="utf-8").rstrip("\r\n")
-        except OSError:
-            raise InvalidInput("cli.password_file_unreadable", path=args.password_file) from None
-    env = os.environ.get("WARD_DESK_PASSWORD")
-    if env:
-        return env
-    if not sys.stdin.isatty():
-        raise InvalidInput("cli.password_needed")
-    password = getpass.getpass(t(prompt_id) + " ")
-    if confirm and getpass.getpass(t("cli.password_again") + " ") != password:
-        raise InvalidInput("auth.password_mismatch")
-    return password
-
-
-def open_cli_session(args: argparse.Namespace):
-    """Unlock the store named by ``--data-dir`` for ``--user``."""
-    from ward_desk.services.desk import open_session
-
-    return open_session(args.data_dir, args.user, read_password(args))
-
-
-def with_session(fn: Callable[[argparse.Namespace, Any], int]) -> Handler:
-    """Wrap a handler that needs an unlocked session; always closes the store."""
-
-    def run(args: argparse.Namespace) -> int:
-        session = open_cli_session(args)
-        try:
-            return fn(args, session)
-        finally:
-            session.store.close()
-
-    return run
-
-
-def emit(args: argparse.Namespace, data: Any, text: str) -> None:
-    if getattr(args, "json", False):
-        print(json.dumps(data, ensure_ascii=False, indent=1, default=str))
-    else:
-        print(text)
+# Sub-commands contributed by other packages, imported only when named (or for
+# --help): importing them all would add a quarter second to every command.
+OPTIONAL_COMMANDS = {"sync": "sync_agent.ward_cli", "report": "reports.cli", "assess": "reports.cli"}
 
 
 # --- parser ------------------------------------------------------------------------
@@ -86,7 +32,9 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--debug", action="store_true", help="show tracebacks")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(wanted: str | None = None) -> argparse.ArgumentParser:
+    """The full parser; ``wanted`` (the sub-command named on the command line) limits
+    which optional packages are imported: None imports them all, for help."""
     from ward_desk.cli import commands
 
     parser = argparse.ArgumentParser(prog="ward-desk", description="Ward Desk — Bộ phận một cửa")
@@ -187,18 +135,29 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("stats", commands.stats, "the ward's own counts (for comparison with upstream)")
     p.add_argument("--json", action="store_true")
 
-    _register_optional(sub, add)
+    modules = sorted(set(OPTIONAL_COMMANDS.values())) if wanted is None else (
+        [OPTIONAL_COMMANDS[wanted]] if wanted in OPTIONAL_COMMANDS else [])
+    for module_name in modules:
+        module = __import__(module_name, fromlist=["register"])
+        module.register(sub, add)
     return parser
 
 
-def _register_optional(sub, add) -> None:
-    """Sub-commands contributed by the sync agent and the reports, when present."""
-    for module_name in ("sync_agent.ward_cli", "reports.cli"):
-        try:
-            module = __import__(module_name, fromlist=["register"])
-        except ImportError:
+def _named_command(argv: list[str]) -> str | None:
+    """The sub-command named in ``argv`` (skipping options), or None when asking for help."""
+    if any(a in ("-h", "--help") for a in argv):
+        return None
+    skip = False
+    for a in argv:
+        if skip:
+            skip = False
             continue
-        module.register(sub, add)
+        if a in ("--data-dir", "--user", "--password-file", "--lang"):
+            skip = True
+            continue
+        if not a.startswith("-"):
+            return a
+    return ""
 
 
 # --- entry point ---------------------------------------------------------------------
@@ -213,7 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             lang = argv[i + 1]
     if lang in ("vi", "en"):
         set_language(lang)
-    parser = build_parser()
+    parser = build_parser(_named_command(argv))
     args = parser.parse_args(argv)
     args.data_dir_given = args.data_dir is not None
     if args.data_dir is None:
@@ -231,6 +190,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # `ward-desk procedures list | head`: the reader left; not an error.
+        sys.stderr.close()
+        return 0
     except Exception as exc:  # the last line of defence: a plain message, never a traceback
         if args.debug:
             raise

@@ -27,7 +27,7 @@ def load_calendar() -> WorkingCalendar:
 
 def session_for(store: database.Store, username: str | None, clock=utc_now) -> Session:
     """A session for ``username`` (or the only user) on an already unlocked store."""
-    name = username or only_username()
+    name = username.strip().lower() if username else only_username()
     if name is None:
         raise InvalidInput("auth.user_required")
     user = get_user(name)
@@ -49,9 +49,13 @@ def open_session(data_dir: Path, username: str | None, password: str, clock=utc_
             raise InvalidInput("auth.user_required")
         key = keyfile._unlock_password_slot(slot, password)
         store = database.open_with_key(data_dir, key, keyfile)
-        return session_for(store, None, clock)
-    store = database.open_store(data_dir, username, password)
-    return session_for(store, username, clock)
+    else:
+        store = database.open_store(data_dir, username, password)
+    try:
+        return session_for(store, username, clock)
+    except BaseException:
+        store.close()
+        raise
 
 
 @dataclass

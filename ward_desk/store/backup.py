@@ -18,7 +18,7 @@ from pathlib import Path
 import peewee
 from sqlcipher3 import dbapi2 as sqlcipher
 
-from ward_desk.store.errors import NotAWardDeskStore, StoreDamaged, StoreError
+from ward_desk.store.errors import NotAWardDeskStore, StoreDamaged, StoreError, StoreExists
 from ward_desk.store.keys import KeyFile
 
 _PAGES_PER_STEP = 1024  # small steps let the clerk's writes interleave with a long backup
@@ -38,7 +38,7 @@ def backup_store(db: peewee.Database, key: bytes, dest: Path, keyfile: KeyFile |
     """
     dest = Path(dest)
     if dest.exists():
-        raise StoreError("store.backup_exists", path=str(dest))
+        raise StoreExists("store.backup_exists", path=str(dest))
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(dest.name + ".part")
     with contextlib.suppress(FileNotFoundError):

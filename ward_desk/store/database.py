@@ -28,6 +28,7 @@ from ward_desk.store.errors import (
     StoreBusy,
     StoreDamaged,
     StoreError,
+    StoreExists,
     StoreTooNew,
 )
 from ward_desk.store.keys import KeyFile, new_db_key, new_keyfile, new_recovery_key
@@ -154,7 +155,7 @@ def create_store(
 
     data_dir = Path(data_dir)
     if (data_dir / DB_NAME).exists() or (data_dir / KEYS_NAME).exists():
-        raise StoreError("store.exists", path=str(data_dir))
+        raise StoreExists("store.exists", path=str(data_dir))
     office_code = validate_agency_id(office_code.strip())
     agency = validate_agency_id((agency_id or office_code).strip())
     validate_new_user(admin_username, "admin", admin_password)
@@ -218,6 +219,8 @@ def locate(data_dir: Path) -> tuple[Path, Path]:
         raise NotAWardDeskStore("store.not_ward_desk", path=str(db_path))
     with open(db_path, "rb") as f:
         head = f.read(16)
+    if not head:
+        raise StoreDamaged("store.damaged", path=str(db_path))
     if head == _PLAIN_SQLITE_HEADER:
         raise NotAWardDeskStore("store.not_ward_desk", path=str(db_path))
     return db_path, keys_path
@@ -231,7 +234,12 @@ def open_with_key(data_dir: Path, key: bytes, keyfile: KeyFile, *, migrate: bool
     db = bind(db_path, key)
     check_readable(db, db_path)
     meta = _read_meta(db)
-    if meta.get("store_id") and meta["store_id"] != keyfile.store_id:
+    if not meta.get("store_id"):
+        # An empty or foreign file that the key happens to "open" (SQLCipher treats a
+        # zero-length file as a new database): never migrate into it.
+        db.close()
+        raise StoreDamaged("store.damaged", path=str(db_path))
+    if meta["store_id"] != keyfile.store_id:
         db.close()
         raise NotAWardDeskStore("store.not_ward_desk", path=str(db_path))
     version = int(meta.get("schema_version", "0"))

@@ -21,6 +21,12 @@ class NoStore(StoreError):
     exit_code = EXIT_BAD_INPUT
 
 
+class StoreExists(StoreError):
+    """Refusing to overwrite: a store (or a backup file) is already there."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
 class NotAWardDeskStore(StoreError):
     """The file exists but was not made by Ward Desk (or belongs to another store)."""
 
