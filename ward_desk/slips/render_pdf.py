@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from ward_desk.slips.fonts import FAMILY, register_pdf_fonts
+from ward_desk.fonts import FAMILY, register_pdf_fonts
 from ward_desk.slips.layout import Block, SlipDocument
 from ward_desk.slips.qr import qr_png
 

@@ -1,10 +1,8 @@
-"""Vietnamese-capable TTFs for PDF output.
+"""Vietnamese-capable TTFs for every PDF the app writes (slips and reports).
 
-fpdf2's core fonts are Latin-1 only, so every PDF the app writes must embed a
-Unicode TTF. The ``font-roboto`` dependency ships Roboto (Apache-2.0, full
-Vietnamese coverage) inside the wheel, so this works on any machine pip reaches,
-with no system fonts. Kept free of slip specifics so that reports/ can use it
-too (it belongs in a shared module; see :func:`register_pdf_fonts`).
+fpdf2's core fonts are Latin-1 only, so every PDF must embed a Unicode TTF. The
+``font-roboto`` dependency ships Roboto (Apache-2.0, full Vietnamese coverage)
+inside the wheel, so this works on any machine pip reaches, with no system fonts.
 """
 
 from __future__ import annotations
