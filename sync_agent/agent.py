@@ -438,7 +438,7 @@ class SyncAgent:
             self.state.put(last_success=utcnow().isoformat(), last_error="")
         elif report.error.message_id != "sync.agent.cancelled":
             self.state.put(last_error=report.error.to_json())
-            log.warning("sync: %s", report.error.render("en"))
+            log.info("sync: %s", report.error.render("en"))  # the CLI and UI show it in the user's language
         return report
 
     def _adopt_ack(self, ack: dict[str, Any]) -> tuple[int, int, str]:
