@@ -72,3 +72,19 @@ def list_page(
         q = q.where((Dossier.received_at < after[0])
                     | ((Dossier.received_at == after[0]) & (Dossier.id < after[1])))
     return list(q.order_by(Dossier.received_at.desc(), Dossier.id.desc()).limit(limit))
+
+
+def apology_needed_count(session: Session) -> int:
+    """How many open dossiers need an apology slip now (the dashboard's line):
+    the same condition as ``dossiers.apology_candidates``, counted in SQL rather
+    than loading the rows."""
+    from ward_desk.domain.timing import local_day
+    from ward_desk.services.dossiers import RUNNING_STATES, local_day_bounds
+
+    now = session.clock()
+    tomorrow = session.calendar.next_working_day(local_day(now, session.rules))
+    horizon = local_day_bounds(session, tomorrow)[1]
+    return (Dossier.select()
+            .where(Dossier.state.in_(list(RUNNING_STATES)) & (Dossier.due_at < horizon)
+                   & (Dossier.apology_count == 0))
+            .count())

@@ -29,6 +29,7 @@ from ward_desk.ui.i18n import translate_bindings
 if TYPE_CHECKING:
     from ward_desk.services.session import Session
 
+_HERE = Path(__file__).parent
 DEFAULT_IDLE_LOCK_MINUTES = 10.0
 # Files whose presence means a store exists (ward_desk.store.database names them;
 # not imported here because that module pulls in SQLCipher).
@@ -114,9 +115,10 @@ class WardDeskApp(App[None]):
     # Every screen's stylesheet is read up front: a screen that brings new CSS when
     # first shown makes Textual re-parse and re-apply all styles to every mounted
     # screen (~1 s on the intake form); parsing them all at start costs a few ms.
-    CSS_PATH: ClassVar[list[str]] = [
-        "app.tcss",
-        *(f"screens/{name}.tcss" for name in (
+    # Absolute, so that subclasses (the bench's, a test's) defined elsewhere find them.
+    CSS_PATH: ClassVar[list[str | Path]] = [
+        _HERE / "app.tcss",
+        *(_HERE / "screens" / f"{name}.tcss" for name in (
             "unlock", "setup", "lock", "help", "dashboard", "intake", "dossier_list",
             "dossier_detail", "dialogs", "call_list")),
     ]

@@ -100,10 +100,10 @@ class DashboardScreen(DeskScreen):
     @store_work("dashboard")
     def load(self) -> Counts:
         """Run the dashboard queries."""
-        from ward_desk.services import dossiers
+        from ward_desk.services import dossiers, ui_queries
 
         board = dossiers.dashboard(self.session)
-        apology = len(dossiers.apology_candidates(self.session))
+        apology = ui_queries.apology_needed_count(self.session)
         return Counts(
             received_today=board.received_today, returned_today=board.returned_today,
             due_today=board.due_today, overdue=board.overdue, apology_needed=apology,
