@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,7 @@ class Message:
         return self.render()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _catalog(language: str) -> dict[str, str]:
     merged: dict[str, str] = {}
     for path in sorted(_CATALOG_DIR.glob("*.toml")):
