@@ -12,12 +12,14 @@ from peewee import (
     AutoField,
     BigIntegerField,
     BlobField,
+    BooleanField,
     CharField,
     DatabaseProxy,
     DateTimeField,
     FloatField,
     IntegerField,
     Model,
+    SmallIntegerField,
     TextField,
 )
 
@@ -217,6 +219,111 @@ class DownlinkDoc(BaseModel):
     published_at = DateTimeField(index=True)
 
 
+# --- the district view (sync_agent.district.views / ranking) -----------------------
+# New tables only, so an existing store gains them with CREATE TABLE IF NOT EXISTS
+# (views.ensure_view_tables) and nothing above changes shape.
+
+
+class DossierFacts(BaseModel):
+    """What the district's own indicators need of each synced dossier, derived from
+    its latest :class:`Record` by :func:`sync_agent.district.views.refresh_facts`
+    (no personal data). ``timing`` is :func:`ward_desk.domain.timing.classify`
+    against the statutory due date with the Vietnamese working calendar, computed
+    once per record version so that a month's split is a plain GROUP BY."""
+
+    id = AutoField()
+    office_code = CharField()
+    uid = CharField()
+    version = IntegerField()
+    code = CharField(default="")
+    procedure_code = CharField(default="")
+    field = CharField(default="")
+    state = CharField(default="")
+    channel = CharField(default="")
+    digitized = BooleanField(default=False)  # digitized at intake, or filed online
+    received_at = DateTimeField(null=True)
+    due_at = DateTimeField(null=True)  # the appointment in force (an apology slip moves it)
+    statutory_due_at = DateTimeField(null=True)  # what early / on time / late is measured against
+    completed_at = DateTimeField(null=True)
+    closed_at = DateTimeField(null=True)
+    apology_count = IntegerField(default=0)
+    timing = SmallIntegerField(null=True)  # 0 early, 1 on time, 2 late; NULL while unresolved
+
+    class Meta:
+        indexes = (
+            (("office_code", "uid"), True),
+            (("received_at",), False),
+            (("completed_at",), False),
+            (("closed_at",), False),
+            (("state", "statutory_due_at"), False),
+        )
+
+
+class RatingFacts(BaseModel):
+    """Satisfaction ratings synced by wards (immutable on the ward, one row each)."""
+
+    id = AutoField()
+    office_code = CharField()
+    uid = CharField()
+    dossier_uid = CharField(default="")
+    level = CharField(default="")
+    satisfied = BooleanField(default=False)
+    at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("office_code", "uid"), True), (("at",), False))
+
+
+class FactsWatermark(BaseModel):
+    """The highest :class:`Batch` id of a ward already folded into the facts tables,
+    so a refresh skips wards that sent nothing since."""
+
+    office_code = CharField(primary_key=True)
+    batch_id = BigIntegerField(default=0)
+    refreshed_at = DateTimeField()
+
+
+class RankingSnapshot(BaseModel):
+    """A published monthly ranking, frozen: rows are only ever inserted. A later
+    publication of the same month is a new snapshot with the next ``number``."""
+
+    id = AutoField()
+    month = CharField()
+    number = IntegerField()
+    published_at = DateTimeField()
+    body = TextField()  # canonical JSON of the whole ranking as shown when published
+    digest = CharField()  # SHA-256 of ``body``
+
+    class Meta:
+        indexes = ((("month", "number"), True),)
+
+
+class AssessmentReview(BaseModel):
+    """The district's decision on one submitted self-assessment revision, and the
+    signed downlink document that carries it to the ward."""
+
+    id = AutoField()
+    office_code = CharField()
+    month = CharField()
+    revision = IntegerField()
+    status = CharField()  # accepted | returned
+    comment = TextField(default="")
+    reviewed_at = DateTimeField()
+    doc_id = CharField()
+
+    class Meta:
+        indexes = ((("office_code", "month", "revision"), True),)
+
+
+VIEW_MODELS: tuple[type[BaseModel], ...] = (
+    DossierFacts,
+    RatingFacts,
+    FactsWatermark,
+    RankingSnapshot,
+    AssessmentReview,
+)
+
+
 ALL_MODELS: tuple[type[BaseModel], ...] = (
     Setting,
     DistrictKey,
@@ -230,4 +337,5 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
     Quarantine,
     Rejection,
     DownlinkDoc,
+    *VIEW_MODELS,
 )
