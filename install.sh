@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Install Ward Desk into ./.venv. Idempotent: run it again to update.
-#   ./install.sh          the app (ward-desk, district-desk)
-#   ./install.sh --dev    plus the test and lint tools
+#   ./install.sh             the ward app (ward-desk)
+#   ./install.sh --district  plus the district receiver (district-desk serve; PostgreSQL driver)
+#   ./install.sh --dev       plus the district parts and the test and lint tools
 set -euo pipefail
 cd "$(dirname "$0")"
 
-dev=0
+extra=""
 for arg in "$@"; do
   case "$arg" in
-    --dev) dev=1 ;;
-    -h|--help) sed -n '2,4p' "$0"; exit 0 ;;
-    *) echo "install.sh: unknown option '$arg' (use --dev or --help)" >&2; exit 2 ;;
+    --dev) extra="[dev]" ;;
+    --district) [ -n "$extra" ] || extra="[district]" ;;
+    -h|--help) sed -n '2,5p' "$0"; exit 0 ;;
+    *) echo "install.sh: unknown option '$arg' (use --district, --dev or --help)" >&2; exit 2 ;;
   esac
 done
 
@@ -36,9 +38,5 @@ if [ ! -x .venv/bin/python ]; then
   fi
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip >/dev/null
-if [ "$dev" = 1 ]; then
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
-else
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e .
-fi
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".${extra}"
 echo "Ward Desk installed in $(pwd)/.venv (ward-desk, district-desk)."

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import shutil
 import threading
-import time
 from datetime import datetime
 from pathlib import Path
 
@@ -107,22 +106,21 @@ def test_added_user_has_a_role_and_a_slot_of_their_own(store_dir: Path, tmp_path
     assert refused.returncode == 2 and refused.stderr.strip()
 
 
-def test_default_kdf_is_bounded_and_its_slot_opens(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The production Argon2 cost (no test override) — the only test that pays for it."""
+def test_default_kdf_meets_owasp_and_its_slot_opens(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The production Argon2 cost (no test override) — the only test that pays for it.
+    Its speed is a benchmark figure (bench/RESULTS.md), not asserted here."""
     monkeypatch.delenv("WARD_DESK_KDF_MEMORY_KIB", raising=False)
     params = KdfParams.from_env()
     assert params == KdfParams()
-    assert params.memory_kib >= 65536 and params.iterations >= 3
+    # OWASP's Argon2id minimums: 46 MiB x 1 pass, or 19 MiB x 2 passes.
+    assert (params.memory_kib >= 47104 and params.iterations >= 1) or (
+        params.memory_kib >= 19456 and params.iterations >= 2)
     key = new_db_key()
     keyfile = new_keyfile("a" * 32)
-    started = time.perf_counter()
     keyfile.set_password(ADMIN, PASSWORD, key)
-    derive = time.perf_counter() - started
     slot = keyfile.password_slot(ADMIN)
     assert slot is not None and slot.kdf["memory_kib"] == params.memory_kib
     assert keyfile.unlock_with_password(ADMIN, PASSWORD) == key
-    # ~0.15 s here; an old office PC must still unlock within a couple of seconds.
-    assert derive < 3.0, f"Argon2 default took {derive:.2f} s"
     with pytest.raises(WrongPassword):
         keyfile.unlock_with_password(ADMIN, PASSWORD + "!")
 
