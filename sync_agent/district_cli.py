@@ -214,45 +214,6 @@ def cmd_import(args: argparse.Namespace) -> int:
     return EXIT_OK if counts["rejected"] == 0 and counts["quarantined"] == 0 else 4
 
 
-def cmd_report_wards(args: argparse.Namespace) -> int:
-    store = _open(args)
-    try:
-        rows = store.report_wards()
-    finally:
-        store.close()
-    if args.json:
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
-        return EXIT_OK
-    from tabulate import tabulate
-
-    headers = [t(f"sync.report.{k}") for k in ("office_code", "name", "dossiers", "last_sync", "acked_seq", "missing", "quarantined", "pending")]
-    table = [
-        [
-            r["office_code"] + (" ✗" if r["revoked"] else ""),
-            r["name"],
-            r["dossiers"],
-            _local_time(r["last_sync"]),
-            r["acked_seq"],
-            ", ".join(map(str, r["missing_batches"])) or "",
-            r["quarantined"] or "",
-            "" if r["pending"] is None else r["pending"],
-        ]
-        for r in rows
-    ]
-    print(tabulate(table, headers=headers) if table else t("sync.report.no_wards"))
-    return EXIT_OK
-
-
-def _local_time(iso: str | None) -> str:
-    if not iso:
-        return t("sync.report.never")
-    from datetime import datetime, timezone
-    from zoneinfo import ZoneInfo
-
-    dt = datetime.fromisoformat(iso.rstrip("Z")).replace(tzinfo=timezone.utc)
-    return dt.astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%d/%m/%Y %H:%M")
-
-
 def cmd_publish(args: argparse.Namespace) -> int:
     """Sign a reference-data document (JSON file) for wards."""
     try:
@@ -379,11 +340,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", metavar="FILE")
     p.set_defaults(func=cmd_import)
 
-    p = sub.add_parser("report", help=t("sync.cli.help.report"))
-    rsub = p.add_subparsers(dest="report", required=True)
-    r = rsub.add_parser("wards", parents=[common], help=t("sync.cli.help.report_wards"))
-    r.add_argument("--json", action="store_true")
-    r.set_defaults(func=cmd_report_wards)
+    from sync_agent.district import view_cli
+
+    view_cli.register(sub, common, secret, _password)  # report, rank, review, ui
 
     p = sub.add_parser("publish", parents=[common, secret], help=t("sync.cli.help.publish"))
     p.add_argument("--kind", required=True, choices=["procedures", "criteria_set", "calendar", "review"])

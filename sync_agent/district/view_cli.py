@@ -1,0 +1,360 @@
+"""``district-desk report|rank|review|ui``: the district view's commands.
+
+Registered into the ``district-desk`` parser by :func:`register`; the work is in
+:mod:`sync_agent.district.views` and :mod:`sync_agent.district.ranking`. Text
+goes through the message catalogue (``catalog/district.toml``); ``--json`` gives
+plain data for scripts; ``--xlsx`` uses the shared report writer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sync_agent.errors import BadInput
+from ward_desk.errors import EXIT_OK
+from ward_desk.i18n import t
+
+
+def _open(args: argparse.Namespace) -> Any:
+    from sync_agent.district.store import DistrictStore, default_data_dir
+
+    data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
+    return DistrictStore.open(data_dir, getattr(args, "db", None))
+
+
+def _print_json(value: Any) -> None:
+    print(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+def _local(iso: str | None) -> str:
+    if not iso:
+        return ""
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    dt = datetime.fromisoformat(iso.rstrip("Z")).replace(tzinfo=timezone.utc)
+    return dt.astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%d/%m/%Y %H:%M")
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value * 100:.1f}"
+
+
+def _tabulate(headers: list[str], rows: list[list[Any]], empty_id: str) -> None:
+    from tabulate import tabulate
+
+    print(tabulate(rows, headers=headers, disable_numparse=True) if rows else t(empty_id))
+
+
+def _write_xlsx(path: str, headline: list[str], tables: list[Any]) -> None:
+    from reports.xlsx import workbook_bytes
+
+    try:
+        Path(path).write_bytes(workbook_bytes(headline, tables))
+    except OSError as exc:
+        raise BadInput("sync.cli.cannot_write", path=path, detail=exc.strerror or str(exc)) from exc
+    print(t("district.cli.written", path=path))
+
+
+def _rule(args: argparse.Namespace) -> Any:
+    from sync_agent.district.views import BacklogRule
+
+    return BacklogRule(stale_hours=args.stale_hours, window_hours=args.window_hours)
+
+
+# --------------------------------------------------------------------------- report
+
+
+def reasons_text(reasons: list[str]) -> str:
+    """Stuck reasons in the current language."""
+    return ", ".join(t(f"district.stuck.{r}") for r in reasons)
+
+
+def cmd_report_wards(args: argparse.Namespace) -> int:
+    from sync_agent.district.views import ward_rows
+
+    store = _open(args)
+    try:
+        rows = ward_rows(store, rule=_rule(args))
+    finally:
+        store.close()
+    if args.json:
+        _print_json(rows)
+        return EXIT_OK
+    headers = [t(f"district.wards.col.{k}") for k in
+               ("office_code", "name", "dossiers", "last_sync", "acked_seq", "pending", "oldest", "stuck")]
+    table = [
+        [
+            r["office_code"] + (" ✗" if r["revoked"] else ""), r["name"], r["dossiers"],
+            _local(r["last_sync"]) or t("sync.report.never"), r["acked_seq"],
+            "" if r["pending"] is None else r["pending"],
+            _age(r["oldest_pending_s"]),
+            ("⚠ " + reasons_text(r["stuck_reasons"])) if r["stuck"] else "",
+        ]
+        for r in rows
+    ]
+    _tabulate(headers, table, "sync.report.no_wards")
+    return EXIT_OK
+
+
+def _age(seconds: int | None) -> str:
+    if not seconds:
+        return ""
+    hours = seconds / 3600
+    return t("district.age.hours", n=f"{hours:.0f}") if hours < 48 else t("district.age.days", n=f"{hours / 24:.0f}")
+
+
+def cmd_report_backlog(args: argparse.Namespace) -> int:
+    from sync_agent.district.views import backlog_rows
+
+    store = _open(args)
+    try:
+        rows = backlog_rows(store, rule=_rule(args))
+    finally:
+        store.close()
+    if args.json:
+        _print_json(rows)
+        return EXIT_OK
+    headers = [t(f"district.wards.col.{k}") for k in
+               ("office_code", "name", "pending", "pending_before", "oldest", "last_sync", "stuck")]
+    table = [
+        [r["office_code"], r["name"], "" if r["pending"] is None else r["pending"],
+         "" if r["pending_window_start"] is None else r["pending_window_start"], _age(r["oldest_pending_s"]),
+         _local(r["last_sync"]) or t("sync.report.never"), reasons_text(r["stuck_reasons"])]
+        for r in rows
+    ]
+    _tabulate(headers, table, "district.backlog.none")
+    return EXIT_OK
+
+
+OVERDUE_COLUMNS = ("office_code", "ward", "code", "procedure_code", "field", "state", "statutory_due_at",
+                   "working_days_late", "apology", "data_as_of")
+
+
+def overdue_table(rows: list[dict[str, Any]], language: str | None = None) -> Any:
+    """The overdue list as a :class:`reports.tables.Table` (text and XLSX)."""
+    from reports.tables import Table
+
+    header = [t(f"district.overdue.col.{k}", language) for k in OVERDUE_COLUMNS]
+    body = [
+        [r["office_code"], r["ward"], r["code"], r["procedure_code"], r["field"],
+         t(f"district.state.{r['state']}", language), _local(r["statutory_due_at"]), r["working_days_late"],
+         t("district.yes", language) if r["apology"] else "", _local(r["data_as_of"])]
+        for r in rows
+    ]
+    return Table(title=t("district.overdue.title", language), header=header, rows=body, total=[])
+
+
+def cmd_report_overdue(args: argparse.Namespace) -> int:
+    from sync_agent.district.views import overdue_rows
+
+    store = _open(args)
+    try:
+        rows = overdue_rows(store, office=args.office, limit=args.limit)
+    finally:
+        store.close()
+    if args.json:
+        _print_json(rows)
+        return EXIT_OK
+    table = overdue_table(rows)
+    if args.xlsx:
+        _write_xlsx(args.xlsx, [table.title], [table])
+        return EXIT_OK
+    _tabulate(table.header, table.rows, "district.overdue.none")
+    return EXIT_OK
+
+
+def cmd_report_assessments(args: argparse.Namespace) -> int:
+    from sync_agent.district.views import assessment_rows
+
+    store = _open(args)
+    try:
+        rows = assessment_rows(store, args.month, pending_only=args.pending)
+    finally:
+        store.close()
+    if args.json:
+        _print_json(rows)
+        return EXIT_OK
+    headers = [t(f"district.assess.col.{k}") for k in
+               ("office_code", "ward", "month", "revision", "state", "total", "submitted_at", "review")]
+    table = [
+        [r["office_code"], r["ward"], r["month"], r["revision"], t(f"district.assess.state.{r['state']}"),
+         f"{r['total']:g}", _local(r["submitted_at"]),
+         t(f"district.assess.state.{r['review']}") if r["review"] else t("district.assess.to_review")]
+        for r in rows
+    ]
+    _tabulate(headers, table, "district.assess.none")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- rank
+
+
+def cmd_rank(args: argparse.Namespace) -> int:
+    from sync_agent.district.ranking import (
+        GapRule,
+        compute_ranking,
+        load_snapshot,
+        publish_snapshot,
+        ranking_tables,
+    )
+
+    store = _open(args)
+    try:
+        if args.snapshot is not None:
+            if args.publish:
+                raise BadInput("district.rank.snapshot_and_publish")
+            ranking = load_snapshot(store, args.month, args.snapshot or None)
+        else:
+            ranking = compute_ranking(store, args.month, GapRule(points=args.gap_points, rate=args.gap_rate))
+            if args.publish:
+                ranking = publish_snapshot(store, ranking)
+    finally:
+        store.close()
+    if args.json:
+        _print_json(ranking)
+        return EXIT_OK
+    headline, tables = ranking_tables(ranking)
+    if args.xlsx:
+        _write_xlsx(args.xlsx, headline, tables)
+    else:
+        print("\n".join(headline))
+        print()
+        print(_rank_text(ranking))
+    if args.publish and ranking.get("snapshot"):
+        print(t("district.rank.published", month=ranking["month"], number=ranking["snapshot"]["number"]))
+    return EXIT_OK
+
+
+def _rank_text(ranking: dict[str, Any]) -> str:
+    """A narrow text table (the full one, with every indicator, is in --xlsx / --json)."""
+    from tabulate import tabulate
+
+    headers = [t(f"district.rank.col.{k}") for k in
+               ("rank_total", "office_code", "ward", "self_total", "district_total", "rank_on_time", "on_time_rate",
+                "flags", "data_as_of")]
+    rows = [
+        [r["rank_total"], r["office_code"], r["ward"], f"{r['self_total']:g}",
+         "-" if r["district_total"] is None else f"{r['district_total']:g}", r["rank_on_time"] or "-",
+         _pct(r["on_time_rate"]),
+         ("⚠ " + ", ".join(t(f"district.rank.flag.{f}") for f in r["flags"])) if r["flags"] else "",
+         _local(r["data_as_of"])]
+        for r in ranking["ranked"]
+    ]
+    out = tabulate(rows, headers=headers, disable_numparse=True) if rows else t("district.rank.none")
+    if ranking["excluded"]:
+        out += "\n\n" + t("district.rank.excluded_title") + "\n"
+        out += "\n".join(
+            f"  {e['office_code']} {e['ward']}: "
+            + t(f"district.rank.reason.{e['reason']}", batches=", ".join(map(str, e["missing_batches"])))
+            for e in ranking["excluded"]
+        )
+    return out
+
+
+# --------------------------------------------------------------------------- review
+
+
+def cmd_review(args: argparse.Namespace, password: Callable[[argparse.Namespace], str]) -> int:
+    from sync_agent.district.views import record_review
+
+    status = "accepted" if args.accept else "returned"
+    if status == "returned" and not (args.comment or "").strip():
+        raise BadInput("district.review.comment_required")
+    secret = password(args)
+    store = _open(args)
+    try:
+        keys = store.unlock(secret)
+        decision = record_review(store, keys, office_code=args.office_code, month=args.month,
+                                 revision=args.revision, status=status, comment=args.comment or "")
+    finally:
+        store.close()
+    print(t(f"district.review.done_{status}", office=decision.office_code, month=decision.month,
+            revision=decision.revision, doc_id=decision.doc_id))
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- ui
+
+
+def cmd_ui(args: argparse.Namespace, password: Callable[[argparse.Namespace], str]) -> int:
+    from sync_agent.district_ui.app import DistrictApp
+
+    data_dir = Path(args.data_dir) if args.data_dir else None
+    store = _open(args)  # fails here, with the catalogue message, if the store cannot open
+    store.close()
+
+    def unlock() -> str:
+        return password(args)
+
+    DistrictApp(data_dir, db_url=args.db, password=unlock if (args.password_file or _env_password()) else None,
+                month=args.month).run()
+    return EXIT_OK
+
+
+def _env_password() -> bool:
+    import os
+
+    return bool(os.environ.get("DISTRICT_DESK_PASSWORD"))
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def register(sub: Any, common: argparse.ArgumentParser, secret: argparse.ArgumentParser,
+             password: Callable[[argparse.Namespace], str]) -> None:
+    """Add ``report``, ``rank``, ``review`` and ``ui`` to the ``district-desk`` parser."""
+    backlog = argparse.ArgumentParser(add_help=False)
+    backlog.add_argument("--stale-hours", type=float, default=24.0, help=t("district.help.stale_hours"))
+    backlog.add_argument("--window-hours", type=float, default=24.0, help=t("district.help.window_hours"))
+
+    p = sub.add_parser("report", help=t("sync.cli.help.report"))
+    rsub = p.add_subparsers(dest="report", required=True)
+    r = rsub.add_parser("wards", parents=[common, backlog], help=t("sync.cli.help.report_wards"))
+    r.add_argument("--json", action="store_true")
+    r.set_defaults(func=cmd_report_wards)
+    r = rsub.add_parser("backlog", parents=[common, backlog], help=t("district.help.backlog"))
+    r.add_argument("--json", action="store_true")
+    r.set_defaults(func=cmd_report_backlog)
+    r = rsub.add_parser("overdue", parents=[common], help=t("district.help.overdue"))
+    out = r.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true")
+    out.add_argument("--xlsx", metavar="FILE")
+    r.add_argument("--office", help=t("district.help.office"))
+    r.add_argument("--limit", type=int, default=1000)
+    r.set_defaults(func=cmd_report_overdue)
+    r = rsub.add_parser("assessments", parents=[common], help=t("district.help.assessments"))
+    r.add_argument("--month", help=t("district.help.month"))
+    r.add_argument("--pending", action="store_true", help=t("district.help.pending"))
+    r.add_argument("--json", action="store_true")
+    r.set_defaults(func=cmd_report_assessments)
+
+    p = sub.add_parser("rank", parents=[common], help=t("district.help.rank"))
+    p.add_argument("--month", required=True, help=t("district.help.month"))
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true")
+    out.add_argument("--xlsx", metavar="FILE")
+    p.add_argument("--publish", action="store_true", help=t("district.help.publish"))
+    p.add_argument("--snapshot", nargs="?", type=int, const=0, default=None, metavar="N",
+                   help=t("district.help.snapshot"))
+    p.add_argument("--gap-points", type=float, default=2.0, help=t("district.help.gap_points"))
+    p.add_argument("--gap-rate", type=float, default=0.05, help=t("district.help.gap_rate"))
+    p.set_defaults(func=cmd_rank)
+
+    p = sub.add_parser("review", parents=[common, secret], help=t("district.help.review"))
+    p.add_argument("--office-code", required=True)
+    p.add_argument("--month", required=True, help=t("district.help.month"))
+    p.add_argument("--revision", type=int, required=True)
+    decision = p.add_mutually_exclusive_group(required=True)
+    decision.add_argument("--accept", action="store_true")
+    decision.add_argument("--return", dest="return_", action="store_true")
+    p.add_argument("--comment", default="", help=t("district.help.comment"))
+    p.set_defaults(func=lambda a: cmd_review(a, password))
+
+    p = sub.add_parser("ui", parents=[common, secret], help=t("district.help.ui"))
+    p.add_argument("--month", help=t("district.help.month"))
+    p.set_defaults(func=lambda a: cmd_ui(a, password))

@@ -1,0 +1,571 @@
+"""What district staff read: wards and their backlog, overdue dossiers across wards,
+submitted self-assessments and their review, and each ward's month counted by the
+district itself.
+
+The district's own counts come from two derived tables, :class:`DossierFacts`
+and :class:`RatingFacts`, filled from the synced records by :func:`refresh_facts`
+(incrementally: only wards that sent a batch since the last refresh, only records
+whose version moved). Every month figure is then an SQL ``GROUP BY`` over
+indexed columns, the same statements on SQLite and PostgreSQL. Early / on time /
+late is decided per dossier by :func:`ward_desk.domain.timing.classify` with the
+Vietnamese working calendar, exactly as on the ward, when its facts are written.
+
+All datetimes are naive UTC, as in the rest of the district store.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import peewee
+from peewee import SQL, Case, SqliteDatabase, fn
+
+from sync_agent.district.models import (
+    VIEW_MODELS,
+    AssessmentReview,
+    Batch,
+    DossierFacts,
+    DownlinkDoc,
+    FactsWatermark,
+    Heartbeat,
+    RatingFacts,
+    Record,
+    SelfAssessment,
+    Ward,
+    WardProgress,
+)
+from sync_agent.district.store import DistrictStore, utcnow
+from sync_agent.errors import BadInput
+from ward_desk.domain.calendar import CalendarOverride, WorkingCalendar
+from ward_desk.domain.report_math import Counts, Period, parse_period
+from ward_desk.domain.timing import Timing, classify, working_days_late
+
+__all__ = [
+    "OPEN_STATES",
+    "PAUSED_STATES",
+    "BacklogRule",
+    "assessment_rows",
+    "backlog_rows",
+    "district_calendar",
+    "ensure_view_tables",
+    "month_counts_by_ward",
+    "month_period",
+    "overdue_rows",
+    "record_review",
+    "refresh_facts",
+    "ward_rows",
+]
+
+OPEN_STATES = ("received", "in_progress", "supplement_requested", "suspended")
+PAUSED_STATES = ("supplement_requested", "suspended")
+SATISFIED = ("satisfied", "very_satisfied")
+_TIMING_CODE = {Timing.EARLY: 0, Timing.ON_TIME: 1, Timing.LATE: 2}
+CHUNK = 2000  # records read and written per statement while refreshing
+
+
+def ensure_view_tables(store: DistrictStore) -> None:
+    """Create the view tables in a store made before they existed (idempotent)."""
+    store.db.create_tables(VIEW_MODELS, safe=True)
+
+
+def month_period(text: str) -> Period:
+    """``YYYY-MM`` as a :class:`Period`; anything else is refused with a clear message."""
+    try:
+        period = parse_period(text)
+    except Exception as exc:  # InvalidInput from the domain: say it in the district's words
+        raise BadInput("district.bad_month", text=text) from exc
+    if period.kind != "month":
+        raise BadInput("district.bad_month", text=text)
+    return period
+
+
+def _iso(dt: datetime | None) -> str | None:
+    return dt.isoformat(timespec="seconds") + "Z" if dt else None
+
+
+def _as_dt(value: Any) -> datetime | None:
+    """A stored or synced timestamp -> naive UTC datetime."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc).replace(tzinfo=None) if value.tzinfo else value
+    if not isinstance(value, str):
+        return None
+    text = value[:-1] + "+00:00" if value.endswith("Z") else value
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed.astimezone(timezone.utc).replace(tzinfo=None) if parsed.tzinfo else parsed
+
+
+# --------------------------------------------------------------------------- calendar
+
+
+def district_calendar(store: DistrictStore) -> WorkingCalendar:
+    """The national calendar plus the calendar overrides this district published to
+    every ward (the same days the wards count with)."""
+    from sync_agent.envelope import EnvelopeError, open_document
+
+    overrides: list[CalendarOverride] = []
+    docs = list(
+        DownlinkDoc.select(DownlinkDoc.envelope)
+        .where((DownlinkDoc.kind == "calendar") & (DownlinkDoc.audience == "*"))
+        .order_by(DownlinkDoc.published_at)
+    )
+    if docs:
+        sign = store.public_keys().sign
+        for row in docs:
+            try:
+                body = open_document(bytes(row.envelope), verify_key=sign).body
+                for item in body.get("overrides", []):
+                    from datetime import date
+
+                    overrides.append(CalendarOverride(date.fromisoformat(str(item["day"])), item["kind"]))
+            except (EnvelopeError, KeyError, ValueError, TypeError, AttributeError):
+                continue
+    return WorkingCalendar(overrides)
+
+
+# --------------------------------------------------------------------------- facts
+
+
+def _facts_row(office: str, uid: str, version: int, payload: dict[str, Any], calendar: WorkingCalendar) -> dict[str, Any]:
+    def text(name: str, limit: int = 255) -> str:
+        value = payload.get(name)
+        return str(value).replace("\x00", "")[:limit] if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+
+    completed = _as_dt(payload.get("completed_at"))
+    statutory = _as_dt(payload.get("statutory_due_at")) or _as_dt(payload.get("due_at"))
+    timing = None
+    if completed is not None:
+        timing = _TIMING_CODE[classify(completed, statutory, calendar)] if statutory else 1
+    channel = text("channel", 32)
+    apology = payload.get("apology_count", 0)
+    return {
+        "office_code": office,
+        "uid": uid,
+        "version": int(version),
+        "code": text("code"),
+        "procedure_code": text("procedure_code"),
+        "field": text("field"),
+        "state": text("state", 32),
+        "channel": channel,
+        "digitized": bool(payload.get("digitized")) or channel == "online",
+        "received_at": _as_dt(payload.get("received_at")),
+        "due_at": _as_dt(payload.get("due_at")),
+        "statutory_due_at": statutory,
+        "completed_at": completed,
+        "closed_at": _as_dt(payload.get("closed_at")),
+        "apology_count": apology if isinstance(apology, int) and not isinstance(apology, bool) else 0,
+        "timing": timing,
+    }
+
+
+def _rating_row(office: str, uid: str, payload: dict[str, Any]) -> dict[str, Any]:
+    level = str(payload.get("level") or "")[:32]
+    return {
+        "office_code": office,
+        "uid": uid,
+        "dossier_uid": str(payload.get("dossier") or "")[:128],
+        "level": level,
+        "satisfied": level in SATISFIED,
+        "at": _as_dt(payload.get("at")),
+    }
+
+
+def _upsert(store: DistrictStore, table: str, rows: list[dict[str, Any]], conflict: tuple[str, ...],
+            guard: str | None) -> None:
+    """INSERT ... ON CONFLICT DO UPDATE (same text on SQLite and PostgreSQL), executemany."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c not in conflict)
+    where = f' WHERE "{table}"."{guard}" < excluded."{guard}"' if guard else ""
+    sql = (
+        f'INSERT INTO "{table}" ({quoted}) VALUES ({", ".join([store.db.param] * len(columns))}) '
+        f'ON CONFLICT ({", ".join(chr(34) + c + chr(34) for c in conflict)}) DO UPDATE SET {updates}{where}'
+    )
+    values = [tuple(row[c] for c in columns) for row in rows]
+    if isinstance(store.db, SqliteDatabase):
+        # The text form peewee writes and reads back for DateTimeField on SQLite.
+        values = [tuple(str(v) if isinstance(v, datetime) else v for v in row) for row in values]
+    store.db.cursor().executemany(sql, values)
+
+
+def _stale_records(store: DistrictStore, office: str, entity: str, facts_table: str, after: str,
+                   version_check: bool) -> list[tuple[str, int, str]]:
+    """The next chunk of ``entity`` records of ``office`` (uid order, after ``after``)
+    whose facts row is missing or older."""
+    p = store.db.param
+    record = Record._meta.table_name  # type: ignore[attr-defined]
+    stale = "(f.version IS NULL OR f.version < r.version)" if version_check else "f.uid IS NULL"
+    sql = (
+        f'SELECT r.entity_uid, r.version, r.payload FROM "{record}" r '
+        f'LEFT JOIN "{facts_table}" f ON f.office_code = r.office_code AND f.uid = r.entity_uid '
+        f"WHERE r.office_code = {p} AND r.entity = {p} AND r.entity_uid > {p} AND {stale} "
+        f"ORDER BY r.entity_uid LIMIT {CHUNK}"
+    )
+    return [(str(u), int(v), str(t)) for u, v, t in store.db.execute_sql(sql, (office, entity, after)).fetchall()]
+
+
+def _refresh_office(store: DistrictStore, office: str, calendar: WorkingCalendar) -> int:
+    done = 0
+    facts_table = DossierFacts._meta.table_name  # type: ignore[attr-defined]
+    ratings_table = RatingFacts._meta.table_name  # type: ignore[attr-defined]
+    for entity, table, version_check in (("dossier", facts_table, True), ("rating", ratings_table, False)):
+        after = ""
+        while True:
+            chunk = _stale_records(store, office, entity, table, after, version_check)
+            if not chunk:
+                break
+            rows: list[dict[str, Any]] = []
+            for uid, version, text in chunk:
+                try:
+                    payload = json.loads(text)
+                except ValueError:
+                    continue
+                if not isinstance(payload, dict):
+                    continue
+                if entity == "dossier":
+                    rows.append(_facts_row(office, uid, version, payload, calendar))
+                else:
+                    rows.append(_rating_row(office, uid, payload))
+            with store.db.atomic():
+                if entity == "dossier":
+                    _upsert(store, table, rows, ("office_code", "uid"), "version")
+                else:
+                    _upsert(store, table, rows, ("office_code", "uid"), None)
+            done += len(rows)
+            after = chunk[-1][0]
+            if len(chunk) < CHUNK:
+                break
+    return done
+
+
+def refresh_facts(store: DistrictStore, calendar: WorkingCalendar | None = None) -> int:
+    """Bring the facts tables up to date with every batch applied so far; returns the
+    number of rows written. Wards with no batch since the last refresh cost one
+    comparison each; a ward's records are read in uid order, a chunk at a time."""
+    ensure_view_tables(store)
+    latest = dict(Batch.select(Batch.office_code, fn.MAX(Batch.id)).group_by(Batch.office_code).tuples())
+    marks = dict(FactsWatermark.select(FactsWatermark.office_code, FactsWatermark.batch_id).tuples())
+    todo = sorted(office for office, top in latest.items() if int(top) > int(marks.get(office, 0)))
+    if not todo:
+        return 0
+    calendar = calendar or district_calendar(store)
+    written = 0
+    for office in todo:
+        written += _refresh_office(store, office, calendar)
+        with store.db.atomic():
+            FactsWatermark.insert(office_code=office, batch_id=int(latest[office]), refreshed_at=utcnow()).on_conflict(
+                conflict_target=[FactsWatermark.office_code],
+                update={FactsWatermark.batch_id: int(latest[office]), FactsWatermark.refreshed_at: utcnow()},
+            ).execute()
+    return written
+
+
+# --------------------------------------------------------------------------- month counts
+
+
+def _one(expr: Any) -> Any:
+    return Case(None, ((expr, 1),), 0)
+
+
+def month_counts_by_ward(store: DistrictStore, period: Period, offices: list[str] | None = None) -> dict[str, Counts]:
+    """Each ward's counts of ``period`` as the district sees them (the facts must be
+    refreshed first). ``opening`` and ``apology_slips`` are not counted: no
+    indicator needs them. A dossier unfinished at the period end counts as paused
+    only if it is still paused now (the district does not replay events)."""
+    from ward_desk.domain.timing import TZ
+
+    start, end = period.utc_bounds(TZ)
+    out: dict[str, Counts] = defaultdict(Counts)
+    F = DossierFacts
+    scope = F.office_code.in_(offices) if offices is not None else SQL("1 = 1")
+
+    for office, channel, digitized, n in (
+        F.select(F.office_code, F.channel, F.digitized, fn.COUNT(SQL("*")))
+        .where((F.received_at >= start) & (F.received_at < end) & scope)
+        .group_by(F.office_code, F.channel, F.digitized)
+        .tuples()
+    ):
+        c = out[office]
+        if channel == "online":
+            c.received_online += n
+        elif channel == "postal":
+            c.received_postal += n
+        else:
+            c.received_direct += n
+        if digitized:
+            c.received_digitized += n
+
+    late_apology = _one(F.apology_count > 0)
+    for office, timing, apology, n in (
+        F.select(F.office_code, F.timing, late_apology, fn.COUNT(SQL("*")))
+        .where((F.completed_at >= start) & (F.completed_at < end) & scope)
+        .group_by(F.office_code, F.timing, late_apology)
+        .tuples()
+    ):
+        c = out[office]
+        if timing == 0:
+            c.resolved_early += n
+        elif timing == 2:
+            c.resolved_late += n
+            c.resolved_late_with_apology += n if apology else 0
+        else:
+            c.resolved_on_time += n
+
+    rejected = _one(F.state == "rejected")
+    for office, is_rejected, n in (
+        F.select(F.office_code, rejected, fn.COUNT(SQL("*")))
+        .where((F.closed_at >= start) & (F.closed_at < end) & F.completed_at.is_null() & scope)
+        .group_by(F.office_code, rejected)
+        .tuples()
+    ):
+        if is_rejected:
+            out[office].rejected += n
+        else:
+            out[office].withdrawn += n
+
+    # Unfinished at the end: three disjoint index ranges (open now; resolved since;
+    # closed without result since), never a scan of all history.
+    paused_now = F.state.in_(PAUSED_STATES) & F.completed_at.is_null() & F.closed_at.is_null()
+    overdue = _one((F.statutory_due_at < end) & ~paused_now)
+    apology = _one(F.apology_count > 0)
+    waiting = _one((F.state == "supplement_requested") & F.completed_at.is_null() & F.closed_at.is_null())
+    parts = (
+        F.state.in_(OPEN_STATES) & F.completed_at.is_null() & F.closed_at.is_null(),
+        F.completed_at >= end,
+        (F.closed_at >= end) & F.completed_at.is_null(),
+    )
+    for part in parts:
+        for office, is_overdue, has_apology, is_waiting, n in (
+            F.select(F.office_code, overdue, apology, waiting, fn.COUNT(SQL("*")))
+            .where(part & (F.received_at < end) & scope)
+            .group_by(F.office_code, overdue, apology, waiting)
+            .tuples()
+        ):
+            c = out[office]
+            if is_overdue:
+                c.open_overdue += n
+                c.open_overdue_with_apology += n if has_apology else 0
+            else:
+                c.open_not_due += n
+            c.open_waiting_supplement += n if is_waiting else 0
+
+    R = RatingFacts
+    r_scope = R.office_code.in_(offices) if offices is not None else SQL("1 = 1")
+    for office, satisfied, n in (
+        R.select(R.office_code, R.satisfied, fn.COUNT(SQL("*")))
+        .where((R.at >= start) & (R.at < end) & r_scope)
+        .group_by(R.office_code, R.satisfied)
+        .tuples()
+    ):
+        out[office].ratings += n
+        out[office].ratings_satisfied += n if satisfied else 0
+    return dict(out)
+
+
+# --------------------------------------------------------------------------- wards and backlog
+
+
+@dataclass(frozen=True)
+class BacklogRule:
+    """When a ward counts as stuck.
+
+    * ``stale_hours``: no contact for longer than this;
+    * ``window_hours``: heartbeats compared over this window: the backlog is
+      *growing* when the pending count and the age of the oldest pending change
+      both rose from the first heartbeat of the window to the last (nothing
+      drained while more piled up);
+    * a pending change older than ``stale_hours`` is stuck too (the ward keeps
+      calling but its batches do not get through).
+    """
+
+    stale_hours: float = 24.0
+    window_hours: float = 24.0
+
+
+def _beats(since: datetime) -> dict[str, list[Heartbeat]]:
+    out: dict[str, list[Heartbeat]] = defaultdict(list)
+    for beat in (
+        Heartbeat.select(Heartbeat.office_code, Heartbeat.received_at, Heartbeat.pending, Heartbeat.oldest_pending_s)
+        .where(Heartbeat.received_at >= since)
+        .order_by(Heartbeat.office_code, Heartbeat.received_at)
+    ):
+        out[beat.office_code].append(beat)
+    return out
+
+
+def ward_rows(store: DistrictStore, now: datetime | None = None, rule: BacklogRule = BacklogRule()) -> list[dict[str, Any]]:
+    """``report wards``: each enrolled ward with its sync position, dossier count and
+    heartbeat backlog, flagged ``stuck`` with the reasons (see :class:`BacklogRule`)."""
+    now = now or utcnow()
+    rows = store.report_wards()
+    window = _beats(now - timedelta(hours=rule.window_hours))
+    batch_at = dict(
+        WardProgress.select(WardProgress.office_code, WardProgress.last_batch_at).tuples()
+    )
+    for row in rows:
+        beats = window.get(row["office_code"], [])
+        last_sync = _as_dt(row["last_sync"])
+        hours = (now - last_sync).total_seconds() / 3600 if last_sync else None
+        growing = (
+            len(beats) >= 2
+            and beats[-1].pending > beats[0].pending
+            and (beats[-1].oldest_pending_s or 0) > (beats[0].oldest_pending_s or 0)
+        )
+        reasons: list[str] = []
+        if not row["revoked"]:
+            if hours is None or hours > rule.stale_hours:
+                reasons.append("no_contact")
+            if growing:
+                reasons.append("backlog_growing")
+            if (row["oldest_pending_s"] or 0) > rule.stale_hours * 3600:
+                reasons.append("old_pending")
+            if row["missing_batches"]:
+                reasons.append("gap")
+            if row["quarantined"]:
+                reasons.append("quarantined")
+        row.update(
+            hours_since_contact=None if hours is None else round(hours, 1),
+            last_batch_at=_iso(batch_at.get(row["office_code"])),
+            pending_window_start=beats[0].pending if beats else None,
+            heartbeats_in_window=len(beats),
+            backlog_growing=growing,
+            stuck=bool(reasons),
+            stuck_reasons=reasons,
+        )
+    return rows
+
+
+def backlog_rows(store: DistrictStore, now: datetime | None = None, rule: BacklogRule = BacklogRule()) -> list[dict[str, Any]]:
+    """``report backlog``: wards whose backlog grows, whose oldest change waits too
+    long, or that have not called for too long; worst first."""
+    rows = [
+        r for r in ward_rows(store, now, rule)
+        if {"backlog_growing", "old_pending", "no_contact"} & set(r["stuck_reasons"])
+    ]
+    return sorted(rows, key=lambda r: (-(r["oldest_pending_s"] or 0), -(r["pending"] or 0), r["office_code"]))
+
+
+# --------------------------------------------------------------------------- overdue
+
+
+def overdue_rows(store: DistrictStore, now: datetime | None = None, *, office: str | None = None,
+                 limit: int = 1000, calendar: WorkingCalendar | None = None) -> list[dict[str, Any]]:
+    """Open dossiers past their statutory due date, across wards, longest overdue
+    first (paused dossiers are not overdue: their clock does not run). No personal
+    data: code, procedure, field, dates, state."""
+    now = now or utcnow()
+    refresh_facts(store, calendar)
+    calendar = calendar or district_calendar(store)
+    F = DossierFacts
+    where = (
+        F.state.in_([s for s in OPEN_STATES if s not in PAUSED_STATES])
+        & F.completed_at.is_null() & F.closed_at.is_null() & (F.statutory_due_at < now)
+    )
+    if office:
+        where &= F.office_code == office
+    names = dict(Ward.select(Ward.office_code, Ward.name).tuples())
+    progress = dict(WardProgress.select(WardProgress.office_code, WardProgress.last_batch_at).tuples())
+    out: list[dict[str, Any]] = []
+    for f in F.select().where(where).order_by(F.statutory_due_at, F.office_code, F.code).limit(limit):
+        out.append({
+            "office_code": f.office_code,
+            "ward": names.get(f.office_code, ""),
+            "code": f.code,
+            "procedure_code": f.procedure_code,
+            "field": f.field,
+            "state": f.state,
+            "channel": f.channel,
+            "received_at": _iso(f.received_at),
+            "statutory_due_at": _iso(f.statutory_due_at),
+            "due_at": _iso(f.due_at),
+            "apology": f.apology_count > 0,
+            "working_days_late": working_days_late(f.statutory_due_at, now, calendar),
+            "data_as_of": _iso(progress.get(f.office_code)),
+        })
+    return out
+
+
+# --------------------------------------------------------------------------- self-assessments and review
+
+
+def assessment_rows(store: DistrictStore, month: str | None = None, *, pending_only: bool = False) -> list[dict[str, Any]]:
+    """Submitted self-assessment revisions (state as the ward last sent it) with the
+    district's decision, newest month first. ``pending_only``: submitted and not
+    yet reviewed here."""
+    ensure_view_tables(store)
+    S = SelfAssessment
+    where = S.state.in_(["submitted", "returned", "accepted"])
+    if month:
+        where &= S.month == month_period(month).label
+    decisions = {
+        (r.office_code, r.month, r.revision): r for r in AssessmentReview.select().where(
+            AssessmentReview.month == month_period(month).label if month else SQL("1 = 1"))
+    }
+    names = dict(Ward.select(Ward.office_code, Ward.name).tuples())
+    out: list[dict[str, Any]] = []
+    for s in S.select().where(where).order_by(S.month.desc(), S.office_code, S.revision):
+        decision = decisions.get((s.office_code, s.month, s.revision))
+        if pending_only and (s.state != "submitted" or decision is not None):
+            continue
+        out.append({
+            "office_code": s.office_code,
+            "ward": names.get(s.office_code, ""),
+            "month": s.month,
+            "revision": s.revision,
+            "state": s.state,
+            "total": s.total / 100,
+            "band": s.band,
+            "submitted_at": _iso(s.submitted_at),
+            "review": decision.status if decision else None,
+            "review_comment": decision.comment if decision else "",
+            "reviewed_at": _iso(decision.reviewed_at) if decision else None,
+            "doc_id": decision.doc_id if decision else None,
+        })
+    return out
+
+
+def record_review(store: DistrictStore, keys: Any, *, office_code: str, month: str, revision: int,
+                  status: str, comment: str = "") -> AssessmentReview:
+    """Decide on a submitted revision and publish the signed ``review`` document to
+    that ward alone (its next sync applies it). One decision per revision; a
+    returned month comes back as a new revision, which gets its own decision."""
+    ensure_view_tables(store)
+    if status not in ("accepted", "returned"):
+        raise BadInput("district.review.bad_status", status=status)
+    comment = (comment or "").strip()
+    if status == "returned" and not comment:
+        raise BadInput("district.review.comment_required")
+    label = month_period(month).label
+    row = SelfAssessment.get_or_none(
+        (SelfAssessment.office_code == office_code) & (SelfAssessment.month == label)
+        & (SelfAssessment.revision == revision)
+    )
+    if row is None:
+        raise BadInput("district.review.not_found", office=office_code, month=label, revision=revision)
+    if row.state != "submitted":
+        raise BadInput("district.review.not_submitted", office=office_code, month=label, revision=revision,
+                       state=row.state)
+    now = utcnow()
+    with store.db.atomic():
+        if AssessmentReview.get_or_none(
+            (AssessmentReview.office_code == office_code) & (AssessmentReview.month == label)
+            & (AssessmentReview.revision == revision)
+        ) is not None:
+            raise BadInput("district.review.already", office=office_code, month=label, revision=revision)
+        body = {"month": label, "revision": revision, "status": status, "comment": comment}
+        doc = store.publish(keys, kind="review", version=f"{label}-r{revision}", body=body, audience=office_code)
+        try:
+            return AssessmentReview.create(office_code=office_code, month=label, revision=revision, status=status,
+                                           comment=comment, reviewed_at=now, doc_id=doc.doc_id)
+        except peewee.IntegrityError as exc:  # a concurrent decision on the same revision won
+            raise BadInput("district.review.already", office=office_code, month=label, revision=revision) from exc
