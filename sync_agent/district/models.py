@@ -185,7 +185,7 @@ class Quarantine(BaseModel):
     batch_no = IntegerField()
     batch_id = CharField()
     content_hash = CharField()
-    reason = CharField()  # conflict | chain | overlap
+    reason = CharField()  # conflict | chain | overlap | unverified (signature does not match the enrolled key)
     detail = TextField(default="")
     envelope = BlobField()
     received_at = DateTimeField()
@@ -193,6 +193,33 @@ class Quarantine(BaseModel):
 
     class Meta:
         indexes = ((("office_code", "batch_no", "content_hash"), True),)
+
+
+class QuarantineAction(BaseModel):
+    """What a person did about a quarantined batch (``district-desk quarantine
+    release|discard``): an audit trail; the quarantined envelope itself is never
+    deleted."""
+
+    id = AutoField()
+    quarantine_id = IntegerField(index=True)
+    action = CharField()  # release | discard
+    outcome = CharField()  # applied | duplicate | still_quarantined | rejected | discarded
+    detail = TextField(default="")
+    actor = CharField(default="")  # the operating-system user who ran the command
+    at = DateTimeField()
+
+
+class EnrolmentCode(BaseModel):
+    """A one-time enrolment code (``district-desk enrol-code``). Only a hash of the
+    code is kept, so a copy of the store cannot be used to enrol a ward."""
+
+    id = AutoField()
+    office_code = CharField(index=True)
+    code_hash = CharField(unique=True)
+    created_at = DateTimeField()
+    expires_at = DateTimeField()
+    used_at = DateTimeField(null=True)
+    ward_fingerprint = CharField(default="")
 
 
 class Rejection(BaseModel):
