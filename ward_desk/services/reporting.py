@@ -1,22 +1,27 @@
 """The periodic dossier report (domain notes §6) computed over the store.
 
 Aggregation runs in SQL over indexed columns, one query per part of the
-report, each grouped by (field, officer):
+report, counted by (field, officer):
 
 - received in the period (``received_at`` index), by channel;
-- resolved in the period (``completed_at`` index), split early / on time / late
-  in SQL with the rule of :func:`ward_desk.domain.timing.classify` against
-  ``statutory_due_at`` (apology slips do not make a late dossier on time);
-- closed without result (``closed_at`` index): rejected, withdrawn;
+- resolved in the period (``completed_at``, read from ``dossier_completed_cover``
+  alone), split early / on time / late in SQL with the rule of
+  :func:`ward_desk.domain.timing.classify` against ``statutory_due_at`` (apology
+  slips do not make a late dossier on time);
+- closed without result (partial index ``dossier_closed_unresolved``): rejected, withdrawn;
 - unfinished at a boundary B (opening = B at period start, open at end = B at
   period end): received before B and finished (``completed_at``, else
-  ``closed_at``) at or after B, or not finished at all — read from the open
-  states (``state`` index) plus the ``completed_at`` / ``closed_at`` ranges after B;
+  ``closed_at``) at or after B, or not finished at all — four bounded index range
+  scans (see ``_unfinished_at``);
 - apology slips issued (``issued_at``) and ratings given (``at``) in the period.
 
-Only the office's open-at-end dossiers are looked at one by one (their state at
-the boundary comes from their events when the period is over). Every row must
-reconcile; :class:`~ward_desk.domain.report_math.Counts` checks it.
+The indexes come with migration 0003; on a store without them the same SQL gives
+the same numbers, slower. Only the open-at-end dossiers that entered a paused
+state before the boundary have their events read (partial index ``event_paused``).
+Every row must reconcile; :class:`~ward_desk.domain.report_math.Counts` checks it.
+
+:func:`resolved_by_month` gives the on-time split of many months in one range scan
+(the 12-month trend), equal month by month to :func:`period_report`'s.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ __all__ = ["MonthTiming", "PeriodReport", "last_months", "month_counts", "period
 
 _OPEN = tuple(s.value for s in (State.RECEIVED, State.IN_PROGRESS, State.SUPPLEMENT_REQUESTED, State.SUSPENDED))
 _PAUSED = tuple(s.value for s in PAUSED)
+_SUPPLEMENT = State.SUPPLEMENT_REQUESTED.value
 UNASSIGNED = ""  # officer key of dossiers not yet forwarded to anyone
 
 
@@ -97,10 +103,14 @@ def _fixed_offset_minutes(session: Session, start: datetime, end: datetime) -> i
     return None if only is None else int(only.total_seconds() // 60)
 
 
-# Covering and partial indexes the report reads when the store has them (see
-# docs/ARCHITECTURE.md); named explicitly because SQLite's planner, left alone,
-# prefers a narrower index plus a table lookup per row, several times slower here.
-REPORT_INDEXES = ("dossier_received_cover", "dossier_completed_cover")
+# Indexes of migration 0003 the report reads when the store has them; named
+# explicitly because SQLite's planner, left alone, may prefer a narrower index
+# plus a table lookup per row (several times slower on an encrypted store).
+# Without them (a store not yet migrated) the same SQL is correct, only slower.
+COMPLETED_COVER = "dossier_completed_cover"
+CLOSED_UNRESOLVED = "dossier_closed_unresolved"
+LONG_RUNNING = "dossier_long_running"
+REPORT_INDEXES = (COMPLETED_COVER, CLOSED_UNRESOLVED, LONG_RUNNING)
 
 
 def _hints(db: Any) -> dict[str, str]:
@@ -129,15 +139,15 @@ class _Acc:
                 setattr(row, name, getattr(row, name) + int(value or 0))
 
 
-def _received(db: Any, acc: _Acc, s: str, e: str, hint: str = "") -> None:
+def _received(db: Any, acc: _Acc, s: str, e: str) -> None:
     # Counted in Python over one packed integer per dossier (Counter over the cursor
     # runs in C): SQLite's GROUP BY would sort the month's rows through a temporary
     # b-tree, several times slower on the desk PC. Key: procedure | officer | channel | digitized.
-    sql = f"""
+    sql = """
         SELECT (d.procedure_id << 32) | (ifnull(d.officer_id, 0) << 3)
                | (CASE d.channel WHEN 'online' THEN 2 WHEN 'postal' THEN 4 ELSE 0 END)
                | (d.digitized OR d.channel = 'online')
-        FROM dossier d {hint} WHERE d.received_at >= ? AND d.received_at < ?"""
+        FROM dossier d WHERE d.received_at >= ? AND d.received_at < ?"""
     channels = {0: "received_direct", 2: "received_online", 4: "received_postal"}
     for (key,), n in Counter(db.execute_sql(sql, (s, e))).items():
         acc.add(key >> 32, (key >> 3) & 0x1FFFFFFF or None, **{channels[key & 6]: n},
@@ -184,10 +194,10 @@ def _resolved(db: Any, session: Session, acc: _Acc, s: str, e: str, offset: int 
         acc.add(procedure, officer, **{names[timing]: n}, resolved_late_with_apology=n if timing == 2 and apology else 0)
 
 
-def _closed(db: Any, acc: _Acc, s: str, e: str) -> None:
-    sql = """
+def _closed(db: Any, acc: _Acc, s: str, e: str, hints: dict[str, str]) -> None:
+    sql = f"""
         SELECT d.procedure_id, d.officer_id, sum(d.state = 'rejected'), sum(d.state != 'rejected')
-        FROM dossier d
+        FROM dossier d {hints[CLOSED_UNRESOLVED]}
         WHERE d.closed_at >= ? AND d.closed_at < ? AND d.completed_at IS NULL
         GROUP BY d.procedure_id, d.officer_id"""
     for fld, officer, rejected, withdrawn in db.execute_sql(sql, (s, e)):
@@ -195,27 +205,34 @@ def _closed(db: Any, acc: _Acc, s: str, e: str) -> None:
 
 
 # Dossiers unfinished at a boundary :b, as four index range scans:
-#  1. still open today (state index; the backlog is small);
+#  1. still open today (closed_at IS NULL; the backlog is small);
 #  2. resolved since :b after a run of at most LONG_RUN days: their completed_at lies in
-#     [:b, :b + LONG_RUN), a bounded range of the completed_at index even for an old month;
-#  3. resolved since :b after a longer run: few, read from a partial index of long runs;
-#  4. refused or withdrawn since :b (partial index of dossiers closed without result).
-# The four parts are disjoint and together exact; without the covering and partial
-# indexes the same SQL is still correct, only slower.
+#     [:b, :b + LONG_RUN), a bounded range of the completed_at index even for an old month
+#     (with dossier_completed_cover, read from the index alone);
+#  3. resolved since :b after a longer run: few, read from the partial index of long runs;
+#  4. refused or withdrawn since :b: few, read from the partial index of dossiers
+#     closed without a result.
+# The four parts are disjoint and together exact. Columns: id, procedure, officer, the
+# statutory due date, apology slips so far, and the state today of those still open
+# (NULL for those finished since :b, whose state today is terminal: never paused).
 LONG_RUN_DAYS = 31
 _LONG = f"julianday(d.completed_at) - julianday(d.received_at) > {LONG_RUN_DAYS}"
-_UNFINISHED_AT = f"""
-    SELECT d.id, d.procedure_id, d.officer_id FROM dossier d
+_COLUMNS = "d.id, d.procedure_id, d.officer_id, d.statutory_due_at, d.apology_count"
+
+
+def _unfinished_at(hints: dict[str, str]) -> str:
+    return f"""
+    SELECT {_COLUMNS}, d.state FROM dossier d
      WHERE d.state IN ({", ".join(f"'{s}'" for s in _OPEN)}) AND d.completed_at IS NULL
        AND d.closed_at IS NULL AND d.received_at < :b
     UNION ALL
-    SELECT d.id, d.procedure_id, d.officer_id FROM dossier d
+    SELECT {_COLUMNS}, NULL FROM dossier d {hints[COMPLETED_COVER]}
      WHERE d.completed_at >= :b AND d.completed_at < :b_long AND d.received_at < :b AND NOT ({_LONG})
     UNION ALL
-    SELECT d.id, d.procedure_id, d.officer_id FROM dossier d
+    SELECT {_COLUMNS}, NULL FROM dossier d {hints[LONG_RUNNING]}
      WHERE d.completed_at >= :b AND d.received_at < :b AND {_LONG}
     UNION ALL
-    SELECT d.id, d.procedure_id, d.officer_id FROM dossier d
+    SELECT {_COLUMNS}, NULL FROM dossier d {hints[CLOSED_UNRESOLVED]}
      WHERE d.closed_at >= :b AND d.completed_at IS NULL AND d.received_at < :b
 """
 
@@ -224,38 +241,47 @@ def _boundary(b: datetime) -> dict[str, str]:
     return {"b": _ts(b), "b_long": _ts(b + timedelta(days=LONG_RUN_DAYS + 1))}
 
 
-def _opening(db: Any, acc: _Acc, b: datetime) -> None:
-    sql = f"""
-        SELECT u.procedure_id, u.officer_id, count(*) FROM ({_UNFINISHED_AT}) u
-        GROUP BY u.procedure_id, u.officer_id"""
-    for fld, officer, n in db.execute_sql(sql, _boundary(b)):
+def _opening(db: Any, acc: _Acc, b: datetime, hints: dict[str, str]) -> None:
+    sql = f"SELECT u.procedure_id, u.officer_id FROM ({_unfinished_at(hints)}) u"
+    for (fld, officer), n in Counter(db.execute_sql(sql, _boundary(b))).items():
         acc.add(fld, officer, opening=n)
 
 
-def _open_at_end(db: Any, acc: _Acc, b: datetime, period_over: bool) -> None:
-    # The state at the boundary: the current one while the period runs, else the
-    # last state change before the boundary (a dossier resolved since may have
-    # been waiting for a supplement then).
-    state_at = (
-        """(SELECT e.to_state FROM event e WHERE e.dossier_id = d.id AND e.at < :b
-              AND e.kind IN ('intake', 'transition') ORDER BY e.at DESC, e.id DESC LIMIT 1)"""
-        if period_over
-        else "d.state"
-    )
+# In the order of migration 0003's partial index event_paused, which SQLite matches term for term.
+_PAUSED_SQL = ", ".join(f"'{s}'" for s in sorted(_PAUSED))
+
+
+def _open_at_end(db: Any, acc: _Acc, b: datetime, period_over: bool, hints: dict[str, str]) -> None:
+    # What counts is the state at the boundary: while the period runs, the state
+    # today; once it is over, the last state change before the boundary (a dossier
+    # resolved since may have been waiting for a supplement then). Only a dossier
+    # that entered a paused state before the boundary can have been paused at it,
+    # so its events are read only then (CASE evaluates the lookup lazily); every
+    # other one was in a running state, which is all the report needs to know.
+    if period_over:
+        state_at = f"""CASE WHEN EXISTS(SELECT 1 FROM event e WHERE e.dossier_id = u.id
+                                          AND e.to_state IN ({_PAUSED_SQL}) AND e.at < :b)
+                THEN (SELECT e.to_state FROM event e WHERE e.dossier_id = u.id AND e.at < :b
+                        AND e.kind IN ('intake', 'transition') ORDER BY e.at DESC, e.id DESC LIMIT 1) END"""
+    else:
+        state_at = "u.state"
     sql = f"""
-        SELECT d.procedure_id, d.officer_id, {state_at} AS st, d.statutory_due_at < :b AS overdue,
-               EXISTS(SELECT 1 FROM apology_slip a WHERE a.dossier_id = d.id AND a.issued_at < :b) AS slip
-        FROM ({_UNFINISHED_AT}) u JOIN dossier d ON d.id = u.id"""
+        SELECT u.procedure_id, u.officer_id, {state_at}, u.statutory_due_at < :b,
+               CASE WHEN u.apology_count > 0 THEN
+                    EXISTS(SELECT 1 FROM apology_slip a WHERE a.dossier_id = u.id AND a.issued_at < :b) END
+        FROM ({_unfinished_at(hints)}) u"""
     grouped: dict[tuple[Any, Any], list[int]] = {}
     for fld, officer, st, overdue, slip in db.execute_sql(sql, _boundary(b)):
         paused = st in _PAUSED
         # The clock does not run while paused: a paused dossier is not overdue.
         late = bool(overdue) and not paused
-        row = grouped.setdefault((fld, officer), [0, 0, 0, 0])
+        row = grouped.get((fld, officer))
+        if row is None:
+            row = grouped[(fld, officer)] = [0, 0, 0, 0]
         row[0] += not late
         row[1] += late
         row[2] += late and bool(slip)
-        row[3] += st == State.SUPPLEMENT_REQUESTED.value
+        row[3] += st == _SUPPLEMENT
     for (fld, officer), (not_due, overdue_n, with_slip, waiting) in grouped.items():
         acc.add(fld, officer, open_not_due=not_due, open_overdue=overdue_n, open_overdue_with_apology=with_slip,
                 open_waiting_supplement=waiting)
@@ -301,12 +327,12 @@ def period_report(session: Session, period: Period) -> PeriodReport:
     # even while a clerk commits intakes at the desk.
     with db.atomic():
         acc = _Acc(dict(db.execute_sql("SELECT id, field FROM procedure").fetchall()))
-        _opening(db, acc, start)
         hints = _hints(db)
-        _received(db, acc, s, e, hints["dossier_received_cover"])
-        _resolved(db, session, acc, s, e, offset, hints["dossier_completed_cover"])
-        _closed(db, acc, s, e)
-        _open_at_end(db, acc, end, period_over=end <= now)
+        _opening(db, acc, start, hints)
+        _received(db, acc, s, e)
+        _resolved(db, session, acc, s, e, offset, hints[COMPLETED_COVER])
+        _closed(db, acc, s, e, hints)
+        _open_at_end(db, acc, end, end <= now, hints)
         _slips_and_ratings(db, acc, s, e)
         names = _officer_names(db, acc.officer_ids)
     by_officer = ReportTable()
@@ -374,7 +400,7 @@ def resolved_by_month(session: Session, last: Period, months: int = 12) -> list[
     start, end = periods[0].utc_bounds(session.rules.tz)[0], periods[-1].utc_bounds(session.rules.tz)[1]
     offset = _fixed_offset_minutes(session, start, end)
     by_day: Counter[tuple[date, int]] = Counter()
-    hint = _hints(db)["dossier_completed_cover"]
+    hint = _hints(db)[COMPLETED_COVER]
     if offset is not None:
         shift = offset * 60
         # Key: local day number since 1970-01-01 * 4 + timing; a few thousand distinct keys,
