@@ -18,12 +18,18 @@ from sync_agent.errors import BadInput
 from ward_desk.errors import EXIT_OK
 from ward_desk.i18n import t
 
+_password_source: Callable[[argparse.Namespace], str] | None = None  # set by register()
+
 
 def _open(args: argparse.Namespace) -> Any:
+    """Open the district store; the passphrase (the SQLite file is encrypted) is
+    asked for only if the store needs it."""
     from sync_agent.district.store import DistrictStore, default_data_dir
 
     data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
-    return DistrictStore.open(data_dir, getattr(args, "db", None))
+    source = _password_source
+    password = (lambda: source(args)) if source is not None else None
+    return DistrictStore.open(data_dir, getattr(args, "db", None), password=password)
 
 
 def _print_json(value: Any) -> None:
@@ -308,32 +314,34 @@ def _env_password() -> bool:
 def register(sub: Any, common: argparse.ArgumentParser, secret: argparse.ArgumentParser,
              password: Callable[[argparse.Namespace], str]) -> None:
     """Add ``report``, ``rank``, ``review`` and ``ui`` to the ``district-desk`` parser."""
+    global _password_source
+    _password_source = password
     backlog = argparse.ArgumentParser(add_help=False)
     backlog.add_argument("--stale-hours", type=float, default=24.0, help=t("district.help.stale_hours"))
     backlog.add_argument("--window-hours", type=float, default=24.0, help=t("district.help.window_hours"))
 
     p = sub.add_parser("report", help=t("sync.cli.help.report"))
     rsub = p.add_subparsers(dest="report", required=True)
-    r = rsub.add_parser("wards", parents=[common, backlog], help=t("sync.cli.help.report_wards"))
+    r = rsub.add_parser("wards", parents=[common, secret, backlog], help=t("sync.cli.help.report_wards"))
     r.add_argument("--json", action="store_true")
     r.set_defaults(func=cmd_report_wards)
-    r = rsub.add_parser("backlog", parents=[common, backlog], help=t("district.help.backlog"))
+    r = rsub.add_parser("backlog", parents=[common, secret, backlog], help=t("district.help.backlog"))
     r.add_argument("--json", action="store_true")
     r.set_defaults(func=cmd_report_backlog)
-    r = rsub.add_parser("overdue", parents=[common], help=t("district.help.overdue"))
+    r = rsub.add_parser("overdue", parents=[common, secret], help=t("district.help.overdue"))
     out = r.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true")
     out.add_argument("--xlsx", metavar="FILE")
     r.add_argument("--office", help=t("district.help.office"))
     r.add_argument("--limit", type=int, default=1000)
     r.set_defaults(func=cmd_report_overdue)
-    r = rsub.add_parser("assessments", parents=[common], help=t("district.help.assessments"))
+    r = rsub.add_parser("assessments", parents=[common, secret], help=t("district.help.assessments"))
     r.add_argument("--month", help=t("district.help.month"))
     r.add_argument("--pending", action="store_true", help=t("district.help.pending"))
     r.add_argument("--json", action="store_true")
     r.set_defaults(func=cmd_report_assessments)
 
-    p = sub.add_parser("rank", parents=[common], help=t("district.help.rank"))
+    p = sub.add_parser("rank", parents=[common, secret], help=t("district.help.rank"))
     p.add_argument("--month", required=True, help=t("district.help.month"))
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true")
