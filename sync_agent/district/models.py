@@ -210,15 +210,18 @@ class QuarantineAction(BaseModel):
 
 
 class EnrolmentCode(BaseModel):
-    """A one-time enrolment code (``district-desk enrol-code``). Only a hash of the
-    code is kept, so a copy of the store cannot be used to enrol a ward."""
+    """A one-time enrolment code (``district-desk enrol-code``). The code itself is
+    not kept, only the authentication key stretched from it (scrypt), which the
+    receiver needs to prove its key document to the ward and to check the ward's
+    proof; it is useless once the code is used, expired or replaced."""
 
     id = AutoField()
     office_code = CharField(index=True)
-    code_hash = CharField(unique=True)
+    auth_key = CharField()  # hex, 64 bytes: district half || ward half
     created_at = DateTimeField()
     expires_at = DateTimeField()
     used_at = DateTimeField(null=True)
+    failures = IntegerField(default=0)  # wrong proofs; the code is burnt after a few
     ward_fingerprint = CharField(default="")
 
 
