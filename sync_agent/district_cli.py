@@ -36,7 +36,14 @@ def _say(message_id: str, **params: Any) -> None:
 
 
 def _password(args: argparse.Namespace, *, confirm: bool = False) -> str:
-    """The district passphrase from a file, the environment or a prompt."""
+    """The district passphrase from a file, the environment or a prompt (asked once per command)."""
+    if getattr(args, "_password", None):
+        return str(args._password)
+    args._password = _ask_password(args, confirm=confirm)
+    return str(args._password)
+
+
+def _ask_password(args: argparse.Namespace, *, confirm: bool = False) -> str:
     if getattr(args, "password_file", None):
         try:
             text = Path(args.password_file).read_text(encoding="utf-8")
@@ -65,7 +72,8 @@ def _data_dir(args: argparse.Namespace) -> Path:
 def _open(args: argparse.Namespace) -> Any:
     from sync_agent.district.store import DistrictStore
 
-    return DistrictStore.open(_data_dir(args), getattr(args, "db", None))
+    # The SQLite store is encrypted: the passphrase is asked only when it is needed.
+    return DistrictStore.open(_data_dir(args), getattr(args, "db", None), lambda: _password(args))
 
 
 # ------------------------------------------------------------------- commands
@@ -125,28 +133,9 @@ def cmd_revoke(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
+    from sync_agent.district_admin_cli import cmd_serve as serve
 
-    from sync_agent.envelope import Limits
-    from sync_agent.receiver import ReceiverConfig, create_app
-
-    password = _password(args)
-    store = _open(args)
-    keys = store.unlock(password)
-    data_dir = _data_dir(args)
-    _setup_logging(data_dir)
-    config = ReceiverConfig(
-        keys=keys,
-        limits=Limits(max_envelope=int(args.max_envelope_mb * 1024 * 1024)),
-        status_burst=args.status_burst,
-        status_refill_seconds=args.status_refill_seconds,
-    )
-    app = create_app(store, config)
-    _say("sync.cli.serving", host=args.host, port=args.port, fingerprint=store.public_keys().fingerprint)
-    sys.stdout.flush()
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", server_header=False, timeout_keep_alive=10)
-    store.close()
-    return EXIT_OK
+    return serve(args)
 
 
 def _setup_logging(data_dir: Path) -> None:
@@ -334,6 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-envelope-mb", type=float, default=8.0)
     p.add_argument("--status-burst", type=int, default=5)
     p.add_argument("--status-refill-seconds", type=float, default=10.0)
+    p.add_argument("--workers", type=int, default=1, help=t("sync.cli.help.workers"))
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("import", parents=[common, secret], help=t("sync.cli.help.import"))
@@ -356,6 +346,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--user", required=True, help=t("sync.cli.help.user"))
     p.add_argument("--new-password-file", default=None, help=t("sync.cli.help.new_password_file"))
     p.set_defaults(func=cmd_recover)
+
+    from sync_agent.district_admin_cli import register as register_admin  # quarantine, enrol-code
+
+    register_admin(sub, common, secret)
     return parser
 
 

@@ -1,0 +1,247 @@
+"""``district-desk`` sub-commands for running the receiver and for the people who
+look after it: ``serve`` (one process or several workers), ``quarantine
+list|show|release|discard`` and ``enrol-code``.
+
+:func:`register` is called by :func:`sync_agent.district_cli.build_parser` with
+its sub-parsers and the shared option parents; handlers return exit codes
+(0 ok, 2 bad input, 3 wrong passphrase, 4 damaged; ``quarantine release``
+answers 5 when the batch is still not applicable).
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from typing import Any
+
+from sync_agent.errors import BadInput
+from ward_desk.errors import EXIT_OK
+from ward_desk.i18n import t
+
+EXIT_STILL_QUARANTINED = 5
+
+
+def _say(message_id: str, **params: Any) -> None:
+    print(t(message_id, None, **params))
+
+
+def _actor() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no user name for this uid (containers)
+        return str(os.getuid()) if hasattr(os, "getuid") else ""
+
+
+def register(sub: Any, common: argparse.ArgumentParser, secret: argparse.ArgumentParser) -> None:
+    """Add ``quarantine`` and ``enrol-code`` to the ``district-desk`` parser."""
+    p = sub.add_parser("quarantine", help=t("sync.admin.help.quarantine"))
+    qsub = p.add_subparsers(dest="quarantine_command", metavar="COMMAND", required=True)
+    q = qsub.add_parser("list", parents=[common], help=t("sync.admin.help.q_list"))
+    q.add_argument("--all", action="store_true", help=t("sync.admin.help.q_all"))
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(func=cmd_quarantine_list)
+    q = qsub.add_parser("show", parents=[common], help=t("sync.admin.help.q_show"))
+    q.add_argument("id", type=int)
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(func=cmd_quarantine_show)
+    q = qsub.add_parser("release", parents=[common, secret], help=t("sync.admin.help.q_release"))
+    q.add_argument("id", type=int)
+    q.set_defaults(func=cmd_quarantine_release)
+    q = qsub.add_parser("discard", parents=[common], help=t("sync.admin.help.q_discard"))
+    q.add_argument("id", type=int)
+    q.add_argument("--note", required=True, help=t("sync.admin.help.q_note"))
+    q.set_defaults(func=cmd_quarantine_discard)
+
+    p = sub.add_parser("enrol-code", parents=[common], help=t("sync.admin.help.enrol_code"))
+    p.add_argument("--office-code", required=True)
+    p.add_argument("--hours", type=float, default=24.0, help=t("sync.admin.help.hours"))
+    p.set_defaults(func=cmd_enrol_code)
+
+
+def _open(args: argparse.Namespace) -> Any:
+    from sync_agent.district_cli import _open as open_store
+
+    return open_store(args)
+
+
+# ---------------------------------------------------------------------- serve
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """``district-desk serve``: uvicorn in this process, or ``--workers N``
+    processes sharing the port (uvicorn's supervisor, an app factory per worker)."""
+    import uvicorn
+
+    from sync_agent.district_cli import _data_dir, _password, _setup_logging
+    from sync_agent.envelope import Limits
+    from sync_agent.receiver import WORKER_ENV, ReceiverConfig, create_app, worker_config
+
+    if args.workers < 1:
+        raise BadInput("sync.admin.bad_workers", workers=args.workers)
+    _password(args)
+    store = _open(args)
+    keys = store.unlock()  # a wrong passphrase stops here, before any worker starts
+    data_dir = _data_dir(args)
+    fingerprint = store.public_keys().fingerprint
+    limits = Limits(max_envelope=int(args.max_envelope_mb * 1024 * 1024))
+    common: dict[str, Any] = dict(
+        host=args.host, port=args.port, log_level="info", server_header=False, timeout_keep_alive=10
+    )
+    if args.workers == 1:
+        _setup_logging(data_dir)
+        config = ReceiverConfig(
+            keys=keys, limits=limits, status_burst=args.status_burst, status_refill_seconds=args.status_refill_seconds
+        )
+        app = create_app(store, config)
+        _say("sync.cli.serving", host=args.host, port=args.port, fingerprint=fingerprint)
+        sys.stdout.flush()
+        uvicorn.run(app, **common)
+        store.close()
+        return EXIT_OK
+    # Workers are fresh interpreters: they get the derived key, not the passphrase,
+    # through this process's environment (readable only by its user and root).
+    derived = store.derived_key()
+    assert derived is not None
+    os.environ[WORKER_ENV] = worker_config(
+        data_dir=data_dir, db_url=store.url, derived=derived, max_envelope=limits.max_envelope,
+        status_burst=args.status_burst, status_refill_seconds=args.status_refill_seconds,
+    )
+    store.close()
+    _say("sync.admin.serving_workers", host=args.host, port=args.port, workers=args.workers, fingerprint=fingerprint)
+    sys.stdout.flush()
+    try:
+        uvicorn.run("sync_agent.receiver:app_from_environment", factory=True, workers=args.workers, **common)
+    finally:
+        os.environ.pop(WORKER_ENV, None)
+    return EXIT_OK
+
+
+# ----------------------------------------------------------------- quarantine
+
+
+def _local(dt: Any) -> str:
+    if dt is None:
+        return ""
+    from datetime import timezone
+    from zoneinfo import ZoneInfo
+
+    return dt.replace(tzinfo=timezone.utc).astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%d/%m/%Y %H:%M")
+
+
+def cmd_quarantine_list(args: argparse.Namespace) -> int:
+    from sync_agent.district.quarantine import list_quarantined
+
+    store = _open(args)
+    try:
+        rows = list_quarantined(include_resolved=args.all)
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    if not rows:
+        _say("sync.admin.q_none")
+        return EXIT_OK
+    from tabulate import tabulate
+
+    headers = [t(f"sync.admin.q_col.{k}") for k in ("id", "office", "batch", "reason", "received", "state")]
+    table = [
+        [r["id"], r["office_code"], f'{r["batch_no"]} ({r["batch_id"]})', t(f"sync.admin.q_reason.{r['reason']}"),
+         _local_iso(r["received_at"]), t(f"sync.admin.q_state.{r['state']}")]
+        for r in rows
+    ]
+    print(tabulate(table, headers=headers))
+    return EXIT_OK
+
+
+def _local_iso(iso: str | None) -> str:
+    if not iso:
+        return ""
+    from datetime import datetime
+
+    return _local(datetime.fromisoformat(iso.rstrip("Z")))
+
+
+def cmd_quarantine_show(args: argparse.Namespace) -> int:
+    from sync_agent.district.quarantine import describe
+
+    store = _open(args)
+    try:
+        info = describe(args.id)
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps(info, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    _say("sync.admin.q_show_head", id=info["id"], office=info["office_code"], batch=info["batch_no"],
+         batch_id=info["batch_id"], state=t(f"sync.admin.q_state.{info['state']}"))
+    _say("sync.admin.q_show_reason", reason=t(f"sync.admin.q_reason.{info['reason']}"), detail=info["detail"])
+    _say("sync.admin.q_show_envelope", received=_local_iso(info["received_at"]), size=info["size"],
+         first=info["header"].get("first_seq", "?"), last=info["header"].get("last_seq", "?"),
+         count=info["header"].get("count", "?"), created=info["header"].get("created_at", "?"))
+    held = info.get("held")
+    if held:
+        _say("sync.admin.q_show_held", batch=held["batch_no"], batch_id=held["batch_id"],
+             received=_local_iso(held["received_at"]))
+    for action in info["actions"]:
+        _say("sync.admin.q_show_action", at=_local_iso(action["at"]), actor=action["actor"],
+             action=action["action"], outcome=action["outcome"], detail=action["detail"])
+    return EXIT_OK
+
+
+def cmd_quarantine_release(args: argparse.Namespace) -> int:
+    from sync_agent.district.quarantine import release
+    from sync_agent.district_cli import _password
+
+    _password(args)
+    store = _open(args)
+    try:
+        keys = store.unlock()
+        outcome = release(store, keys, args.id, actor=_actor())
+    finally:
+        store.close()
+    if outcome.outcome in ("applied", "duplicate"):
+        _say(f"sync.admin.released.{outcome.outcome}", id=args.id, batch=outcome.batch_no,
+             acked=outcome.acked_seq)
+        return EXIT_OK
+    _say("sync.admin.release_refused", id=args.id, detail=outcome.detail)
+    return EXIT_STILL_QUARANTINED
+
+
+def cmd_quarantine_discard(args: argparse.Namespace) -> int:
+    from sync_agent.district.quarantine import discard
+
+    if not args.note.strip():
+        raise BadInput("sync.admin.note_required")
+    store = _open(args)
+    try:
+        discard(args.id, note=args.note.strip(), actor=_actor())
+    finally:
+        store.close()
+    _say("sync.admin.discarded", id=args.id)
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------- enrol-code
+
+
+def cmd_enrol_code(args: argparse.Namespace) -> int:
+    from sync_agent.district.enrolment import new_code
+    from sync_agent.district.store import check_office_code
+
+    code = check_office_code(args.office_code)
+    if not 0 < args.hours <= 24 * 14:
+        raise BadInput("sync.admin.bad_hours", hours=args.hours)
+    store = _open(args)
+    try:
+        issued = new_code(code, hours=args.hours)
+        fingerprint = store.public_keys().fingerprint
+    finally:
+        store.close()
+    _say("sync.admin.enrol_code", office=code, code=issued.code, expires=_local(issued.expires_at))
+    _say("sync.admin.enrol_code_ward", code=issued.code)
+    _say("sync.cli.fingerprint", fingerprint=fingerprint)
+    return EXIT_OK
