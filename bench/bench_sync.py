@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import platform
 import statistics
 import subprocess
 import sys
@@ -66,6 +67,25 @@ def records(n: int, first: int = 1) -> list[dict]:
 HEARTBEAT = {"pending": 0, "oldest_pending_s": None, "free_disk_bytes": 10**10, "ward_clock": "2025-03-03T03:00:00Z"}
 
 
+def fresh_schema(url: str) -> tuple[str, str]:
+    """A new empty schema on the PostgreSQL server (so runs never meet old data):
+    (URL with that schema first on the search path, schema name)."""
+    import psycopg
+
+    name = "bench_" + uuid.uuid4().hex[:10]
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{name}"')
+    sep = "&" if "?" in url else "?"
+    return f"{url}{sep}options=-csearch_path%3D{name}", name
+
+
+def drop_schema(url: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+
+
 def district(tmp: Path, db: str | None) -> tuple[Path, bytes]:
     from sync_agent.district.store import DistrictStore
 
@@ -79,18 +99,19 @@ def district(tmp: Path, db: str | None) -> tuple[Path, bytes]:
 def enrol(data: Path, wards: list[tuple[str, Ed25519PrivateKey]]) -> None:
     from sync_agent.district.store import DistrictStore
 
-    store = DistrictStore.open(data)
+    store = DistrictStore.open(data, password=PASSWORD)
     for code, key in wards:
         store.enrol(WardPublicKey(code, code, env.raw_public(key)))
     store.close()
 
 
-def serve(data: Path, port: int) -> subprocess.Popen:
+def serve(data: Path, port: int, workers: int = 1) -> subprocess.Popen:
     proc = subprocess.Popen(
-        [str(Path(sys.executable).parent / "district-desk"), "serve", "--data-dir", str(data), "--port", str(port)],
+        [str(Path(sys.executable).parent / "district-desk"), "serve", "--data-dir", str(data), "--port", str(port),
+         "--workers", str(workers)],
         env={**os.environ, "DISTRICT_DESK_PASSWORD": PASSWORD}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
             if requests.get(f"http://127.0.0.1:{port}/health", timeout=1).ok:
@@ -100,11 +121,31 @@ def serve(data: Path, port: int) -> subprocess.Popen:
     raise SystemExit("receiver did not start")
 
 
+def _tree(pid: int) -> list[int]:
+    """pid and all its descendants (uvicorn's worker processes)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        for task in Path(f"/proc/{p}/task").glob("*"):
+            try:
+                todo += [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                pass
+    return out
+
+
 def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+    """Sum of the peak resident set (VmHWM) of the receiver and its workers."""
+    total = 0
+    for p in _tree(pid):
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total / 1024
 
 
 def free_port() -> int:
@@ -135,18 +176,23 @@ def main() -> None:
     parser.add_argument("--wards", type=int, default=300)
     parser.add_argument("--per-ward", type=int, default=450)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=1, help="receiver processes (serve --workers)")
     args = parser.parse_args()
     os.environ.setdefault("DISTRICT_DESK_KDF_MEMORY_KIB", "1024")
-    backend = "PostgreSQL" if args.db else "SQLite"
+    backend = "PostgreSQL" if args.db else "SQLite (SQLCipher)"
+    db_url, schema = fresh_schema(args.db) if args.db else (None, "")
+    print(f"# {platform.node()} {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+          f"affinity {sorted(os.sched_getaffinity(0))}, load {' '.join(f'{x:.2f}' for x in os.getloadavg())}, "
+          f"{time.strftime('%Y-%m-%d %H:%M %Z')}")
 
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        data, encrypt = district(tmp, args.db)
+        data, encrypt = district(tmp, db_url)
         ward_key = Ed25519PrivateKey.generate()
         province = [(f"W{i:04d}", Ed25519PrivateKey.generate()) for i in range(args.wards)]
         enrol(data, [("22918", ward_key), *province])
         port = free_port()
-        proc = serve(data, port)
+        proc = serve(data, port, args.workers)
         url = f"http://127.0.0.1:{port}/v1/batches"
         try:
             rows = records(args.records)
@@ -163,7 +209,7 @@ def main() -> None:
                 per_batch.append(time.perf_counter() - s)
             t_upload = time.perf_counter() - t1
             total = t_seal + t_upload
-            print(f"[{backend}] {args.records} records in {len(batches)} batches of {args.batch}")
+            print(f"[{backend}, {args.workers} worker(s)] {args.records} records in {len(batches)} batches of {args.batch}")
             print(f"  seal (ward side):            {args.records / t_seal:10,.0f} records/s")
             print(f"  upload+apply (receiver):     {args.records / t_upload:10,.0f} records/s "
                   f"(median {statistics.median(per_batch) * 1000:.0f} ms per batch)")
@@ -187,6 +233,9 @@ def main() -> None:
         finally:
             proc.terminate()
             proc.wait(timeout=30)
+            if schema:
+                assert args.db
+                drop_schema(args.db, schema)
 
 
 if __name__ == "__main__":

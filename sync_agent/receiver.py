@@ -18,8 +18,11 @@ input always gets a 4xx JSON answer, a store that is down gets 503.
 from __future__ import annotations
 
 import html
+import json
 import logging
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from datetime import datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -210,6 +213,56 @@ def create_app(store: DistrictStore, config: ReceiverConfig) -> Starlette:
         Route("/status", status_page, methods=["GET"]),
     ]
     return Starlette(routes=routes)
+
+
+# ------------------------------------------------------------ worker processes
+
+WORKER_ENV = "DISTRICT_DESK_WORKER_CONFIG"
+
+
+def worker_config(
+    *,
+    data_dir: Path,
+    db_url: str,
+    derived: tuple[str, bytes],
+    max_envelope: int,
+    status_burst: int,
+    status_refill_seconds: float,
+) -> str:
+    """What ``serve --workers N`` hands each worker process (JSON for the environment).
+
+    The workers get the key derived from the passphrase (and its KDF parameters),
+    never the passphrase itself, so they open the store without running Argon2.
+    """
+    params, kek = derived
+    return json.dumps({
+        "data_dir": str(data_dir), "db_url": db_url, "kdf": params, "kek": kek.hex(),
+        "max_envelope": max_envelope, "status_burst": status_burst, "status_refill_seconds": status_refill_seconds,
+    })
+
+
+def app_from_environment() -> Starlette:
+    """App factory run by each uvicorn worker process (``serve --workers N``):
+    opens its own connection to the store and unlocks the keys from
+    :data:`WORKER_ENV`. Several workers share one port; over PostgreSQL the
+    per-ward row lock serialises contacts of one ward across them."""
+    from sync_agent.district_cli import _setup_logging
+
+    cfg = json.loads(os.environ[WORKER_ENV])
+    data_dir = Path(cfg["data_dir"])
+    store = DistrictStore.open(data_dir, cfg["db_url"], kek=(cfg["kdf"], bytes.fromhex(cfg["kek"])))
+    keys = store.unlock()
+    _setup_logging(data_dir)
+    log.info("receiver worker %d ready", os.getpid())
+    return create_app(
+        store,
+        ReceiverConfig(
+            keys=keys,
+            limits=Limits(max_envelope=int(cfg["max_envelope"])),
+            status_burst=int(cfg["status_burst"]),
+            status_refill_seconds=float(cfg["status_refill_seconds"]),
+        ),
+    )
 
 
 # ------------------------------------------------------------------ status page

@@ -323,29 +323,49 @@ def _bulk_upsert(
     rows: list[dict[str, Any]],
     conflict: tuple[str, ...],
 ) -> None:
-    """INSERT ... ON CONFLICT DO UPDATE ... WHERE version is higher, via executemany.
+    """INSERT ... ON CONFLICT DO UPDATE ... WHERE the incoming version is higher.
 
     Hand-written because building the statement with peewee cost three quarters
     of the apply time (its SQL generator walks every value); this text is the
-    same on SQLite (3.24+) and PostgreSQL.
+    same on SQLite (3.24+) and PostgreSQL but for the source of the rows: SQLite
+    gets one ``executemany`` (a C loop over one prepared statement, no round
+    trips), PostgreSQL one statement whose columns arrive as arrays.
     """
     if not rows:
         return
     columns = list(rows[0])
     param = store.db.param
     updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c not in conflict)
-    sql = (
-        f'INSERT INTO "{table}" ({", ".join(f"{chr(34)}{c}{chr(34)}" for c in columns)}) '
-        f'VALUES ({", ".join([param] * len(columns))}) '
-        f'ON CONFLICT ({", ".join(f"{chr(34)}{c}{chr(34)}" for c in conflict)}) DO UPDATE SET {updates} '
+    head = f'INSERT INTO "{table}" ({", ".join(f"{chr(34)}{c}{chr(34)}" for c in columns)}) VALUES '
+    tail = (
+        f' ON CONFLICT ({", ".join(f"{chr(34)}{c}{chr(34)}" for c in conflict)}) DO UPDATE SET {updates} '
         f'WHERE "{table}"."version" < excluded."version"'
     )
-    values = [tuple(row[c] for c in columns) for row in rows]
+    one = f'({", ".join([param] * len(columns))})'
     if isinstance(store.db, SqliteDatabase):
         # The text form peewee itself writes and reads back for DateTimeField on
         # SQLite (and Python 3.12 deprecates sqlite3's implicit datetime adapter).
-        values = [tuple(str(v) if isinstance(v, datetime) else v for v in row) for row in values]
-    store.db.cursor().executemany(sql, values)
+        values = [tuple(str(v) if isinstance(v, datetime) else v for v in (row[c] for c in columns)) for row in rows]
+        store.db.cursor().executemany(head + one + tail, values)
+        return
+    # PostgreSQL: one statement per table whatever the batch size, each column
+    # sent as one array and unnested server-side. Every ``executemany`` row costs
+    # psycopg a protocol message and Python work even when pipelined, and a long
+    # multi-row VALUES text is re-parsed client-side on each call (too long for
+    # psycopg's statement cache); this text is short, cached and prepared once.
+    types = _pg_column_types(table)
+    arrays = [[row[c] for row in rows] for c in columns]
+    casts = ", ".join(f"%b::{types[c]}[]" for c in columns)  # binary: text arrays need no escaping
+    store.db.cursor().execute(f"{head[: -len(' VALUES ')]} SELECT * FROM unnest({casts}){tail}", arrays)
+
+
+_PG_TYPES = {"VARCHAR": "text", "TEXT": "text", "INT": "integer", "BIGINT": "bigint",
+             "DATETIME": "timestamp", "FLOAT": "double precision"}
+
+
+def _pg_column_types(table: str) -> dict[str, str]:
+    model = {m._meta.table_name: m for m in (Record, Dossier, SelfAssessment)}[table]
+    return {f.column_name: _PG_TYPES[f.field_type] for f in model._meta.sorted_fields if f.field_type in _PG_TYPES}
 
 
 def _upsert_records(store: DistrictStore, office: str, records: list[dict[str, Any]], now: datetime) -> None:

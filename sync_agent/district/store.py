@@ -4,13 +4,24 @@ A district data dir holds ``district.toml`` (name, database URL) and, by
 default, the SQLite file ``district.db``. With ``--db postgresql://...`` at
 ``init`` (or on any command) the same schema lives in PostgreSQL instead.
 Only one district store is open per process (the models use one proxy).
+
+The SQLite file holds citizens' personal data (full dossier payloads), so it
+is a SQLCipher database: a random 256-bit key, wrapped in ``district.key``
+under the key derived from the district passphrase (Argon2id, the same
+derivation and parameters that wrap the district's private keys, so one
+passphrase and one derivation open both). A PostgreSQL store is not encrypted
+by us: at-rest encryption there is the server's (disk or tablespace) job.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import hmac
 import json
+import logging
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -35,12 +46,22 @@ from sync_agent.district.models import (
     database_proxy,
 )
 from sync_agent.envelope import OFFICE_CODE_RE, build_document, fingerprint
-from sync_agent.errors import BadInput, Damaged
+from sync_agent.errors import BadInput, Damaged, Locked
 from sync_agent.keyfiles import DistrictPublicKeys, WardPublicKey
 
 SETTINGS_FILE = "district.toml"
 SQLITE_FILE = "district.db"
+KEY_FILE = "district.key"
+KEY_FILE_FORMAT = "ward-desk/district-store-key"
+SQLITE_MAGIC = b"SQLite format 3\x00"
 MAX_MISSING_LISTED = 50
+PASSWORD_ENV = "DISTRICT_DESK_PASSWORD"
+
+log = logging.getLogger("district_desk.store")
+
+# A passphrase, or a function that asks for it only when it is needed (the
+# SQLite store is encrypted; a PostgreSQL store opens without it).
+PasswordSource = str | Callable[[], str] | None
 
 
 def utcnow() -> datetime:
@@ -62,21 +83,123 @@ def is_postgres_url(url: str) -> bool:
     return url.startswith(("postgresql://", "postgres://"))
 
 
-def make_database(url: str) -> peewee.Database:
-    """A peewee database for ``url``: ``postgresql://...`` or ``sqlite:///path``."""
+def make_database(url: str, db_key: bytes | None = None) -> peewee.Database:
+    """A peewee database for ``url``: ``postgresql://...`` or ``sqlite:///path``
+    (SQLCipher with the raw 256-bit ``db_key`` when given)."""
     if is_postgres_url(url):
         return PostgresqlDatabase(url)
     if url.startswith("sqlite:///"):
         path = url[len("sqlite:///") :]
         # Every batch is one IMMEDIATE transaction (no lock-upgrade deadlocks between
         # threads); synchronous=FULL because an acked batch must survive power loss.
-        return SqliteDatabase(
+        pragmas: list[tuple[str, object]] = [
+            ("journal_mode", "wal"), ("synchronous", 2), ("foreign_keys", 1), ("busy_timeout", 30_000),
+        ]
+        if db_key is None:
+            return SqliteDatabase(path, pragmas=pragmas, lock_type="IMMEDIATE", timeout=30)
+        from playhouse.sqlcipher_ext import SqlCipherDatabase
+
+        # The raw key (x'...'): SQLCipher runs no PBKDF2 per connection, and peewee
+        # opens one connection per receiver thread. Sorter spills stay in memory
+        # (they would be plaintext on disk); SQLCipher's own log stays silent.
+        return SqlCipherDatabase(
             path,
-            pragmas={"journal_mode": "wal", "synchronous": 2, "foreign_keys": 1, "busy_timeout": 30_000},
+            passphrase=f"x'{db_key.hex()}'",
+            pragmas=[("cipher_log_level", "NONE"), *pragmas, ("temp_store", "MEMORY")],
             lock_type="IMMEDIATE",
             timeout=30,
         )
     raise BadInput("sync.district.bad_db_url", url=redact_url(url))
+
+
+def _sqlite_path(url: str) -> Path | None:
+    return Path(url[len("sqlite:///") :]) if url.startswith("sqlite:///") else None
+
+
+def _resolve_password(password: PasswordSource) -> str:
+    value = password() if callable(password) else password
+    if not value:
+        raise Locked("sync.cli.password_required", env=PASSWORD_ENV)
+    return value
+
+
+class _Unlocker:
+    """Derives the passphrase's key-encryption key once per process, however many
+    things it opens (the store file, then the district's private keys)."""
+
+    def __init__(self, password: PasswordSource = None, kek: bytes | None = None, params: str = "") -> None:
+        self._password = password
+        self._cache: dict[tuple[str, bytes], bytes] = {}
+        if kek is not None:
+            self._cache[(params, b"")] = kek
+
+    def kek(self, params: dict[str, object], password: str | None = None) -> bytes:
+        key_params = keymod.dump_params(params)
+        if password is None:
+            for (cached_params, _), kek in self._cache.items():
+                if cached_params == key_params:
+                    return kek
+            password = _resolve_password(self._password)
+        digest = hashlib.sha256(password.encode("utf-8")).digest()
+        for (cached_params, cached_digest), kek in self._cache.items():
+            if cached_params == key_params and (not cached_digest or hmac.compare_digest(cached_digest, digest)):
+                return kek
+        kek = keymod.derive_kek(password, params)
+        self._cache[(key_params, digest)] = kek
+        return kek
+
+    def cached(self) -> tuple[str, bytes] | None:
+        """(KDF parameters, KEK) last derived, for handing to worker processes."""
+        for (params, _), kek in self._cache.items():
+            return params, kek
+        return None
+
+
+def _write_key_file(path: Path, params: dict[str, object], kek: bytes, db_key: bytes) -> None:
+    nonce = os.urandom(12)
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    wrapped = nonce + AESGCM(kek).encrypt(nonce, db_key, KEY_FILE_FORMAT.encode())
+    text = json.dumps(
+        {"format": KEY_FILE_FORMAT, "v": 1, "kdf": params, "db_key": base64.b64encode(wrapped).decode("ascii")},
+        indent=2,
+    )
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _read_key_file(path: Path) -> tuple[dict[str, object], bytes]:
+    """(KDF parameters, wrapped database key) from ``district.key``."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("format") != KEY_FILE_FORMAT or data.get("v") != 1:
+            raise ValueError("format")
+        return dict(data["kdf"]), base64.b64decode(data["db_key"], validate=True)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise Damaged("sync.district.bad_key_file", path=str(path)) from exc
+
+
+def _unwrap_db_key(kek: bytes, wrapped: bytes) -> bytes:
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    try:
+        return AESGCM(kek).decrypt(wrapped[:12], wrapped[12:], KEY_FILE_FORMAT.encode())
+    except (InvalidTag, ValueError) as exc:
+        raise Locked("sync.district.wrong_password") from exc
+
+
+def _is_plain_sqlite(path: Path) -> bool:
+    try:
+        with path.open("rb") as f:
+            return f.read(16) == SQLITE_MAGIC
+    except OSError:
+        return False
 
 
 def redact_url(url: str) -> str:
@@ -148,30 +271,41 @@ class StatusView:
 class DistrictStore:
     """An open district store. Use :meth:`create` once, then :meth:`open`."""
 
-    def __init__(self, db: peewee.Database, data_dir: Path, url: str) -> None:
+    def __init__(self, db: peewee.Database, data_dir: Path, url: str, unlocker: _Unlocker | None = None) -> None:
         self.db = db
         self.data_dir = data_dir
         self.url = url
+        self._unlocker = unlocker or _Unlocker()
+        self.converted_from_plain = False  # True when open() just encrypted a plain SQLite file
 
     # ------------------------------------------------------------- lifecycle
 
     @classmethod
     def create(cls, data_dir: Path, name: str, password: str, db_url: str | None = None) -> DistrictStore:
-        """Make a new district: settings, schema and freshly generated keys."""
+        """Make a new district: settings, schema and freshly generated keys (an
+        encrypted SQLite file unless ``db_url`` names PostgreSQL)."""
         if not name.strip():
             raise BadInput("sync.district.name_required")
         data_dir.mkdir(parents=True, exist_ok=True)
         if (data_dir / SETTINGS_FILE).exists():
             raise BadInput("sync.district.already_initialised", path=str(data_dir))
         url = db_url or f"sqlite:///{data_dir / SQLITE_FILE}"
-        store = cls._connect(data_dir, url)
+        params = keymod.new_kdf_params()
+        unlocker = _Unlocker(password)
+        kek = unlocker.kek(params, password)
+        db_key: bytes | None = None
+        sqlite_path = _sqlite_path(url)
+        if sqlite_path is not None:
+            if sqlite_path.exists() and sqlite_path.stat().st_size > 0:
+                raise BadInput("sync.district.already_initialised", path=str(sqlite_path))
+            db_key = os.urandom(32)
+            _write_key_file(sqlite_path.with_name(KEY_FILE), params, kek, db_key)
+        store = cls._connect(data_dir, url, db_key, unlocker)
         with store.db.atomic():
             if Setting.table_exists() and Setting.get_or_none(Setting.key == "name") is not None:
                 raise BadInput("sync.district.already_initialised", path=redact_url(url))
             store.db.create_tables(ALL_MODELS, safe=True)
             now = utcnow()
-            params = keymod.new_kdf_params()
-            kek = keymod.derive_kek(password, params)
             for kind, (public, private) in keymod.DistrictKeys.generate().raw().items():
                 DistrictKey.create(
                     kind=kind, public=public, wrapped=keymod.wrap_private(kek, kind, private), created_at=now
@@ -191,30 +325,82 @@ class DistrictStore:
         return store
 
     @classmethod
-    def open(cls, data_dir: Path, db_url: str | None = None) -> DistrictStore:
-        """Open an initialised district (``db_url`` overrides the one in settings)."""
+    def open(
+        cls,
+        data_dir: Path,
+        db_url: str | None = None,
+        password: PasswordSource = None,
+        *,
+        kek: tuple[str, bytes] | None = None,
+    ) -> DistrictStore:
+        """Open an initialised district (``db_url`` overrides the one in settings).
+
+        The SQLite store is encrypted: ``password`` (or a function returning it,
+        called only when needed) unlocks it, and is remembered so that
+        :meth:`unlock` does not derive the key again. ``kek`` (KDF parameters,
+        key) is the already-derived key, for receiver worker processes. A plain
+        SQLite store left by an older version is encrypted in place on first open.
+        """
         settings = _read_settings(data_dir)
         url = db_url or settings.get("db_url") or f"sqlite:///{data_dir / SQLITE_FILE}"
-        store = cls._connect(data_dir, url)
+        unlocker = _Unlocker(password, *(reversed(kek) if kek else ()))
+        db_key: bytes | None = None
+        converted = False
+        sqlite_path = _sqlite_path(url)
+        if sqlite_path is not None:
+            key_path = sqlite_path.with_name(KEY_FILE)
+            # A plain file beside a key file is a conversion cut short: the plain
+            # file is still the whole truth, so convert again.
+            if _is_plain_sqlite(sqlite_path):
+                _encrypt_plain_file(sqlite_path, key_path, unlocker)
+                converted = True
+            if not key_path.exists():
+                if not sqlite_path.exists():
+                    raise Damaged("sync.district.cannot_connect", url=redact_url(url), detail="no such file")
+                raise Damaged("sync.district.no_key_file", path=str(key_path))
+            params, wrapped = _read_key_file(key_path)
+            db_key = _unwrap_db_key(unlocker.kek(params), wrapped)
+        store = cls._connect(data_dir, url, db_key, unlocker)
+        store.converted_from_plain = converted
         try:
             version = Setting.get_or_none(Setting.key == "schema_version")
         except peewee.DatabaseError as exc:
+            store.close()
+            if db_key is not None and "not a database" in str(exc):
+                # The key file unwrapped (right passphrase) but does not open this file.
+                raise Damaged("sync.district.key_file_mismatch", path=str(sqlite_path)) from exc
             raise Damaged("sync.district.damaged", detail=str(exc).splitlines()[0]) from exc
         if version is None:
             raise Damaged("sync.district.damaged", detail="schema_version")
         if int(version.value) > SCHEMA_VERSION:
             raise Damaged("sync.district.newer", version=version.value)
+        store._add_missing_tables()
         return store
 
+    def _add_missing_tables(self) -> None:
+        """Tables added since the store was made (new features only add tables)."""
+        present = set(self.db.get_tables())
+        missing = [m for m in ALL_MODELS if m._meta.table_name not in present]
+        if missing:
+            with self.db.atomic():
+                self.db.create_tables(missing, safe=True)
+
     @classmethod
-    def _connect(cls, data_dir: Path, url: str) -> DistrictStore:
-        db = make_database(url)
+    def _connect(
+        cls, data_dir: Path, url: str, db_key: bytes | None = None, unlocker: _Unlocker | None = None
+    ) -> DistrictStore:
+        db = make_database(url, db_key)
         try:
             db.connect(reuse_if_open=True)
         except peewee.OperationalError as exc:
             raise Damaged("sync.district.cannot_connect", url=redact_url(url), detail=str(exc).splitlines()[0]) from exc
         database_proxy.initialize(db)
-        return cls(db, data_dir, url)
+        return cls(db, data_dir, url, unlocker)
+
+    def derived_key(self) -> tuple[str, bytes] | None:
+        """(KDF parameters, key-encryption key) derived so far in this process:
+        what a receiver worker process needs instead of the passphrase."""
+        return self._unlocker.cached()
 
     def close(self) -> None:
         if not self.db.is_closed():
@@ -234,12 +420,14 @@ class DistrictStore:
             raise Damaged("sync.district.damaged", detail="keys")
         return DistrictPublicKeys(name=self.name, sign=pub["sign"], encrypt=pub["encrypt"], recovery=pub["recovery"])
 
-    def unlock(self, password: str) -> keymod.DistrictKeys:
-        """Unwrap the private keys; a wrong passphrase raises ``Locked`` (exit 3)."""
+    def unlock(self, password: str | None = None) -> keymod.DistrictKeys:
+        """Unwrap the private keys; a wrong passphrase raises ``Locked`` (exit 3).
+        Without ``password``, the one this store was opened with is used (and the
+        key derived then is reused: the passphrase is asked and stretched once)."""
         row = Setting.get_or_none(Setting.key == "kdf")
         if row is None:
             raise Damaged("sync.district.damaged", detail="kdf")
-        kek = keymod.derive_kek(password, json.loads(row.value))
+        kek = self._unlocker.kek(json.loads(row.value), password)
         publics: dict[str, bytes] = {}
         privates: dict[str, bytes] = {}
         for key in DistrictKey.select():
@@ -430,6 +618,47 @@ class DistrictStore:
             returned_at=row.returned_at,
             as_of=progress.last_batch_at if progress else None,
         )
+
+
+def _encrypt_plain_file(path: Path, key_path: Path, unlocker: _Unlocker) -> None:
+    """Encrypt a plain district SQLite file left by an older version, in place.
+
+    The passphrase is checked first (it must unwrap the district's keys stored
+    in that file), so a mistyped one never locks the data under an unknown key.
+    The copy is made with ``sqlcipher_export`` into a new file, synced, and
+    swapped in; the key file is written before the swap, so a crash leaves
+    either the plain file (and no key file) or the encrypted one with its key.
+    """
+    import sqlcipher3
+
+    conn = sqlcipher3.connect(str(path), isolation_level=None)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        row = conn.execute("SELECT value FROM setting WHERE key = 'kdf'").fetchone()
+        wrapped_sign = conn.execute("SELECT wrapped FROM districtkey WHERE kind = 'sign'").fetchone()
+        if row is None or wrapped_sign is None:
+            raise Damaged("sync.district.damaged", detail="kdf")
+        params = json.loads(row[0])
+        kek = unlocker.kek(params)
+        keymod.unwrap_private(kek, "sign", bytes(wrapped_sign[0]))  # Locked on a wrong passphrase
+        db_key = os.urandom(32)
+        target = path.with_name(path.name + ".encrypting")
+        for leftover in (target, Path(str(target) + "-journal")):
+            leftover.unlink(missing_ok=True)
+        conn.execute(f"ATTACH DATABASE ? AS encrypted KEY \"x'{db_key.hex()}'\"", (str(target),))
+        conn.execute("SELECT sqlcipher_export('encrypted')")
+        conn.execute("DETACH DATABASE encrypted")
+    except sqlcipher3.DatabaseError as exc:
+        raise Damaged("sync.district.damaged", detail=str(exc).splitlines()[0]) from exc
+    finally:
+        conn.close()
+    with target.open("rb+") as f:
+        os.fsync(f.fileno())
+    _write_key_file(key_path, params, kek, db_key)
+    os.replace(target, path)
+    for suffix in ("-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+    log.warning("encrypted the plain district store %s with SQLCipher (key in %s)", path, key_path.name)
 
 
 def check_office_code(code: str) -> str:

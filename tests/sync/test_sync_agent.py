@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 from fault_proxy import FaultProxy
-from sync_helpers import Receiver, district_cli, free_port, wait_until
+from sync_helpers import TEST_PASSWORD, Receiver, district_cli, free_port, wait_until
 
 from sync_agent import ward_cli
 from sync_agent.agent import AgentConfig, SyncAgent, status
@@ -77,7 +77,7 @@ def assert_exactly_once(district_dir: Path, expected_seq: int, expected_records:
     from sync_agent.district.models import Batch, Quarantine, Record
     from sync_agent.district.store import DistrictStore
 
-    store = DistrictStore.open(district_dir)
+    store = DistrictStore.open(district_dir, password=TEST_PASSWORD)
     try:
         batches = list(Batch.select().order_by(Batch.batch_no))
         assert [b.batch_no for b in batches] == list(range(1, len(batches) + 1))

@@ -36,7 +36,7 @@ def test_wrong_password_is_locked(district) -> None:
 def test_reopen_uses_recorded_db(district, district_dir: Path, db_url: str | None) -> None:
     store, _keys = district
     store.close()
-    again = DistrictStore.open(district_dir)
+    again = DistrictStore.open(district_dir, password=TEST_PASSWORD)
     assert again.public_keys().fingerprint == store.public_keys().fingerprint
     assert again.unlock(TEST_PASSWORD).sign.public_key() is not None
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from sync_helpers import Receiver, SimWard, district_cli, wait_until
+from sync_helpers import TEST_PASSWORD, Receiver, SimWard, district_cli, wait_until
 
 from sync_agent.keyfiles import DistrictPublicKeys
 
@@ -200,7 +200,7 @@ def test_killed_mid_upload_then_restarted(district_init: Path, db_url: str | Non
     from sync_agent.district.models import Batch, Record
     from sync_agent.district.store import DistrictStore
 
-    store = DistrictStore.open(district_init)
+    store = DistrictStore.open(district_init, password=TEST_PASSWORD)
     try:
         assert Record.select().count() == 800
         assert Batch.select().count() == 20
