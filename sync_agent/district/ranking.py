@@ -293,6 +293,18 @@ def _pct(value: float | None) -> float | None:
     return None if value is None else round(value * 100, 1)
 
 
+def local_text(iso: str | None) -> str:
+    """``2026-03-03T02:00:00Z`` -> ``03/03/2026 09:00`` in office time ("" for None)."""
+    if not iso:
+        return ""
+    from datetime import timezone
+
+    from ward_desk.domain.timing import TZ
+
+    dt = datetime.fromisoformat(iso.rstrip("Z")).replace(tzinfo=timezone.utc).astimezone(TZ)
+    return dt.strftime("%d/%m/%Y %H:%M")
+
+
 def ranking_tables(ranking: dict[str, Any], language: str | None = None) -> tuple[list[str], list[Any]]:
     """Headline and tables of a ranking for :mod:`reports` (text, XLSX)."""
     from reports.tables import Table
@@ -310,14 +322,14 @@ def ranking_tables(ranking: dict[str, Any], language: str | None = None) -> tupl
             r["rank_on_time"],
             *[_pct(r["indicators"][k]["district"]) for k in COMPARED],
             ", ".join(t(f"district.rank.flag.{f}", language) for f in r["flags"]),
-            r["data_as_of"] or "",
+            local_text(r["data_as_of"]),
         ])
     ranked = Table(title=t("district.rank.title", language, month=ranking["month"]), header=header, rows=rows, total=[])
     ex_header = [h(k) for k in ("office_code", "ward", "reason", "data_as_of")]
     ex_rows: list[list[Any]] = [
         [e["office_code"], e["ward"],
          t(f"district.rank.reason.{e['reason']}", language, batches=", ".join(map(str, e["missing_batches"]))),
-         e["data_as_of"] or ""]
+         local_text(e["data_as_of"])]
         for e in ranking["excluded"]
     ]
     excluded = Table(title=t("district.rank.excluded_title", language), header=ex_header, rows=ex_rows, total=[])
@@ -325,7 +337,7 @@ def ranking_tables(ranking: dict[str, Any], language: str | None = None) -> tupl
     snap = ranking.get("snapshot")
     if snap:
         headline.append(t("district.rank.snapshot_line", language, number=snap["number"],
-                          at=snap["published_at"], digest=snap["digest"][:16]))
+                          at=local_text(snap["published_at"]), digest=snap["digest"][:16]))
     else:
-        headline.append(t("district.rank.live_line", language, at=ranking["generated_at"]))
+        headline.append(t("district.rank.live_line", language, at=local_text(ranking["generated_at"])))
     return headline, [ranked, excluded]

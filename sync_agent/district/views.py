@@ -277,6 +277,12 @@ def _one(expr: Any) -> Any:
     return Case(None, ((expr, 1),), 0)
 
 
+def _by(n: int) -> list[Any]:
+    # GROUP BY output positions: PostgreSQL does not see two parameterised CASE
+    # expressions (SELECT list and GROUP BY) as the same expression.
+    return [SQL(str(i)) for i in range(1, n + 1)]
+
+
 def month_counts_by_ward(store: DistrictStore, period: Period, offices: list[str] | None = None) -> dict[str, Counts]:
     """Each ward's counts of ``period`` as the district sees them (the facts must be
     refreshed first). ``opening`` and ``apology_slips`` are not counted: no
@@ -292,7 +298,7 @@ def month_counts_by_ward(store: DistrictStore, period: Period, offices: list[str
     for office, channel, digitized, n in (
         F.select(F.office_code, F.channel, F.digitized, fn.COUNT(SQL("*")))
         .where((F.received_at >= start) & (F.received_at < end) & scope)
-        .group_by(F.office_code, F.channel, F.digitized)
+        .group_by(*_by(3))
         .tuples()
     ):
         c = out[office]
@@ -309,7 +315,7 @@ def month_counts_by_ward(store: DistrictStore, period: Period, offices: list[str
     for office, timing, apology, n in (
         F.select(F.office_code, F.timing, late_apology, fn.COUNT(SQL("*")))
         .where((F.completed_at >= start) & (F.completed_at < end) & scope)
-        .group_by(F.office_code, F.timing, late_apology)
+        .group_by(*_by(3))
         .tuples()
     ):
         c = out[office]
@@ -325,7 +331,7 @@ def month_counts_by_ward(store: DistrictStore, period: Period, offices: list[str
     for office, is_rejected, n in (
         F.select(F.office_code, rejected, fn.COUNT(SQL("*")))
         .where((F.closed_at >= start) & (F.closed_at < end) & F.completed_at.is_null() & scope)
-        .group_by(F.office_code, rejected)
+        .group_by(*_by(2))
         .tuples()
     ):
         if is_rejected:
@@ -348,7 +354,7 @@ def month_counts_by_ward(store: DistrictStore, period: Period, offices: list[str
         for office, is_overdue, has_apology, is_waiting, n in (
             F.select(F.office_code, overdue, apology, waiting, fn.COUNT(SQL("*")))
             .where(part & (F.received_at < end) & scope)
-            .group_by(F.office_code, overdue, apology, waiting)
+            .group_by(*_by(4))
             .tuples()
         ):
             c = out[office]
@@ -364,7 +370,7 @@ def month_counts_by_ward(store: DistrictStore, period: Period, offices: list[str
     for office, satisfied, n in (
         R.select(R.office_code, R.satisfied, fn.COUNT(SQL("*")))
         .where((R.at >= start) & (R.at < end) & r_scope)
-        .group_by(R.office_code, R.satisfied)
+        .group_by(*_by(2))
         .tuples()
     ):
         out[office].ratings += n
