@@ -365,6 +365,8 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
     Dossier,
     SelfAssessment,
     Quarantine,
+    QuarantineAction,
+    EnrolmentCode,
     Rejection,
     DownlinkDoc,
     *VIEW_MODELS,
