@@ -25,6 +25,8 @@ PROBE = textwrap.dedent(
     """
     import importlib, json, pkgutil, sys
 
+    UI_INSIDE = ("sync_agent.district_ui.",)
+
     imported, missing = [], []
     for top in sys.argv[1:]:
         try:
@@ -36,6 +38,8 @@ PROBE = textwrap.dedent(
             raise
         imported.append(top)
         for info in pkgutil.walk_packages(getattr(package, "__path__", []), prefix=top + "."):
+            if info.name.startswith(UI_INSIDE):  # a UI package inside a core one (its own contract)
+                continue
             importlib.import_module(info.name)
             imported.append(info.name)
     print(json.dumps({"imported": imported, "missing": missing, "modules": sorted(sys.modules)}))
