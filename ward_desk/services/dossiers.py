@@ -440,6 +440,7 @@ class Dashboard:
     returned_today: int
     due_today: int
     overdue: int
+    apology_needed: int  # open dossiers that need an apology slip now (see apology_candidates)
     ready_to_return: int
     waiting_supplement: int
     suspended: int
@@ -471,6 +472,7 @@ def dashboard(session: Session) -> Dashboard:
         due_today=count(Dossier.select().where(Dossier.state.in_(list(RUNNING_STATES)) & (Dossier.due_at >= now)
                                                & (Dossier.due_at < end))),
         overdue=count(Dossier.select().where(Dossier.state.in_(list(RUNNING_STATES)) & (Dossier.due_at < now))),
+        apology_needed=count(Dossier.select().where(_apology_condition(session))),
         ready_to_return=count(Dossier.select().where(Dossier.state == State.RESULT_READY.value)),
         waiting_supplement=count(Dossier.select().where(Dossier.state == State.SUPPLEMENT_REQUESTED.value)),
         suspended=count(Dossier.select().where(Dossier.state == State.SUSPENDED.value)),
@@ -479,14 +481,18 @@ def dashboard(session: Session) -> Dashboard:
     )
 
 
-def apology_candidates(session: Session, limit: int = 200) -> list[Dossier]:
-    """Open dossiers that need an apology slip now (due by the next working day, none issued yet)."""
+def _apology_condition(session: Session):
     now = session.clock()
     tomorrow = session.calendar.next_working_day(local_day(now, session.rules))
     horizon = local_day_bounds(session, tomorrow)[1]
+    return (Dossier.state.in_(list(RUNNING_STATES)) & (Dossier.due_at < horizon)
+            & (Dossier.apology_count == 0))
+
+
+def apology_candidates(session: Session, limit: int = 200) -> list[Dossier]:
+    """Open dossiers that need an apology slip now (due by the next working day, none issued yet)."""
     return list(Dossier.select(Dossier, Procedure).join(Procedure)
-                .where(Dossier.state.in_(list(RUNNING_STATES)) & (Dossier.due_at < horizon)
-                       & (Dossier.apology_count == 0))
+                .where(_apology_condition(session))
                 .order_by(Dossier.due_at).limit(limit))
 
 

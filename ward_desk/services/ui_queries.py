@@ -10,18 +10,7 @@ from datetime import datetime
 
 from ward_desk.services.dossiers import DossierFilter, list_dossiers
 from ward_desk.services.session import Session
-from ward_desk.store.models import Dossier, Procedure, User, database
-
-
-def release_thread_connection() -> None:
-    """Close this thread's store connection, if it opened one.
-
-    peewee keeps one connection per thread; the UI runs every store call in a
-    short-lived worker thread, so each worker closes its own on the way out or
-    the connections (and their SQLCipher page caches) would pile up.
-    """
-    if not database.is_closed():
-        database.close()
+from ward_desk.store.models import Dossier, Procedure, User
 
 
 def list_fields() -> list[str]:
@@ -73,18 +62,3 @@ def list_page(
                     | ((Dossier.received_at == after[0]) & (Dossier.id < after[1])))
     return list(q.order_by(Dossier.received_at.desc(), Dossier.id.desc()).limit(limit))
 
-
-def apology_needed_count(session: Session) -> int:
-    """How many open dossiers need an apology slip now (the dashboard's line):
-    the same condition as ``dossiers.apology_candidates``, counted in SQL rather
-    than loading the rows."""
-    from ward_desk.domain.timing import local_day
-    from ward_desk.services.dossiers import RUNNING_STATES, local_day_bounds
-
-    now = session.clock()
-    tomorrow = session.calendar.next_working_day(local_day(now, session.rules))
-    horizon = local_day_bounds(session, tomorrow)[1]
-    return (Dossier.select()
-            .where(Dossier.state.in_(list(RUNNING_STATES)) & (Dossier.due_at < horizon)
-                   & (Dossier.apology_count == 0))
-            .count())

@@ -25,6 +25,7 @@ from textual.screen import Screen
 
 from ward_desk.i18n import get_language, set_language, t
 from ward_desk.ui.i18n import translate_bindings
+from ward_desk.ui.workers import StoreThread
 
 if TYPE_CHECKING:
     from ward_desk.services.session import Session
@@ -166,6 +167,8 @@ class WardDeskApp(App[None]):
         self._last_input = time.monotonic()
         self._idle_timer: Any = None
         self._warm_up = warm_up
+        # The session's one store connection lives on this thread (ward_desk.ui.workers).
+        self.store_thread = StoreThread()
 
     # -- start ----------------------------------------------------------------
     def on_mount(self) -> None:
@@ -281,5 +284,5 @@ class WardDeskApp(App[None]):
                                 partial(command.node.run_action, command.action))
 
     def on_unmount(self) -> None:
-        if self.session is not None:
-            self.session.store.close()
+        # The connection belongs to the store thread: it is closed (WAL folded back) there.
+        self.store_thread.close(self.session.store.close if self.session is not None else None)

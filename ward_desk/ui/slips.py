@@ -1,4 +1,5 @@
-"""Bridge to the slip printer (``ward_desk.slips``), called only from worker threads.
+"""Bridge to the slip printer (``ward_desk.slips``): data read on the store thread, files
+written in a thread of their own.
 
 The printer is imported when first used (DOCX/PDF libraries are heavy), and a
 missing printer never loses a dossier: the store change is already committed
@@ -28,21 +29,43 @@ class SlipResult:
         return bool(self.paths)
 
 
-def render(kind: str, session: Any, code: str) -> SlipResult:
-    """Render slip ``kind`` (receipt, supplement, refusal, apology) of dossier ``code``
-    as PDF and DOCX under ``<data dir>/slips``."""
+def gather(kind: str, session: Any, code: str) -> Any:
+    """Read what slip ``kind`` of dossier ``code`` prints (on the store thread)."""
+    from ward_desk import slips
     from ward_desk.services import dossiers
 
+    return slips.slip_data_from(session, dossiers.get(code), kind)
+
+
+def write(kind: str, data: Any, data_dir: Path) -> SlipResult:
+    """Render gathered slip data as PDF and DOCX under ``<data dir>/slips``.
+
+    Runs in its own thread worker, never on the store thread: a PDF takes long
+    enough that the clerk's next search would wait behind it."""
     try:
         from ward_desk import slips
 
-        dossier = dossiers.get(code)
-        paths = tuple(Path(slips.print_slip(session, dossier, kind, fmt)) for fmt in SLIP_FORMATS)
+        out = slips.slips_dir(data_dir)
+        paths = tuple(Path(slips.render_slip(data, kind, out, fmt, data_dir=data_dir))
+                      for fmt in SLIP_FORMATS)
     except ImportError:
         return SlipResult(message=t("ui.slips.unavailable"))
     except Exception as exc:  # the dossier is saved; say why the paper is missing
         return SlipResult(message=t("ui.slips.failed", detail=str(exc) or type(exc).__name__))
     return SlipResult(paths=paths, message=t("ui.slips.saved", path=str(paths[0])))
+
+
+async def produce(app: Any, kind: str, code: str, data: Any = None) -> SlipResult:
+    """Gather (store thread, unless ``data`` is given) then render (a plain thread) a slip."""
+    import asyncio
+
+    session = app.session
+    if data is None:
+        try:
+            data = await app.store_thread.call(gather, kind, session, code)
+        except Exception as exc:
+            return SlipResult(message=t("ui.slips.failed", detail=str(exc) or type(exc).__name__))
+    return await asyncio.to_thread(write, kind, data, session.store.data_dir)
 
 
 def preview(kind: str, session: Any, code: str) -> str:

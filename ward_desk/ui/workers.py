@@ -1,48 +1,159 @@
-"""The one way the desk runs store work: a thread worker that closes its connection.
+"""The one way the desk runs store work: on the store thread, one connection for the session.
 
-Habit 2: every blocking call runs in ``@work(thread=True, exclusive=True,
-exit_on_error=False, group=...)``. The screen gets the result back through the
-worker's ``StateChanged`` message (posted to the screen's message queue, so it
-is handled on the UI thread); :class:`ward_desk.ui.screens.base.DeskScreen`
-dispatches it to ``done_<worker name>`` / ``failed_<worker name>``.
+Habit 2 says every blocking call runs off the UI thread. The desk's store calls
+all run on a single long-lived thread (:class:`StoreThread`) that owns the
+session's one SQLCipher connection, so the page cache stays warm between calls
+(a search no longer starts with a fresh keyed open and a cold cache) and the
+process keeps one connection's cache, not one per worker thread.
+
+Screens start store work with :func:`store_work`: a Textual worker of the
+screen (``exclusive=True, exit_on_error=False, group=...``) that hands the
+method to the store thread and awaits its result. A newer worker in the same
+group cancels the older one; if the older call has not started on the store
+thread yet it never runs (so a fast typist's superseded searches are dropped,
+not queued). The result comes back through the worker's ``StateChanged``
+message, handled on the UI thread, where
+:class:`ward_desk.ui.screens.base.DeskScreen` dispatches it to
+``done_<worker name>`` / ``failed_<worker name>``.
+
+Work that must not hold up the store thread (rendering a PDF, the network)
+runs in ordinary thread workers and touches the store only through this one.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
-import sys
+import queue
+import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from typing import Any, TypeVar
 
 from textual import work
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
+
+_STOP = object()
 
 
 def release_connection() -> None:
-    """Close the calling thread's store connection, if the store was ever loaded."""
-    # Only look the module up: a worker that failed before any store import has
-    # nothing to close, and importing the store here would cost start-up time.
-    queries = sys.modules.get("ward_desk.services.ui_queries")
-    if queries is None and "ward_desk.store.models" in sys.modules:
-        from ward_desk.services import ui_queries as queries
-    if queries is not None:
-        queries.release_thread_connection()
+    """Close the calling thread's store connection, if the store was ever loaded.
+
+    peewee keeps one connection per thread: threads other than the store
+    thread (the sync worker) close theirs when done.
+    """
+    import sys
+
+    # Only look the module up: importing the store here would cost start-up time.
+    models = sys.modules.get("ward_desk.store.models")
+    if models is not None and not models.database.is_closed():
+        models.database.close()
 
 
-def store_work(group: str, *, exclusive: bool = True) -> Callable[[F], F]:
-    """Run the decorated method in a thread worker of ``group`` that closes its
-    store connection when done (peewee opens one per thread)."""
+class StoreThread:
+    """A single long-lived thread that runs store calls one at a time.
 
-    def decorate(method: F) -> F:
-        @functools.wraps(method)
-        def run(self: Any, *args: Any, **kwargs: Any) -> Any:
+    Started on first use (the unlock), stopped by :meth:`close`. Calls are
+    queued in order; a call whose future was cancelled before it started is
+    skipped.
+    """
+
+    def __init__(self, name: str = "ward-desk-store") -> None:
+        self._name = name
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._closed = False
+
+    @property
+    def ident(self) -> int | None:
+        """The thread's id once started (tests check calls land on it)."""
+        return self._thread.ident if self._thread is not None else None
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        """Queue ``fn(*args, **kwargs)`` for the store thread; its future."""
+        future: Future[T] = Future()
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("store thread closed")
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name=self._name, daemon=True)
+                self._thread.start()
+            self._queue.put((future, fn, args, kwargs))
+        return future
+
+    async def call(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """Run ``fn`` on the store thread and await its result.
+
+        Cancelling the awaiting task (a newer exclusive worker) cancels the
+        call if it is still queued; one already running finishes unobserved.
+        """
+        future = self.submit(fn, *args, **kwargs)
+        try:
+            return await asyncio.wrap_future(future)
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
+
+    def _loop(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is _STOP:
+                return
+            future, fn, args, kwargs = item
+            if not future.set_running_or_notify_cancel():
+                continue
             try:
-                return method(self, *args, **kwargs)
+                result = fn(*args, **kwargs)
+            except BaseException as exc:  # handed to the awaiting worker, never lost
+                future.set_exception(exc)
+            else:
+                future.set_result(result)
+
+    def close(self, final: Callable[[], object] | None = None, timeout: float = 10.0) -> None:
+        """Drop queued calls, run ``final`` (closing the store) on the thread, stop it."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            thread = self._thread
+        if thread is None:
+            return
+        pending: list[Any] = []
+        while True:
+            try:
+                pending.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        for item in pending:
+            if item is not _STOP:
+                item[0].cancel()
+        done: Future[object] = Future()
+
+        def finish() -> None:
+            try:
+                if final is not None:
+                    final()
             finally:
                 release_connection()
 
-        return work(thread=True, exclusive=exclusive, exit_on_error=False, group=group,
+        self._queue.put((done, finish, (), {}))
+        self._queue.put(_STOP)
+        thread.join(timeout)
+
+
+def store_work(group: str, *, exclusive: bool = True) -> Callable[[F], F]:
+    """Run the decorated (blocking) method on the app's store thread, from a
+    Textual worker of ``group`` named after the method."""
+
+    def decorate(method: F) -> F:
+        @functools.wraps(method)
+        async def run(self: Any, *args: Any, **kwargs: Any) -> Any:
+            return await self.app.store_thread.call(method, self, *args, **kwargs)
+
+        return work(exclusive=exclusive, exit_on_error=False, group=group,
                     name=method.__name__)(run)  # type: ignore[return-value]
 
     return decorate

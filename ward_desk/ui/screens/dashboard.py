@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -17,6 +16,9 @@ from ward_desk.ui.i18n import fmt_date
 from ward_desk.ui.screens.base import DeskScreen
 from ward_desk.ui.workers import store_work
 
+if TYPE_CHECKING:
+    from ward_desk.services.dossiers import Dashboard
+
 # Dashboard lines, in order: (view id of the dossier list, counter attribute).
 LINES = (
     ("received_today", "received_today"),
@@ -29,26 +31,6 @@ LINES = (
     ("suspended", "suspended"),
     ("month_resolved", "month_on_time_rate"),
 )
-
-
-@dataclass(frozen=True)
-class Counts:
-    """What the dashboard shows (the services' Dashboard plus apology candidates)."""
-
-    received_today: int
-    returned_today: int
-    due_today: int
-    overdue: int
-    apology_needed: int
-    ready_to_return: int
-    waiting_supplement: int
-    suspended: int
-    month_resolved: int
-    month_on_time: int
-
-    @property
-    def month_on_time_rate(self) -> float | None:
-        return self.month_on_time / self.month_resolved if self.month_resolved else None
 
 
 class DashboardScreen(DeskScreen):
@@ -65,7 +47,7 @@ class DashboardScreen(DeskScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self._counts: Counts | None = None
+        self._counts: Dashboard | None = None
         self._refresh_timer: Any = None
         self._first = True
 
@@ -98,21 +80,13 @@ class DashboardScreen(DeskScreen):
         self.load()
 
     @store_work("dashboard")
-    def load(self) -> Counts:
+    def load(self) -> Dashboard:
         """Run the dashboard queries."""
-        from ward_desk.services import dossiers, ui_queries
+        from ward_desk.services import dossiers
 
-        board = dossiers.dashboard(self.session)
-        apology = ui_queries.apology_needed_count(self.session)
-        return Counts(
-            received_today=board.received_today, returned_today=board.returned_today,
-            due_today=board.due_today, overdue=board.overdue, apology_needed=apology,
-            ready_to_return=board.ready_to_return, waiting_supplement=board.waiting_supplement,
-            suspended=board.suspended, month_resolved=board.month_resolved,
-            month_on_time=board.month_on_time,
-        )
+        return dossiers.dashboard(self.session)
 
-    def done_load(self, counts: Counts) -> None:
+    def done_load(self, counts: Dashboard) -> None:
         self._counts = counts
         self.render_data()
         # Habit 3: the next refresh is armed only now that this one has finished.

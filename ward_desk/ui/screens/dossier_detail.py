@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 
 from rich.table import Table
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -253,15 +254,23 @@ class DossierDetailScreen(DeskScreen):
         self._moving = True
         self.move(action, kwargs)
 
-    @store_work("move", exclusive=False)
-    def move(self, action: str, kwargs: dict[str, Any]) -> tuple[str, DetailView, Any]:
+    @work(group="move", exit_on_error=False)
+    async def move(self, action: str, kwargs: dict[str, Any]) -> tuple[str, DetailView, Any]:
         """Apply the move, produce its slip if it has one, and read the dossier again."""
+        from ward_desk.ui import slips
+
+        view, data = await self.app.store_thread.call(self._apply_move, action, kwargs)
+        slip = await slips.produce(self.app, SLIP_AFTER[action], self._code, data) if data else None
+        return action, view, slip
+
+    def _apply_move(self, action: str, kwargs: dict[str, Any]) -> tuple[DetailView, Any]:
+        # On the store thread: the move, the slip's data, the dossier read again.
         from ward_desk.services import dossiers
         from ward_desk.ui import slips
 
         dossiers.move(self.session, self._code, action, **kwargs)
-        slip = slips.render(SLIP_AFTER[action], self.session, self._code) if action in SLIP_AFTER else None
-        return action, build_view(self.session, self._code), slip
+        data = slips.gather(SLIP_AFTER[action], self.session, self._code) if action in SLIP_AFTER else None
+        return build_view(self.session, self._code), data
 
     def done_move(self, result: tuple[str, DetailView, Any]) -> None:
         self._moving = False
@@ -290,9 +299,16 @@ class DossierDetailScreen(DeskScreen):
         self.app.push_screen(ApologyDialog(view.proposed_apology, t("ui.apology.default_reason")),
                              callback=answered)
 
-    @store_work("apology", exclusive=False)
-    def apologize(self, day: date, reason: str) -> tuple[DetailView, Any]:
+    @work(group="apology", exit_on_error=False)
+    async def apologize(self, day: date, reason: str) -> tuple[DetailView, Any]:
         """Record the apology slip (the services validate the date) and produce it."""
+        from ward_desk.ui import slips
+
+        view, data = await self.app.store_thread.call(self._issue_apology, day, reason)
+        return view, await slips.produce(self.app, "apology", self._code, data)
+
+    def _issue_apology(self, day: date, reason: str) -> tuple[DetailView, Any]:
+        # On the store thread: the slip row, its data, the dossier read again.
         from ward_desk.domain.timing import to_utc
         from ward_desk.services import dossiers
         from ward_desk.ui import slips
@@ -300,8 +316,7 @@ class DossierDetailScreen(DeskScreen):
         session = self.session
         due = to_utc(datetime.combine(day, session.calendar.hours.closing), session.rules.tz)
         dossiers.issue_apology(session, self._code, due, reason)
-        slip = slips.render("apology", session, self._code)
-        return build_view(session, self._code), slip
+        return build_view(session, self._code), slips.gather("apology", session, self._code)
 
     def done_apologize(self, result: tuple[DetailView, Any]) -> None:
         view, slip = result
@@ -313,12 +328,12 @@ class DossierDetailScreen(DeskScreen):
         """Produce the receipt again (PDF and DOCX) and open it."""
         self.print_slip("receipt")
 
-    @store_work("print")
-    def print_slip(self, kind: str) -> Any:
+    @work(group="print", exclusive=True, exit_on_error=False)
+    async def print_slip(self, kind: str) -> Any:
         """Render the slip and open it with the system viewer where there is one."""
         from ward_desk.ui import slips
 
-        result = slips.render(kind, self.session, self._code)
+        result = await slips.produce(self.app, kind, self._code)
         if result.ok and self.desk.open_viewer:
             slips.open_with_viewer(result.paths[0])
         return result

@@ -19,6 +19,10 @@ from ward_desk.ui.workers import store_work
 
 PAGE = 50
 SEARCH_LIMIT = 100
+# Rows put into the table at a time. DataTable measures every cell of every row
+# it is given; a screenful and a half keeps a search's redraw short, and more
+# rows go in as the cursor nears the end (ward_desk.ui: search latency).
+CHUNK = 30
 DEBOUNCE = 0.15  # seconds after the last keystroke before the search runs
 STATES = ("received", "in_progress", "supplement_requested", "suspended", "result_ready",
           "returned", "rejected", "withdrawn")
@@ -235,18 +239,23 @@ class DossierListScreen(DeskScreen):
 
     def render_data(self, appended: int | None = None) -> None:
         table = self.query_one("#table", DataTable)
-        now = self.desk.clock()
         if appended is None:
             table.clear()
-            new_rows = self._rows
-        else:
-            new_rows = self._rows[len(self._rows) - appended:]
-        for r in new_rows:
+        self._show_more_rows(table)
+        self._update_count()
+
+    def _show_more_rows(self, table: DataTable) -> None:
+        """Put the next chunk of fetched rows into the table."""
+        now = self.desk.clock()
+        start = table.row_count
+        for r in self._rows[start:start + CHUNK]:
             late = r.state in RUNNING and r.due_at < now
-            due = Text(fmt_date(r.due_at), style="bold red" if late else "")
+            due = Text(fmt_date(r.due_at), style="bold red") if late else fmt_date(r.due_at)
             table.add_row(r.code, _clip(r.applicant, 22), due, state_text(r.state),
                           _clip(r.procedure, 30),
                           key=r.code)
+
+    def _update_count(self) -> None:
         shown = t("ui.list.count", count=len(self._rows))
         self.query_one("#count", Static).update(shown + (" " + t("ui.list.more") if self._more else ""))
 
@@ -270,8 +279,14 @@ class DossierListScreen(DeskScreen):
             self.reload()
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        table = event.data_table
+        if event.cursor_row < table.row_count - 5:
+            return
+        if table.row_count < len(self._rows):
+            self._show_more_rows(table)
+            return
         # Keyset paging: fetch the next page as the cursor nears the end.
-        if self._more and event.cursor_row >= len(self._rows) - 5:
+        if self._more:
             self._more = False
             last = self._rows[-1]
             self.fetch(self.current_query(), (last.received_at, last.id))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
@@ -254,12 +255,12 @@ class IntakeScreen(DeskScreen):
         # The dossier is committed: the clerk may go on while the receipt renders.
         self.receipt(code)
 
-    @store_work("slip", exclusive=False)
-    def receipt(self, code: str) -> Any:
+    @work(group="slip", exit_on_error=False)
+    async def receipt(self, code: str) -> Any:
         """Produce the receipt (giấy tiếp nhận và hẹn trả kết quả) as PDF and DOCX."""
         from ward_desk.ui import slips
 
-        return slips.render("receipt", self.session, code)
+        return await slips.produce(self.app, "receipt", code)
 
     def done_receipt(self, result: Any) -> None:
         if self._status.startswith(self._saved_text):
