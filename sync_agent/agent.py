@@ -544,3 +544,62 @@ def status(data_dir: Path) -> dict[str, Any]:
         "last_error": error.render() if error else None,
         "last_error_id": error.message_id if error else None,
     }
+
+
+# ----------------------------------------------------------- enrolment by code
+
+
+def enrol_with_code(
+    district_url: str, office_code: str, code: str, ward_key_doc: str, *, timeout: tuple[float, float] = (10.0, 60.0)
+) -> Any:
+    """Both halves of enrolment with a one-time code (PROTOCOL.md §10): fetch the
+    district's key document, accept it only if its proof matches the code, then
+    send our key with our proof. Returns the pinned :class:`DistrictPublicKeys`;
+    raises :class:`SyncFailed` with a plain-words error, having changed nothing
+    on the district when the first step fails."""
+    import requests
+
+    from sync_agent import enrol_code
+    from sync_agent.keyfiles import DistrictPublicKeys
+    from sync_agent.errors import BadInput
+
+    if enrol_code.normalise_code(code) is None:
+        raise SyncFailed(SyncError("sync.enrol.code_format"))
+    auth_key = enrol_code.derive_auth_key(code, office_code)
+    base = district_url.rstrip("/")
+    endpoint = f"{base}/v1/enrol/{office_code}"
+    with requests.Session() as http:
+        http.headers["User-Agent"] = AGENT_NAME
+        try:
+            offer = http.get(endpoint, timeout=timeout)
+        except requests.RequestException as exc:
+            raise SyncFailed(SyncError("sync.enrol.network", {"url": base, "detail": type(exc).__name__}, True)) from exc
+        body = SyncAgent._body(offer) or {}
+        if offer.status_code != 200:
+            raise SyncFailed(_enrol_refusal(offer.status_code, body))
+        doc, proof = body.get("district_key"), body.get("proof")
+        if not isinstance(doc, str) or not isinstance(proof, str) or not enrol_code.proofs_equal(
+            enrol_code.district_proof(auth_key, office_code, doc.encode("utf-8")), proof
+        ):
+            raise SyncFailed(SyncError("sync.enrol.district_proof_failed", {"url": base}))
+        try:
+            district = DistrictPublicKeys.from_json(doc, f"{base}/v1/enrol")
+        except BadInput as exc:
+            raise SyncFailed(SyncError("sync.enrol.refused", {"detail": str(exc)})) from exc
+        ours = enrol_code.ward_proof(auth_key, office_code, district.fingerprint, ward_key_doc.encode("utf-8"))
+        try:
+            answer = http.post(endpoint, json={"ward_key": ward_key_doc, "proof": ours}, timeout=timeout)
+        except requests.RequestException as exc:
+            raise SyncFailed(SyncError("sync.enrol.network", {"url": base, "detail": type(exc).__name__}, True)) from exc
+        body = SyncAgent._body(answer) or {}
+        if answer.status_code != 200:
+            raise SyncFailed(_enrol_refusal(answer.status_code, body))
+    return district
+
+
+def _enrol_refusal(status_code: int, body: dict[str, Any]) -> SyncError:
+    if body.get("error") == "enrol_failed":
+        return SyncError("sync.enrol.code_invalid")
+    if status_code in TRANSIENT_STATUS:
+        return SyncError("sync.agent.server_busy", {"status": status_code}, transient=True)
+    return SyncError("sync.enrol.refused", {"detail": str(body.get("message") or status_code)})

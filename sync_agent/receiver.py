@@ -47,6 +47,7 @@ OFFICE_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 MAX_CODE_LEN = 64
 MAX_SECRET_LEN = 32
 ENVELOPE_TYPE = "application/vnd.ward-desk.envelope"
+MAX_ENROL_BODY = 64 * 1024
 
 
 @dataclass
@@ -193,7 +194,9 @@ def create_app(store: DistrictStore, config: ReceiverConfig) -> Starlette:
                 headers={"Retry-After": str(buckets.retry_after(client))},
             )
         view = None
-        if 0 < len(code) <= MAX_CODE_LEN and 0 < len(secret) <= MAX_SECRET_LEN:
+        # Control characters (NUL above all, which PostgreSQL refuses in text) cannot
+        # be in a code or secret: such a lookup finds nothing, without a query.
+        if 0 < len(code) <= MAX_CODE_LEN and 0 < len(secret) <= MAX_SECRET_LEN and (code + secret).isprintable():
             try:
                 view = await run_in_threadpool(store.lookup_status, code, secret)
             except (peewee.OperationalError, peewee.InterfaceError):
@@ -202,8 +205,64 @@ def create_app(store: DistrictStore, config: ReceiverConfig) -> Starlette:
             return HTMLResponse(_status_html(lang, code, None, t("sync.status.not_found", lang)), 404)
         return HTMLResponse(_status_html(lang, code, view, None))
 
+    enrol_buckets = TokenBuckets(config.status_burst, config.status_refill_seconds)
+
+    async def enrol_offer(request: Request) -> JSONResponse:
+        from sync_agent.district.enrolment import EnrolmentRefused, district_offer
+
+        office = _office(request)
+        if office is None:
+            return _error(400, "bad_office")
+        if not enrol_buckets.take(_client(request)):
+            return _error(429, "slow_down", "sync.status.slow_down")
+        try:
+            offer = await run_in_threadpool(district_offer, store, office)
+        except EnrolmentRefused:
+            return _error(404, "enrol_failed")
+        except (peewee.OperationalError, peewee.InterfaceError):
+            return _error(503, "unavailable")
+        return JSONResponse(offer)
+
+    async def enrol_ward(request: Request) -> JSONResponse:
+        from sync_agent.district.enrolment import EnrolmentRefused, enrol_with_proof
+        from sync_agent.errors import BadInput
+
+        office = _office(request)
+        if office is None:
+            return _error(400, "bad_office")
+        if not enrol_buckets.take(_client(request)):
+            return _error(429, "slow_down", "sync.status.slow_down")
+        try:
+            raw = await _read_limited(request, MAX_ENROL_BODY)
+        except ClientDisconnect:
+            return _error(400, "bad_enrolment")
+        if raw is None:
+            return _error(413, "too_large", limit=MAX_ENROL_BODY)
+        try:
+            body = json.loads(raw)
+            ward_key, proof = body["ward_key"], body["proof"]
+            if not isinstance(ward_key, str) or not isinstance(proof, str) or len(proof) > 128:
+                raise ValueError("types")
+        except (ValueError, KeyError, TypeError):
+            return _error(400, "bad_enrolment")
+        try:
+            ward = await run_in_threadpool(enrol_with_proof, store, office, ward_key, proof)
+        except EnrolmentRefused:
+            log.warning("enrolment refused: office=%s remote=%s", office, _client(request))
+            return _error(403, "enrol_failed")
+        except BadInput as exc:
+            return JSONResponse({"error": "bad_enrolment", "message": str(exc)}, status_code=400)
+        except peewee.DataError:  # a value the database refuses (NUL, too long): nothing was enrolled
+            return _error(400, "bad_enrolment")
+        except (peewee.OperationalError, peewee.InterfaceError):
+            return _error(503, "unavailable")
+        log.info("enrolled ward %s with a one-time code (key %s)", office, ward.fingerprint)
+        return JSONResponse({"office_code": office, "fingerprint": ward.fingerprint, "district_fingerprint": district_fp})
+
     routes = [
         Route("/health", health, methods=["GET"]),
+        Route("/v1/enrol/{office_code}", enrol_offer, methods=["GET"]),
+        Route("/v1/enrol/{office_code}", enrol_ward, methods=["POST"]),
         Route("/openapi.json", openapi, methods=["GET"]),
         Route("/v1/district-key", district_key, methods=["GET"]),
         Route("/v1/batches", post_batch, methods=["POST"]),
@@ -389,6 +448,36 @@ def openapi_document(limits: Limits = DEFAULT_LIMITS) -> dict[str, Any]:
                         "503": {"description": "Store unavailable; retry later", "content": err},
                     },
                 }
+            },
+            "/v1/enrol/{office_code}": {
+                "get": {
+                    "summary": "District key document and its proof under the office's one-time enrolment code",
+                    "parameters": [office],
+                    "responses": {
+                        "200": {"description": "Offer", "content": {"application/json": {"schema": {
+                            "type": "object", "required": ["district_key", "proof"],
+                            "properties": {"district_key": {"type": "string"}, "proof": {"type": "string"}}}}}},
+                        "400": {"description": "Bad office code", "content": err},
+                        "404": {"description": "No active enrolment code for this office", "content": err},
+                        "429": {"description": "Too many attempts from this client", "content": err},
+                        "503": {"description": "Store unavailable", "content": err},
+                    },
+                },
+                "post": {
+                    "summary": "Enrol a ward key proven with the office's one-time enrolment code",
+                    "parameters": [office],
+                    "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                        "type": "object", "required": ["ward_key", "proof"],
+                        "properties": {"ward_key": {"type": "string"}, "proof": {"type": "string", "maxLength": 128}}}}}},
+                    "responses": {
+                        "200": {"description": "Enrolled", "content": {"application/json": {"schema": {"type": "object"}}}},
+                        "400": {"description": "Malformed request or ward key", "content": err},
+                        "403": {"description": "Wrong, used or expired code", "content": err},
+                        "413": {"description": "Body too large", "content": err},
+                        "429": {"description": "Too many attempts from this client", "content": err},
+                        "503": {"description": "Store unavailable", "content": err},
+                    },
+                },
             },
             "/v1/wards/{office_code}/ack": {
                 "get": {

@@ -61,7 +61,8 @@ def register(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> None:
 
     p = add("enrol", _session_handler(cmd_enrol), t("sync.ward.help.enrol"), parent=ssub)
     p.add_argument("--district-url", required=True)
-    p.add_argument("--district-key", required=True, help="district.pub")
+    p.add_argument("--district-key", default=None, help="district.pub")
+    p.add_argument("--code", default=None, help=t("sync.ward.help.code"))
     p.add_argument("--fingerprint", default=None, help=t("sync.ward.help.fingerprint"))
 
     p = add("export", _session_handler(cmd_export), t("sync.ward.help.export"), parent=ssub)
@@ -190,12 +191,17 @@ def cmd_enrol(args: argparse.Namespace, session: Any) -> int:
     from sync_agent.keyfiles import DistrictPublicKeys
 
     session.require_role("admin")
-    keys = DistrictPublicKeys.read(Path(args.district_key))
-    if args.fingerprint and _normal_fingerprint(args.fingerprint) != keys.fingerprint:
-        raise BadInput("sync.ward.fingerprint_mismatch", given=args.fingerprint, actual=keys.fingerprint)
     url = args.district_url.strip().rstrip("/")
     if not url.startswith(("http://", "https://")):
         raise BadInput("sync.ward.bad_url", url=url)
+    if bool(getattr(args, "code", None)) == bool(args.district_key):
+        raise BadInput("sync.ward.key_or_code")
+    if getattr(args, "code", None):
+        keys = _district_keys_by_code(session, url, args.code)
+    else:
+        keys = DistrictPublicKeys.read(Path(args.district_key))
+    if args.fingerprint and _normal_fingerprint(args.fingerprint) != keys.fingerprint:
+        raise BadInput("sync.ward.fingerprint_mismatch", given=args.fingerprint, actual=keys.fingerprint)
     office = session.office
     new_district = bytes(office.upstream_public_key or b"") != keys.encrypt
     with session.store.db.atomic():
@@ -218,6 +224,25 @@ def cmd_enrol(args: argparse.Namespace, session: Any) -> int:
     keyfile.save(session.store.keys_path)
     print(t("sync.ward.enrolled", name=keys.name, url=url, fingerprint=keys.fingerprint))
     return 0
+
+
+def _district_keys_by_code(session: Any, url: str, code: str) -> Any:
+    """Enrol at the district with a one-time code; the district key it proves."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from sync_agent.agent import SyncFailed, enrol_with_code
+    from sync_agent.envelope import raw_public
+    from sync_agent.keyfiles import WardPublicKey
+
+    office = session.office
+    if not office.signing_key:
+        raise BadInput("sync.agent.no_signing_key")
+    public = raw_public(Ed25519PrivateKey.from_private_bytes(bytes(office.signing_key)))
+    ward_doc = WardPublicKey(office_code=office.code, office_name=office.name, sign=public).to_json()
+    try:
+        return enrol_with_code(url, office.code, code, ward_doc)
+    except SyncFailed as exc:
+        raise BadInput(exc.error.message_id, **exc.error.params) from exc
 
 
 def cmd_export(args: argparse.Namespace, session: Any) -> int:

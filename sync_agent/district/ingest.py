@@ -19,6 +19,7 @@ nothing of them is applied.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Iterable
@@ -104,9 +105,12 @@ def ingest(
     via: str = "http",
     remote: str = "",
     limits: Limits = DEFAULT_LIMITS,
+    keep_unverified: bool = True,
 ) -> IngestResult:
     """Verify and apply one uplink envelope. Raises :class:`Rejected` (after logging
-    it) when the envelope cannot be trusted or read; never applies part of one."""
+    it) when the envelope cannot be trusted or read; never applies part of one.
+    A batch whose signature does not match the enrolled key is also kept in
+    quarantine (unless ``keep_unverified`` is false: a release attempt)."""
     try:
         header = read_uplink_header(envelope, limits)
     except EnvelopeError as exc:
@@ -119,6 +123,8 @@ def ingest(
     try:
         opened = open_uplink(envelope, signer_key=bytes(ward.sign_key), recipient=keys.encrypt, limits=limits)
     except EnvelopeError as exc:
+        if exc.code == "bad_signature" and header.kind == "batch" and keep_unverified:
+            _keep_unverified(header, envelope)
         raise _reject(exc.code, exc.detail, header.office_code, remote, len(envelope)) from exc
 
     for attempt in range(3):
@@ -131,6 +137,39 @@ def ingest(
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
+
+
+MAX_UNVERIFIED_PER_WARD = 20
+
+
+def _keep_unverified(header: Any, envelope: bytes) -> None:
+    """Keep a batch whose signature does not match the enrolled ward's key, for a
+    person: it is typically a reinstalled ward signing with a new key before the
+    district re-enrolled it, and ``quarantine release`` applies it once the key
+    is enrolled. Nothing of it is read before then. Bounded per ward, because
+    anyone can send such envelopes."""
+    office = header.office_code
+    try:
+        held = (
+            Quarantine.select()
+            .where((Quarantine.office_code == office) & (Quarantine.reason == "unverified")
+                   & Quarantine.resolved_at.is_null())
+            .count()
+        )
+        if held >= MAX_UNVERIFIED_PER_WARD:
+            return
+        Quarantine.insert(
+            office_code=office,
+            batch_no=header.batch_no,
+            batch_id=header.batch_id,
+            content_hash=hashlib.sha256(envelope).hexdigest(),  # the content is unread: hash the envelope
+            reason="unverified",
+            detail=f"signature does not match the key enrolled for {office}",
+            envelope=envelope,
+            received_at=utcnow(),
+        ).on_conflict_ignore().execute()
+    except peewee.PeeweeException:
+        log.exception("could not keep an unverified batch")
 
 
 def _reject(code: str, detail: str, office: str, remote: str, size: int) -> Rejected:

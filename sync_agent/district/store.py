@@ -635,7 +635,7 @@ def _encrypt_plain_file(path: Path, key_path: Path, unlocker: _Unlocker) -> None
     try:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         row = conn.execute("SELECT value FROM setting WHERE key = 'kdf'").fetchone()
-        wrapped_sign = conn.execute("SELECT wrapped FROM districtkey WHERE kind = 'sign'").fetchone()
+        wrapped_sign = conn.execute("SELECT wrapped FROM district_key WHERE kind = 'sign'").fetchone()
         if row is None or wrapped_sign is None:
             raise Damaged("sync.district.damaged", detail="kdf")
         params = json.loads(row[0])

@@ -1,0 +1,105 @@
+"""One-time enrolment codes at the district: issue, prove the district key, enrol.
+
+``district-desk enrol-code --office-code C`` issues a code (the newest one for
+an office replaces any older unused one). The receiver answers
+``GET /v1/enrol/{office}`` with ``district.pub`` and a proof keyed by the code,
+and ``POST /v1/enrol/{office}`` enrols the ward key whose proof matches, once.
+A few wrong proofs burn the code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import peewee
+
+from sync_agent import enrol_code
+from sync_agent.district.models import EnrolmentCode, Ward
+from sync_agent.district.store import DistrictStore, utcnow
+from sync_agent.errors import BadInput
+from sync_agent.keyfiles import WardPublicKey
+
+MAX_FAILURES = 5
+
+
+@dataclass(frozen=True)
+class IssuedCode:
+    code: str
+    expires_at: datetime
+
+
+class EnrolmentRefused(Exception):
+    """No usable code, or a wrong proof (one answer for both)."""
+
+
+def new_code(office_code: str, *, hours: float = 24.0) -> IssuedCode:
+    """Issue a code for ``office_code`` valid for ``hours`` and one use."""
+    code = enrol_code.new_code()
+    now = utcnow()
+    db = EnrolmentCode._meta.database
+    with db.atomic():
+        EnrolmentCode.update(expires_at=now).where(
+            (EnrolmentCode.office_code == office_code) & EnrolmentCode.used_at.is_null() & (EnrolmentCode.expires_at > now)
+        ).execute()
+        row = EnrolmentCode.create(
+            office_code=office_code,
+            auth_key=enrol_code.derive_auth_key(code, office_code).hex(),
+            created_at=now,
+            expires_at=now + timedelta(hours=hours),
+        )
+    return IssuedCode(code, row.expires_at)
+
+
+def _active(office_code: str, *, for_update: bool = False) -> EnrolmentCode | None:
+    query = (
+        EnrolmentCode.select()
+        .where(
+            (EnrolmentCode.office_code == office_code)
+            & EnrolmentCode.used_at.is_null()
+            & (EnrolmentCode.expires_at > utcnow())
+            & (EnrolmentCode.failures < MAX_FAILURES)
+        )
+        .order_by(EnrolmentCode.id.desc())
+    )
+    if for_update and EnrolmentCode._meta.database.for_update:
+        query = query.for_update()
+    return query.first()
+
+
+def district_offer(store: DistrictStore, office_code: str) -> dict[str, str]:
+    """``district.pub`` and its proof under the office's active code."""
+    row = _active(office_code)
+    if row is None:
+        raise EnrolmentRefused()
+    doc = store.public_keys().to_json()
+    return {"district_key": doc, "proof": enrol_code.district_proof(bytes.fromhex(row.auth_key), office_code, doc.encode("utf-8"))}
+
+
+def enrol_with_proof(store: DistrictStore, office_code: str, ward_key_doc: str, proof: str) -> Ward:
+    """Enrol the ward key in ``ward_key_doc`` if ``proof`` matches the active code."""
+    district_fp = store.public_keys().fingerprint
+    with store.db.atomic():
+        row = _active(office_code, for_update=True)
+        if row is None:
+            raise EnrolmentRefused()
+        expected = enrol_code.ward_proof(bytes.fromhex(row.auth_key), office_code, district_fp, ward_key_doc.encode("utf-8"))
+        if not enrol_code.proofs_equal(expected, proof):
+            # Counted in a transaction of its own so the refusal cannot roll it back.
+            failed = True
+        else:
+            failed = False
+            ward_key = WardPublicKey.from_json(ward_key_doc)  # BadInput on a damaged document
+            if ward_key.office_code != office_code:
+                raise BadInput("sync.enrol.code_mismatch", given=office_code, in_file=ward_key.office_code)
+            ward = store.enrol(ward_key, office_code)
+            row.used_at = utcnow()
+            row.ward_fingerprint = ward_key.fingerprint
+            row.save()
+            return ward
+    if failed:
+        try:
+            EnrolmentCode.update(failures=EnrolmentCode.failures + 1).where(EnrolmentCode.id == row.id).execute()
+        except peewee.PeeweeException:
+            pass
+    raise EnrolmentRefused()
