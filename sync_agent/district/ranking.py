@@ -151,10 +151,10 @@ def compute_ranking(store: DistrictStore, month: str, rule: GapRule = GapRule(),
     wards = list(Ward.select().where(Ward.revoked_at.is_null()).order_by(Ward.office_code))
     progress = {p.office_code: p for p in WardProgress.select()}
     acked_batch_at = {
-        office: at for office, at in Batch.select(Batch.office_code, Batch.received_at)
+        office: at for office, at in views._rows(Batch.select(Batch.office_code, Batch.received_at)
         .join(WardProgress, on=((WardProgress.office_code == Batch.office_code)
                                 & (WardProgress.acked_batch_no == Batch.batch_no)))
-        .tuples()
+        .tuples())
     }
     revisions: dict[str, list[SelfAssessment]] = {}
     for s in SelfAssessment.select().where(SelfAssessment.month == period.label).order_by(SelfAssessment.revision.desc()):

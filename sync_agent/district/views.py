@@ -253,8 +253,10 @@ def refresh_facts(store: DistrictStore, calendar: WorkingCalendar | None = None)
     number of rows written. Wards with no batch since the last refresh cost one
     comparison each; a ward's records are read in uid order, a chunk at a time."""
     ensure_view_tables(store)
-    latest = dict(Batch.select(Batch.office_code, fn.MAX(Batch.id)).group_by(Batch.office_code).tuples())
-    marks = dict(FactsWatermark.select(FactsWatermark.office_code, FactsWatermark.batch_id).tuples())
+    latest: dict[str, int] = dict(
+        _rows(Batch.select(Batch.office_code, fn.MAX(Batch.id)).group_by(Batch.office_code).tuples()))  # type: ignore[arg-type]
+    marks: dict[str, int] = dict(
+        _rows(FactsWatermark.select(FactsWatermark.office_code, FactsWatermark.batch_id).tuples()))  # type: ignore[arg-type]
     todo = sorted(office for office, top in latest.items() if int(top) > int(marks.get(office, 0)))
     if not todo:
         return 0
@@ -277,6 +279,11 @@ def _one(expr: Any) -> Any:
     return Case(None, ((expr, 1),), 0)
 
 
+def _rows(query: Any) -> list[tuple[Any, ...]]:
+    """A peewee ``.tuples()`` query as a typed list (peewee has no precise stubs)."""
+    return [tuple(row) for row in query]
+
+
 def _by(n: int) -> list[Any]:
     # GROUP BY output positions: PostgreSQL does not see two parameterised CASE
     # expressions (SELECT list and GROUP BY) as the same expression.
@@ -295,7 +302,7 @@ def month_counts_by_ward(store: DistrictStore, period: Period, offices: list[str
     F = DossierFacts
     scope = F.office_code.in_(offices) if offices is not None else SQL("1 = 1")
 
-    for office, channel, digitized, n in (
+    for office, channel, digitized, n in _rows(
         F.select(F.office_code, F.channel, F.digitized, fn.COUNT(SQL("*")))
         .where((F.received_at >= start) & (F.received_at < end) & scope)
         .group_by(*_by(3))
@@ -312,7 +319,7 @@ def month_counts_by_ward(store: DistrictStore, period: Period, offices: list[str
             c.received_digitized += n
 
     late_apology = _one(F.apology_count > 0)
-    for office, timing, apology, n in (
+    for office, timing, apology, n in _rows(
         F.select(F.office_code, F.timing, late_apology, fn.COUNT(SQL("*")))
         .where((F.completed_at >= start) & (F.completed_at < end) & scope)
         .group_by(*_by(3))
@@ -328,7 +335,7 @@ def month_counts_by_ward(store: DistrictStore, period: Period, offices: list[str
             c.resolved_on_time += n
 
     rejected = _one(F.state == "rejected")
-    for office, is_rejected, n in (
+    for office, is_rejected, n in _rows(
         F.select(F.office_code, rejected, fn.COUNT(SQL("*")))
         .where((F.closed_at >= start) & (F.closed_at < end) & F.completed_at.is_null() & scope)
         .group_by(*_by(2))
@@ -351,7 +358,7 @@ def month_counts_by_ward(store: DistrictStore, period: Period, offices: list[str
         (F.closed_at >= end) & F.completed_at.is_null(),
     )
     for part in parts:
-        for office, is_overdue, has_apology, is_waiting, n in (
+        for office, is_overdue, has_apology, is_waiting, n in _rows(
             F.select(F.office_code, overdue, apology, waiting, fn.COUNT(SQL("*")))
             .where(part & (F.received_at < end) & scope)
             .group_by(*_by(4))
@@ -367,7 +374,7 @@ def month_counts_by_ward(store: DistrictStore, period: Period, offices: list[str
 
     R = RatingFacts
     r_scope = R.office_code.in_(offices) if offices is not None else SQL("1 = 1")
-    for office, satisfied, n in (
+    for office, satisfied, n in _rows(
         R.select(R.office_code, R.satisfied, fn.COUNT(SQL("*")))
         .where((R.at >= start) & (R.at < end) & r_scope)
         .group_by(*_by(2))
@@ -415,9 +422,8 @@ def ward_rows(store: DistrictStore, now: datetime | None = None, rule: BacklogRu
     now = now or utcnow()
     rows = store.report_wards()
     window = _beats(now - timedelta(hours=rule.window_hours))
-    batch_at = dict(
-        WardProgress.select(WardProgress.office_code, WardProgress.last_batch_at).tuples()
-    )
+    batch_at: dict[str, datetime | None] = dict(
+        _rows(WardProgress.select(WardProgress.office_code, WardProgress.last_batch_at).tuples()))  # type: ignore[arg-type]
     for row in rows:
         beats = window.get(row["office_code"], [])
         last_sync = _as_dt(row["last_sync"])
@@ -479,8 +485,9 @@ def overdue_rows(store: DistrictStore, now: datetime | None = None, *, office: s
     )
     if office:
         where &= F.office_code == office
-    names = dict(Ward.select(Ward.office_code, Ward.name).tuples())
-    progress = dict(WardProgress.select(WardProgress.office_code, WardProgress.last_batch_at).tuples())
+    names: dict[str, str] = dict(_rows(Ward.select(Ward.office_code, Ward.name).tuples()))  # type: ignore[arg-type]
+    progress: dict[str, datetime | None] = dict(
+        _rows(WardProgress.select(WardProgress.office_code, WardProgress.last_batch_at).tuples()))  # type: ignore[arg-type]
     out: list[dict[str, Any]] = []
     for f in F.select().where(where).order_by(F.statutory_due_at, F.office_code, F.code).limit(limit):
         out.append({
@@ -495,7 +502,7 @@ def overdue_rows(store: DistrictStore, now: datetime | None = None, *, office: s
             "statutory_due_at": _iso(f.statutory_due_at),
             "due_at": _iso(f.due_at),
             "apology": f.apology_count > 0,
-            "working_days_late": working_days_late(f.statutory_due_at, now, calendar),
+            "working_days_late": working_days_late(f.statutory_due_at, now, calendar) if f.statutory_due_at else 0,
             "data_as_of": _iso(progress.get(f.office_code)),
         })
     return out
@@ -517,7 +524,7 @@ def assessment_rows(store: DistrictStore, month: str | None = None, *, pending_o
         (r.office_code, r.month, r.revision): r for r in AssessmentReview.select().where(
             AssessmentReview.month == month_period(month).label if month else SQL("1 = 1"))
     }
-    names = dict(Ward.select(Ward.office_code, Ward.name).tuples())
+    names: dict[str, str] = dict(_rows(Ward.select(Ward.office_code, Ward.name).tuples()))  # type: ignore[arg-type]
     out: list[dict[str, Any]] = []
     for s in S.select().where(where).order_by(S.month.desc(), S.office_code, S.revision):
         decision = decisions.get((s.office_code, s.month, s.revision))
