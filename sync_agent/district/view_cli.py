@@ -288,17 +288,24 @@ def cmd_review(args: argparse.Namespace, password: Callable[[argparse.Namespace]
 
 
 def cmd_ui(args: argparse.Namespace, password: Callable[[argparse.Namespace], str]) -> int:
+    from sync_agent.district.store import DistrictStore, default_data_dir
     from sync_agent.district_ui.app import DistrictApp
 
-    data_dir = Path(args.data_dir) if args.data_dir else None
-    store = _open(args)  # fails here, with the catalogue message, if the store cannot open
-    store.close()
+    data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
+    known: dict[str, str] = {}
 
     def unlock() -> str:
-        return password(args)
+        # Asked at most once, and only before the app takes the terminal: an
+        # encrypted SQLite store needs it to open at all; later calls reuse it.
+        if "value" not in known:
+            known["value"] = password(args)
+        return known["value"]
 
-    DistrictApp(data_dir, db_url=args.db, password=unlock if (args.password_file or _env_password()) else None,
-                month=args.month).run()
+    # Open once here so a wrong passphrase or an unreachable database is a plain
+    # message on the terminal, not a half-drawn screen.
+    DistrictStore.open(data_dir, args.db, password=unlock).close()
+    ready = "value" in known or bool(args.password_file) or _env_password()
+    DistrictApp(data_dir, db_url=args.db, password=unlock if ready else None, month=args.month).run()
     return EXIT_OK
 
 
