@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+from dataclasses import dataclass
 from argparse import Namespace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -100,8 +101,39 @@ def test_plain_store_from_an_older_version_is_encrypted_in_place(district_dir: P
 # ----------------------------------------------------------------- quarantine
 
 
-def _q(district_dir: Path, *args: str, check: bool = True):
-    return district_cli("quarantine", *args, "--data-dir", str(district_dir), check=check)
+@dataclass
+class _Run:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def _q(district_dir: Path, *args: str, check: bool = True) -> _Run:
+    """``district-desk quarantine ...`` in this process (the CLI's own entry point;
+    a subprocess each would cost most of a second)."""
+    import contextlib
+    import io
+    import os
+
+    from sync_agent.district_cli import main
+    from ward_desk.i18n import get_language, set_language
+
+    out, err = io.StringIO(), io.StringIO()
+    language = get_language()
+    old = os.environ.get("DISTRICT_DESK_PASSWORD")
+    os.environ["DISTRICT_DESK_PASSWORD"] = TEST_PASSWORD
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(["quarantine", *args, "--data-dir", str(district_dir), "--lang", "en"])
+    finally:
+        set_language(language)
+        if old is None:
+            os.environ.pop("DISTRICT_DESK_PASSWORD", None)
+        else:
+            os.environ["DISTRICT_DESK_PASSWORD"] = old
+    result = _Run(code, out.getvalue(), err.getvalue())
+    assert not check or code == 0, result
+    return result
 
 
 def test_quarantine_list_show_release_discard(district_init: Path) -> None:
@@ -129,12 +161,16 @@ def test_quarantine_list_show_release_discard(district_init: Path) -> None:
     listed = json.loads(_q(district_init, "list", "--json").stdout)
     assert [(r["batch_no"], r["reason"], r["state"]) for r in listed] == [(2, "unverified", "open"), (1, "conflict", "open")]
     unverified, conflict = listed[0]["id"], listed[1]["id"]
-    text = _q(district_init, "list").stdout
+    text = district_cli("quarantine", "list", "--data-dir", str(district_init)).stdout  # once as a user runs it
     assert "signature does not match" in text and "same batch number" in text
 
     proc = _q(district_init, "release", str(unverified), check=False)
     assert proc.returncode == 5 and "still cannot be applied" in proc.stdout
-    district_cli("enrol", "--data-dir", str(district_init), "--office-code", "22918", "--ward-key", str(new_pub))
+    from sync_agent.keyfiles import WardPublicKey
+
+    store = DistrictStore.open(district_init, password=TEST_PASSWORD)
+    store.enrol(WardPublicKey.read(new_pub), "22918")  # what `district-desk enrol` does
+    store.close()
     proc = _q(district_init, "release", str(unverified))
     assert "Applied quarantined batch" in proc.stdout and "change 20" in proc.stdout
     shown = json.loads(_q(district_init, "show", str(unverified), "--json").stdout)
@@ -150,7 +186,9 @@ def test_quarantine_list_show_release_discard(district_init: Path) -> None:
     assert "bản sao cũ" in _q(district_init, "show", str(conflict)).stdout
     assert json.loads(_q(district_init, "list", "--json").stdout) == []
     assert len(json.loads(_q(district_init, "list", "--all", "--json").stdout)) == 2  # evidence kept
-    rows = json.loads(district_cli("report", "wards", "--json", "--data-dir", str(district_init)).stdout)
+    store = DistrictStore.open(district_init, password=TEST_PASSWORD)
+    rows = store.report_wards()
+    store.close()
     assert rows[0]["acked_seq"] == 20 and rows[0]["quarantined"] == 0 and rows[0]["dossiers"] == 10
     assert _q(district_init, "show", "999", check=False).returncode == 2
 
@@ -259,16 +297,12 @@ def test_two_workers_over_postgresql_lose_and_double_nothing(pg_url: str, distri
     from concurrent.futures import ThreadPoolExecutor
 
     district_cli("init", "--data-dir", str(district_dir), "--name", "Quận Thử", "--db", pg_url)
-    district_cli("key", "--data-dir", str(district_dir), "--out", str(district_dir / "district.pub"))
-    from sync_agent.keyfiles import DistrictPublicKeys
-
-    district = DistrictPublicKeys.read(district_dir / "district.pub")
-    wards = [SimWard(f"W{i:03d}", district) for i in range(6)]
+    store = DistrictStore.open(district_dir)  # PostgreSQL: no passphrase needed to enrol
+    wards = [SimWard(f"W{i:03d}", store.public_keys()) for i in range(6)]
     for ward in wards:
-        ward.write_pub(district_dir / f"{ward.office_code}.pub")
-        district_cli("enrol", "--data-dir", str(district_dir), "--office-code", ward.office_code,
-                     "--ward-key", str(district_dir / f"{ward.office_code}.pub"))
+        store.enrol(ward.public())
         ward.add_dossiers(60)  # 120 records -> 6 batches of 20
+    store.close()
     chains = {w.office_code: w.all_batches(20) for w in wards}
     server = Receiver(district_dir, None, extra=["--workers", "2"]).start()
     try:
