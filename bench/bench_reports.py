@@ -2,8 +2,10 @@
 
     taskset -c 0 .venv/bin/python bench/bench_reports.py --data-dir STORE [--user U] [--month YYYY-MM]
 
-The store is one made by ``bench/generate.py`` (password from WARD_DESK_PASSWORD or
---password). ``--synthetic N`` instead fills a new store at --data-dir with N
+The store is one made by ``bench/generate.py`` (user and password from its
+bench-store.json, else --user / --password / WARD_DESK_PASSWORD). Opening it applies
+pending migrations (0003 builds the report indexes: run it on a copy to keep the
+original at its schema). ``--synthetic N`` instead fills a new store at --data-dir with N
 dossiers by direct inserts (one intake event each), for measuring before the
 project's generator is at hand. Prints median / p95 / max of each measurement.
 """
@@ -97,7 +99,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--user", default=None)
-    parser.add_argument("--password", default=os.environ.get("WARD_DESK_PASSWORD", "bench-password-1"))
+    parser.add_argument("--password", default=os.environ.get("WARD_DESK_PASSWORD"))
     parser.add_argument("--month", default=None, help="month to report (default: the last full month of the data)")
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--synthetic", type=int, default=0, metavar="N")
@@ -109,13 +111,19 @@ def main() -> int:
         synthetic(args.data_dir, args.synthetic, args.password)
         print(f"  done in {time.perf_counter() - t0:.0f} s")
 
+    from bench._stores import read_info
+
+    info = read_info(args.data_dir)
+    args.user = args.user or info.get("user")
+    args.password = args.password or info.get("password") or "bench-password-1"
+
     from reports.trend import trend_rows
     from ward_desk.domain.criteria import score
     from ward_desk.domain.indicators import compute_all
     from ward_desk.domain.report_math import parse_period
     from ward_desk.services import assessment
     from ward_desk.services.desk import open_session
-    from ward_desk.services.reporting import period_report
+    from ward_desk.services.reporting import _hints, period_report
     from ward_desk.store.models import Dossier
 
     session = open_session(args.data_dir, args.user, args.password)
@@ -126,7 +134,10 @@ def main() -> int:
         session.clock = lambda: last + timedelta(days=1)  # "now" is just after the newest dossier
         total = Dossier.select().count()
         print(f"store: {args.data_dir}  dossiers: {total}  month: {month}  pid core: "
-              f"{sorted(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else '?'}")
+              f"{sorted(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else '?'}  "
+              f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        present = [n for n, hint in _hints(session.store.db).items() if hint]
+        print(f"report indexes present: {', '.join(present) or 'none'}")
 
         print("| reports | median ms | p95 ms | max ms | n | target | note |")
         print("|---|---|---|---|---|---|---|")

@@ -3,8 +3,11 @@ reports, and totals read from the stored self-assessments (never re-scored)."""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import timedelta
+
+import pytest
 
 from reports.trend import render_trend, trend_rows
 from ward_desk.demo import fill_store
@@ -19,9 +22,11 @@ def _assessment(month: str, revision: int, state: str, total: int, now) -> None:
                           state=state, total=total, created_at=now, updated_at=now)
 
 
-def test_trend_equals_the_month_reports_and_reads_stored_totals(session, clock):
+@pytest.mark.parametrize("zone", ["Asia/Ho_Chi_Minh", "Europe/Berlin"])  # fixed offset: SQL; DST: Python
+def test_trend_equals_the_month_reports_and_reads_stored_totals(session, clock, zone):
     start = local_day(clock.now) - timedelta(days=400)
     assert fill_store(session, start=start, now=clock.now, per_day=6, seed=3) > 1500
+    session.rules = dataclasses.replace(session.rules, tz_name=zone)
     last = Period.month(2026, 2)  # the clock is 03/03/2026: the last full month
     with session.store.db.atomic():
         _assessment("2025-12", 1, "submitted", 8150, clock.now)
