@@ -130,9 +130,10 @@ class _Acc:
         cell = self.cells.get((procedure_id, officer_id))
         if cell is None:
             cell = self.cells[(procedure_id, officer_id)] = Counts()
+        values = cell.__dict__
         for name, value in counts.items():
             if value:
-                setattr(cell, name, getattr(cell, name) + int(value))
+                values[name] += int(value)
 
     @property
     def officer_ids(self) -> set[int]:
