@@ -76,10 +76,25 @@ def intake_requests(n: int, seed: int):
     return out
 
 
+def fresh_day_clock(session):
+    """A clock on the first day after the store's newest dossier, running in real time:
+    a dossier code has four digits for the day's sequence, so thousands of bench
+    intakes must not all land on one day."""
+    from datetime import datetime, timedelta
+
+    from ward_desk.services.session import utc_now
+
+    last = session.store.db.execute_sql("SELECT max(received_at) FROM dossier").fetchone()[0]
+    real_start = utc_now()
+    base = max(real_start, datetime.fromisoformat(last) + timedelta(days=1)) if last else real_start
+    return lambda: base + (utc_now() - real_start)
+
+
 def run_intakes(session, requests, *, synchronous: str, idle_checkpoint: bool, burst: int) -> dict:
     from ward_desk.services import dossiers
 
     db = session.store.db
+    session.clock = fresh_day_clock(session)
     db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")  # every variant starts from an empty WAL
     auto = db.execute_sql("PRAGMA wal_autocheckpoint").fetchone()[0]
     sync = db.execute_sql("PRAGMA synchronous").fetchone()[0]
