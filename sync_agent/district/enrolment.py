@@ -9,6 +9,7 @@ A few wrong proofs burn the code.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -98,8 +99,6 @@ def enrol_with_proof(store: DistrictStore, office_code: str, ward_key_doc: str, 
             row.save()
             return ward
     if failed:
-        try:
+        with contextlib.suppress(peewee.PeeweeException):
             EnrolmentCode.update(failures=EnrolmentCode.failures + 1).where(EnrolmentCode.id == row.id).execute()
-        except peewee.PeeweeException:
-            pass
     raise EnrolmentRefused()

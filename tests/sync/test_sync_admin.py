@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import dataclass
 from argparse import Namespace
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 import requests
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sync_helpers import TEST_PASSWORD, Receiver, SimWard, district_cli
 
 from sync_agent.district.ingest import Rejected, ingest
@@ -54,7 +54,7 @@ def test_sqlite_store_is_encrypted_and_needs_the_passphrase(district_dir: Path) 
     key_file = district_dir / KEY_FILE
     saved = key_file.read_bytes()
     key_file.unlink()
-    with pytest.raises(Damaged, match="district.key"):
+    with pytest.raises(Damaged, match=r"district\.key"):
         DistrictStore.open(district_dir, password=TEST_PASSWORD)
     key_file.write_bytes(saved)
 
@@ -234,7 +234,11 @@ def _issue_code(district_dir: Path, office: str) -> str:
     return match.group(1)
 
 
-def test_enrolment_code_end_to_end(session, clock, district_init: Path, tmp_path: Path) -> None:
+def test_enrolment_code_end_to_end(session, clock, district_dir: Path, tmp_path: Path) -> None:
+    # On SQLite only: the code's single use under concurrency (a row lock on
+    # PostgreSQL) is the multi-worker path; this test is about the two ends.
+    district_cli("init", "--data-dir", str(district_dir), "--name", "Quận Thử")
+    district_init = district_dir
     from sync_agent import ward_cli
     from sync_agent.agent import AgentConfig, SyncAgent
     from sync_agent.errors import BadInput
@@ -251,7 +255,7 @@ def test_enrolment_code_end_to_end(session, clock, district_init: Path, tmp_path
 
         code = _issue_code(district_init, session.office.code)
         # A man in the middle swapping the district key is caught before anything is sent.
-        with pytest.raises(BadInput, match="does not match the enrolment code|không khớp với mã"):
+        with pytest.raises(BadInput, match=r"does not match the enrolment code|không khớp với mã"):
             enrol(mitm.url, code)
         # So is a mistyped code (and the district enrols nothing).
         typo = ("A" if code[0] != "A" else "B") + code[1:]

@@ -85,7 +85,8 @@ def assert_exactly_once(district_dir: Path, expected_seq: int, expected_records:
         for prev, nxt in itertools.pairwise(batches):
             assert nxt.first_seq == prev.last_seq + 1 and nxt.prev_hash == prev.batch_hash
         assert Record.select().count() == expected_records
-        assert Quarantine.select().count() == 0
+        # Envelopes whose signature does not verify are kept as evidence, never applied.
+        assert Quarantine.select().where(Quarantine.reason != "unverified").count() == 0
     finally:
         store.close()
 
@@ -205,6 +206,8 @@ def test_usb_path_end_to_end(session, clock, district_init: Path, tmp_path: Path
     bad.write_bytes(bytes(blob))
     proc = district_cli("import", "--data-dir", str(district_init), str(bad), check=False)
     assert proc.returncode == 4 and "zz-damaged.wdu" in proc.stdout
+    held = json.loads(district_cli("quarantine", "list", "--json", "--data-dir", str(district_init)).stdout)
+    assert [r["reason"] for r in held] == ["unverified"]  # kept for a person, nothing of it applied
     # When a network appears, the ward learns the district's position and sends nothing twice.
     server = Receiver(district_init, None).start()
     try:
