@@ -59,15 +59,19 @@ from ward_desk.services.dossiers import (
     GENESIS_HASH,
     dossier_payload,
     event_body,
+    search_body,
 )
-from ward_desk.services.dossiers import _search_body as search_body
-from ward_desk.services.outbox import canonical_json
+from ward_desk.services.outbox import (
+    INSERT_OUTBOX_SQL,
+    canonical_json,
+    event_outbox_json,
+    outbox_row,
+)
 from ward_desk.services.session import Session
 from ward_desk.store.models import (
     ApologySlip,
     Dossier,
     Event,
-    Outbox,
     Procedure,
     Rating,
     User,
@@ -695,18 +699,7 @@ class _Table:
 # The hot tables get their rows as tuples in this order; _Writer checks it against the models.
 _EVENT_ORDER = ("id", "uid", "dossier", "at", "actor", "kind", "action", "from_state", "to_state", "due_at",
                 "reason", "legal_basis", "data", "prev_hash", "hash")
-_OUTBOX_ORDER = ("entity", "entity_uid", "version", "op", "payload", "created_at")
-
-
-def event_outbox_json(body_json: str, event_hash: str, dossier_code: str) -> str:
-    """``canonical_json({**body, "hash": ..., "dossier_code": ...})`` from the already
-    serialised body, by inserting the two keys where sorted order puts them (the
-    body is serialised once for the chain hash; doing it again per event was a
-    third of the build time). The tests compare it with ``canonical_json``."""
-    dc = canonical_json(dossier_code)
-    a = body_json.index(',"due_at":')
-    b = body_json.index(',"kind":', a)
-    return (f'{body_json[:a]},"dossier_code":{dc}{body_json[a:b]},"hash":"{event_hash}"{body_json[b:]}')
+# (``event_outbox_json`` is the services' own, imported above and kept importable from here.)
 
 
 class _Writer:
@@ -721,11 +714,12 @@ class _Writer:
         self.prev_hash = prev_hash
         self.dossiers = _Table(Dossier)
         self.events = _Table(Event)
-        self.outbox = _Table(Outbox, skip=("seq",))
+        self.outbox: list[tuple] = []  # services.outbox.outbox_row tuples
+        self.agency = session.office.agency_id
         self.slips = _Table(ApologySlip)
         self.ratings = _Table(Rating)
-        if self.events.names != _EVENT_ORDER or self.outbox.names != _OUTBOX_ORDER:
-            raise RuntimeError("ward_desk.demo: the event/outbox models changed; update _EVENT_ORDER/_OUTBOX_ORDER")
+        if self.events.names != _EVENT_ORDER:
+            raise RuntimeError("ward_desk.demo: the event model changed; update _EVENT_ORDER")
         self.fts: list[tuple[int, str]] = []
         self.pending: list[tuple[datetime, int, PlannedEvent, PlannedDossier]] = []
         self.data_json: dict[tuple, str] = {}
@@ -743,9 +737,8 @@ class _Writer:
             _, _, ev, plan = heapq.heappop(pending)
             self.write_event(ev, plan)
 
-    def outbox_row(self, entity: str, uid: str, version: int, payload: dict[str, Any], at: datetime) -> None:
-        # The same columns and serialisation as services.outbox.record_change.
-        self.outbox.rows.append((entity, uid, version, "upsert", canonical_json(payload), at))
+    def outbox_row(self, entity: str, uid: str, version: int, payload: dict[str, Any] | str, at: datetime) -> None:
+        self.outbox.append(outbox_row(entity, uid, version, payload, at))
 
     def event_data(self, data: dict[str, Any]) -> str:
         # Event data repeat endlessly ({"action": "forward", "officer": "canbo1"}...): serialise each once.
@@ -761,7 +754,7 @@ class _Writer:
             d.id = self.next_id
             self.next_id += 1
             self.dossiers.add(d.__data__)
-            self.fts.append((d.id, search_body(d)))
+            self.fts.append((d.id, search_body(d, self.agency)))
             self.written += 1
         ev.uid = self.uid()
         ev.prev_hash = self.prev_hash
@@ -775,8 +768,7 @@ class _Writer:
         self.events.rows.append((event_id, ev.uid, d.id, ev.at, ev.actor.id, ev.kind, ev.action, ev.from_state,
                                  ev.to_state, ev.due_at, ev.reason, ev.legal_basis, ev.data, ev.prev_hash,
                                  ev.hash))
-        self.outbox.rows.append(("event", ev.uid, 1, "upsert", event_outbox_json(body_json, ev.hash, d.code),
-                                 ev.at))
+        self.outbox_row("event", ev.uid, 1, event_outbox_json(body_json, ev.hash, d.code), ev.at)
         extra = ev.extra
         if extra:
             if "apology" in extra:
@@ -799,7 +791,14 @@ class _Writer:
 
     def flush(self) -> None:
         cur = self.db.cursor()
-        for table in (self.dossiers, self.events, self.outbox, self.slips, self.ratings):
+        for table in (self.dossiers, self.events):
+            if table.rows:
+                cur.executemany(table.sql, table.rows)
+                table.rows.clear()
+        if self.outbox:
+            cur.executemany(INSERT_OUTBOX_SQL, self.outbox)
+            self.outbox.clear()
+        for table in (self.slips, self.ratings):
             if table.rows:
                 cur.executemany(table.sql, table.rows)
                 table.rows.clear()

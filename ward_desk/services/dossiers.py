@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import secrets
-import uuid
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -33,7 +34,13 @@ from ward_desk.domain.timing import (
 )
 from ward_desk.domain.validation import validate_id_number, validate_person_name, validate_phone
 from ward_desk.errors import InvalidInput, NotFound
-from ward_desk.services.outbox import canonical_json, record_change
+from ward_desk.services.outbox import (
+    INSERT_OUTBOX_SQL,
+    canonical_json,
+    event_outbox_json,
+    outbox_row,
+    record_change,
+)
 from ward_desk.services.session import Session
 from ward_desk.store.models import ApologySlip, Attachment, Dossier, Event, Procedure, Rating, User
 
@@ -87,9 +94,7 @@ class DossierFilter:
 
 def validate_intake(req: IntakeRequest) -> tuple[Procedure, dict[str, Any]]:
     """Check an intake before anything is written; return the procedure and clean values."""
-    from ward_desk.services.catalogue import get_procedure
-
-    procedure = get_procedure(req.procedure_code)
+    procedure = cached_procedure(req.procedure_code)
     if not procedure.active:
         raise InvalidInput("dossier.procedure_inactive", code=procedure.code)
     if req.channel not in CHANNELS:
@@ -103,6 +108,45 @@ def validate_intake(req: IntakeRequest) -> tuple[Procedure, dict[str, Any]]:
         "applicant_address": " ".join(req.address.split()),
     }
     return procedure, clean
+
+
+# (store path, procedure code) -> ((id, version, updated_at, active), Procedure)
+_PROCEDURES: dict[tuple[str, str], tuple[tuple[Any, ...], Procedure]] = {}
+
+
+def cached_procedure(code: str) -> Procedure:
+    """The procedure ``code``, loaded once and reused while its row is unchanged.
+
+    Every intake still reads the row's (id, version, updated_at, active) with one
+    prepared statement, so a catalogue change made by this process, another desk
+    on the same store or a downlink is seen at once; only the model is cached.
+    """
+    db = Procedure._meta.database
+    code = code.strip()
+    stamp = db.execute_sql('SELECT "id", "version", "updated_at", "active" FROM "procedure" WHERE "code" = ?',
+                           (code,)).fetchone()
+    if stamp is None:
+        raise NotFound("catalogue.unknown_procedure", code=code)
+    key = (str(db.database), code)
+    hit = _PROCEDURES.get(key)
+    if hit is not None and hit[0] == tuple(stamp):
+        return hit[1]
+    procedure = Procedure.get_by_id(stamp[0])
+    if len(_PROCEDURES) > 1000:  # many stores in one process (tests): never grow without bound
+        _PROCEDURES.clear()
+    _PROCEDURES[key] = (tuple(stamp), procedure)
+    return procedure
+
+
+def new_uid() -> str:
+    """A record uid (32 hex digits, the UUID layout, version 7): a 48-bit millisecond
+    timestamp then 74 random bits. Time-ordered, so the unique ``uid`` indexes grow
+    at one edge instead of touching a random, cold leaf page on every insert."""
+    ms = time.time_ns() // 1_000_000
+    rand = int.from_bytes(os.urandom(10), "big")
+    value = ((ms & 0xFFFF_FFFF_FFFF) << 80) | (0x7 << 76) | (((rand >> 64) & 0xFFF) << 64) \
+        | (0b10 << 62) | (rand & 0x3FFF_FFFF_FFFF_FFFF)
+    return f"{value:032x}"
 
 
 # --- payloads and the event chain ------------------------------------------------
@@ -138,41 +182,67 @@ def chain_hash(body: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_json(body).encode()).hexdigest()
 
 
+_LAST_HASH_SQL = 'SELECT "hash" FROM "event" ORDER BY "id" DESC LIMIT 1'
+_INSERT_EVENT_SQL = (
+    'INSERT INTO "event" ("uid", "dossier_id", "at", "actor_id", "kind", "action", "from_state", "to_state", '
+    '"due_at", "reason", "legal_basis", "data", "prev_hash", "hash") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'
+)
+_INSERT_FTS_SQL = 'INSERT INTO "dossier_fts" ("rowid", "body") VALUES (?, ?)'
+
+
 def _last_hash() -> str:
-    row = Event.select(Event.hash).order_by(Event.id.desc()).limit(1).first()
-    return row.hash if row else GENESIS_HASH
+    # Read inside the caller's BEGIN IMMEDIATE transaction: no other desk can append
+    # between this read and our insert, so the chain stays linear with two writers.
+    row = Event._meta.database.execute_sql(_LAST_HASH_SQL).fetchone()
+    return row[0] if row else GENESIS_HASH
 
 
 def _append_event(session: Session, dossier: Dossier, *, kind: str, to_state: str, from_state: str | None,
                   at: datetime, action: str | None = None, due_at: datetime | None = None,
-                  reason: str = "", legal_basis: str = "", data: dict[str, Any] | None = None) -> Event:
-    event = Event(
-        uid=uuid.uuid4().hex, dossier=dossier, at=at, actor=session.user, kind=kind, action=action,
-        from_state=from_state, to_state=to_state, due_at=due_at, reason=reason.strip(),
-        legal_basis=legal_basis.strip(), data=json.dumps(data or {}, ensure_ascii=False, sort_keys=True),
-        prev_hash=_last_hash(),
-    )
-    body = event_body(event, dossier.uid, session.user.uid)
-    event.hash = chain_hash(body)
-    event.save(force_insert=True)
-    record_change("event", event.uid, 1, {**body, "hash": event.hash, "dossier_code": dossier.code}, at)
-    return event
+                  reason: str = "", legal_basis: str = "", data: dict[str, Any] | None = None) -> int:
+    """Insert the next event of the chain and its outbox row; return the event id.
+
+    Plain prepared SQL (no model round trip): the body is the one ``event_body``
+    makes of the stored row, so ``verify`` recomputes the same hash."""
+    db = Event._meta.database
+    uid = new_uid()
+    data_json = json.dumps(data or {}, ensure_ascii=False, sort_keys=True)
+    reason, legal_basis = reason.strip(), legal_basis.strip()
+    prev = _last_hash()
+    user = session.user
+    body = {"uid": uid, "dossier": dossier.uid, "at": at, "actor": user.uid, "kind": kind, "action": action,
+            "from_state": from_state, "to_state": to_state, "due_at": due_at, "reason": reason,
+            "legal_basis": legal_basis, "data": json.loads(data_json), "prev_hash": prev}
+    body_json = canonical_json(body)
+    digest = hashlib.sha256(body_json.encode()).hexdigest()  # == chain_hash(body)
+    cursor = db.execute_sql(_INSERT_EVENT_SQL, (uid, dossier.id, at, user.id, kind, action, from_state, to_state,
+                                                due_at, reason, legal_basis, data_json, prev, digest))
+    db.execute_sql(INSERT_OUTBOX_SQL, outbox_row("event", uid, 1, event_outbox_json(body_json, digest, dossier.code),
+                                                 at))
+    return int(cursor.lastrowid)
 
 
-def _search_body(d: Dossier) -> str:
-    # Folded so that the query, folded the same way, ignores accents and case; the
-    # last four digits of phone and ID get their own token because that is what
-    # people read out at the counter.
-    parts = [fold(d.applicant_name), d.applicant_id_number, d.applicant_phone, d.code.lower()]
+def search_body(d: Dossier, agency_id: str = "") -> str:
+    """The folded text the search index holds for a dossier: applicant name, ID,
+    phone, code, and the last four digits of phone and ID (what people read out at
+    the counter). The office's ``agency_id`` prefix of the code is left out: it is
+    in every code, so as a search word it matched every dossier; codes are found
+    through the code index (see :func:`search`), and by their date and sequence
+    parts here."""
+    code = d.code.lower()
+    prefix = agency_id.lower() + "-"
+    if agency_id and code.startswith(prefix):
+        code = code[len(prefix):]
+    parts = [fold(d.applicant_name), d.applicant_id_number, d.applicant_phone, code]
     parts += [s[-4:] for s in (d.applicant_phone, d.applicant_id_number) if len(s) > 4]
     return " ".join(p for p in parts if p)
 
 
-def _index(d: Dossier, *, replace: bool = False) -> None:
+def _index(d: Dossier, agency_id: str, *, replace: bool = False) -> None:
     db = Dossier._meta.database
     if replace:
         db.execute_sql("DELETE FROM dossier_fts WHERE rowid = ?", (d.id,))
-    db.execute_sql("INSERT INTO dossier_fts (rowid, body) VALUES (?, ?)", (d.id, _search_body(d)))
+    db.execute_sql(_INSERT_FTS_SQL, (d.id, search_body(d, agency_id)))
 
 
 def _save(d: Dossier, at: datetime) -> None:
@@ -185,13 +255,19 @@ def _save(d: Dossier, at: datetime) -> None:
 # --- writes ----------------------------------------------------------------------
 
 
+_LAST_CODE_SQL = 'SELECT "code" FROM "dossier" WHERE "code" > ? AND "code" < ? ORDER BY "code" DESC LIMIT 1'
+_CODE_EXISTS_SQL = 'SELECT 1 FROM "dossier" WHERE "code" = ?'
+# The dossier columns after "id", in the model's order; values come from the model's own db_value.
+_DOSSIER_FIELDS = [f for f in Dossier._meta.sorted_fields if f.name != "id"]
+_INSERT_DOSSIER_SQL = 'INSERT INTO "dossier" ({}) VALUES ({})'.format(
+    ", ".join(f'"{f.column_name}"' for f in _DOSSIER_FIELDS), ", ".join("?" for _ in _DOSSIER_FIELDS))
+
+
 def _next_code(session: Session, received_at: datetime) -> str:
     day = local_day(received_at, session.rules)
     prefix = dossier_code(session.office.agency_id, day, 1)[:-4]
-    last = (Dossier.select(Dossier.code)
-            .where((Dossier.code > prefix) & (Dossier.code < prefix + "~"))
-            .order_by(Dossier.code.desc()).limit(1).first())
-    seq = int(last.code[-4:]) + 1 if last and last.code[-4:].isdigit() else 1
+    last = Dossier._meta.database.execute_sql(_LAST_CODE_SQL, (prefix, prefix + "~")).fetchone()
+    seq = int(last[0][-4:]) + 1 if last and last[0][-4:].isdigit() else 1
     return dossier_code(session.office.agency_id, day, seq)
 
 
@@ -200,31 +276,41 @@ def new_lookup_secret() -> str:
 
 
 def intake(session: Session, req: IntakeRequest) -> Dossier:
-    """Receive a complete dossier: give it a code and a due date, record the intake event."""
+    """Receive a complete dossier: give it a code and a due date, record the intake event.
+
+    One ``BEGIN IMMEDIATE`` transaction of prepared statements: the next code, the
+    dossier row, its outbox row, the chained intake event and its outbox row, the
+    search-index row."""
     procedure, clean = validate_intake(req)
     now = session.clock()
     received_at = req.received_at or now
     due = req.due_at or compute_due(received_at, procedure.processing_days, session.calendar, session.rules)
     docs = req.documents or [DocumentItem(n) for n in json.loads(procedure.documents)]
-    with session.store.db.atomic("IMMEDIATE"):
-        code = req.code or _next_code(session, received_at)
-        if req.code and Dossier.select().where(Dossier.code == req.code).exists():
-            raise InvalidInput("dossier.code_exists", code=req.code)
-        d = Dossier(
-            uid=uuid.uuid4().hex, code=code, procedure=procedure, channel=req.channel,
-            received_at=received_at, due_at=due, statutory_due_at=due, state=State.RECEIVED.value,
-            received_by=session.user, documents=json.dumps([d.__dict__ for d in docs], ensure_ascii=False),
-            digitized=req.digitized or req.channel == "online", fee_paid=req.fee_paid,
-            rule_set=session.rules.version, lookup_secret=new_lookup_secret(), note=req.note.strip(),
-            version=0, updated_at=now, **clean,
-        )
-        d.version = 1
-        d.save(force_insert=True)
-        record_change("dossier", d.uid, d.version, dossier_payload(d), now)
+    db = session.store.db
+    d = Dossier(
+        uid=new_uid(), procedure=procedure, channel=req.channel,
+        received_at=received_at, due_at=due, statutory_due_at=due, state=State.RECEIVED.value,
+        received_by=session.user, documents=json.dumps([d.__dict__ for d in docs], ensure_ascii=False),
+        digitized=req.digitized or req.channel == "online", fee_paid=req.fee_paid,
+        rule_set=session.rules.version, lookup_secret=new_lookup_secret(), note=req.note.strip(),
+        version=1, updated_at=now, **clean,
+    )
+    with db.atomic("IMMEDIATE"):
+        if req.code:
+            if db.execute_sql(_CODE_EXISTS_SQL, (req.code,)).fetchone():
+                raise InvalidInput("dossier.code_exists", code=req.code)
+            d.code = req.code
+        else:
+            d.code = _next_code(session, received_at)
+        data = d.__data__
+        cursor = db.execute_sql(_INSERT_DOSSIER_SQL, [f.db_value(data.get(f.name)) for f in _DOSSIER_FIELDS])
+        d.id = cursor.lastrowid
+        db.execute_sql(INSERT_OUTBOX_SQL, outbox_row("dossier", d.uid, d.version, dossier_payload(d), now))
         _append_event(session, d, kind="intake", from_state=None, to_state=State.RECEIVED.value, at=received_at,
                       due_at=due, data={"procedure": procedure.code, "days": procedure.processing_days,
                                         "rule_set": session.rules.version})
-        _index(d)
+        _index(d, session.office.agency_id)
+    d._dirty.clear()
     return d
 
 
@@ -282,7 +368,7 @@ def move(session: Session, code: str, action: Action | str, *, reason: str | Non
                       to_state=new.value, at=now, due_at=due_changed, reason=reason or "",
                       legal_basis=legal_basis or "", data=data)
         if action is Action.RETURN_RESULT and rating is not None:
-            r = Rating.create(uid=uuid.uuid4().hex, dossier=d, level=rating, comment=rating_comment.strip(), at=now)
+            r = Rating.create(uid=new_uid(), dossier=d, level=rating, comment=rating_comment.strip(), at=now)
             record_change("rating", r.uid, 1, {"uid": r.uid, "dossier": d.uid, "dossier_code": d.code,
                                                "level": r.level, "comment": r.comment, "at": now}, now)
     return d
@@ -297,7 +383,7 @@ def issue_apology(session: Session, code: str, new_due_at: datetime, reason: str
         d = get(code)
         proj = projection(d)
         lifecycle.validate_apology(proj, new_due_at, now, session.calendar, session.rules)
-        slip = ApologySlip.create(uid=uuid.uuid4().hex, dossier=d, issued_at=now, issued_by=session.user,
+        slip = ApologySlip.create(uid=new_uid(), dossier=d, issued_at=now, issued_by=session.user,
                                   reason=reason.strip(), previous_due_at=d.due_at, new_due_at=new_due_at)
         d.due_at = new_due_at
         d.apology_count += 1
@@ -337,7 +423,7 @@ def attach(session: Session, code: str, name: str, ref: str, sha256: str = "") -
         raise InvalidInput("dossier.attachment_required")
     with session.store.db.atomic("IMMEDIATE"):
         d = get(code)
-        a = Attachment.create(uid=uuid.uuid4().hex, dossier=d, name=name.strip(), ref=ref.strip(), sha256=sha256,
+        a = Attachment.create(uid=new_uid(), dossier=d, name=name.strip(), ref=ref.strip(), sha256=sha256,
                               added_at=now, added_by=session.user)
         d.digitized = True
         _save(d, now)
@@ -377,19 +463,56 @@ def projection(d: Dossier) -> Projection:
 def _tokens(text: str) -> list[str]:
     folded = fold(text)
     folded = re.sub(r"(?<=\d)[\s.]+(?=\d)", "", folded)  # "0912 345 678" is one phone number
-    return re.findall(r"\w+", folded)
+    # Split as the index's unicode61 tokenizer does (letters and digits; "_" and "-" separate).
+    return re.findall(r"[^\W_]+", folded)
+
+
+_SEARCH_FTS_SQL = 'SELECT rowid FROM dossier_fts WHERE dossier_fts MATCH ? ORDER BY rowid DESC LIMIT ?'
+_SEARCH_CODE_SQL = 'SELECT "id" FROM "dossier" WHERE "code" >= ? AND "code" < ? ORDER BY "code" DESC LIMIT ?'
+_AGENCY_SQL = 'SELECT "agency_id" FROM "office" LIMIT 1'
+# A code or the start of one: "<agency>-YYMMDD-XXXX", "<agency>-YYMM", "YYMMDD-XX"... (no spaces).
+_CODE_LIKE = re.compile(r"[0-9A-Za-z.]+-[0-9A-Za-z.-]*")
+
+
+def _code_prefixes(text: str, agency_id: str) -> list[str]:
+    """Code prefixes ``text`` may stand for: itself (codes of an imported register keep
+    their own shape) and, for a bare date-sequence part, this office's code for it."""
+    if not _CODE_LIKE.fullmatch(text):
+        return []
+    out = [text.upper()]
+    if agency_id and not out[0].startswith(agency_id + "-") and re.fullmatch(r"\d{6}-\d{0,4}", text):
+        out.append(f"{agency_id}-{text}")
+    return out
 
 
 def search(text: str, limit: int = 50) -> list[Dossier]:
     """Dossiers whose applicant name, ID, phone or code match every word typed
-    (accents and case ignored, each word a prefix), newest first."""
-    tokens = _tokens(text)
-    if not tokens:
-        return []
-    match = " ".join(f'"{t}"*' for t in tokens)
+    (accents and case ignored; the last word may be the start of one), newest first.
+
+    Text shaped like a dossier code (``22918-260303-0001``, ``22918-2603``,
+    ``260303-0001``) is looked up as a code prefix in the code index; when no code
+    starts with it, it is searched as words like any other text.
+    """
+    text = text.strip()
     db = Dossier._meta.database
-    ids = [r[0] for r in db.execute_sql(
-        "SELECT rowid FROM dossier_fts WHERE dossier_fts MATCH ? ORDER BY rowid DESC LIMIT ?", (match, limit))]
+    row = db.execute_sql(_AGENCY_SQL).fetchone()
+    agency = row[0].upper() if row else ""
+    ids: list[int] = []
+    for prefix in _code_prefixes(text, agency):
+        ids = [r[0] for r in db.execute_sql(_SEARCH_CODE_SQL, (prefix, prefix + "\uffff", limit))]
+        if ids:
+            break
+    if not ids:
+        if agency and text.upper().startswith(agency + "-"):
+            text = text[len(agency) + 1:]  # the agency id is in no index body (see search_body)
+        tokens = _tokens(text)
+        if not tokens:
+            return []
+        # Whole words match whole index tokens; only the last word typed may be unfinished.
+        # (A prefix word longer than the index's prefix lengths makes FTS5 merge the
+        # doclists of every token starting with it; an exact token is read lazily.)
+        match = " ".join(f'"{t}"' for t in tokens[:-1]) + f' "{tokens[-1]}"*'
+        ids = [r[0] for r in db.execute_sql(_SEARCH_FTS_SQL, (match.strip(), limit))]
     if not ids:
         return []
     rows = {d.id: d for d in Dossier.select(Dossier, Procedure).join(Procedure).where(Dossier.id.in_(ids))}
