@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from ward_desk.domain import lifecycle
 from ward_desk.domain.calendar import CalendarOverride as Override
 from ward_desk.domain.calendar import WorkingCalendar
 from ward_desk.errors import InvalidInput
-from ward_desk.services import dossiers
-from ward_desk.services.dossiers import GENESIS_HASH, chain_hash, event_body, event_records
+from ward_desk.services.dossiers import GENESIS_HASH, chain_hash, event_record
 from ward_desk.services.session import Session, utc_now
 from ward_desk.services.users import get_user, only_username
 from ward_desk.store import database
 from ward_desk.store.errors import StoreDamaged
 from ward_desk.store.keys import KeyFile
-from ward_desk.store.models import CalendarOverride, Dossier, Event, Office
+from ward_desk.store.models import CalendarOverride, Office
 
 
 def load_calendar() -> WorkingCalendar:
@@ -69,9 +70,18 @@ class VerifyReport:
         return not self.problems
 
 
-def verify(session: Session) -> VerifyReport:
+def _when(value: str | None) -> datetime | None:
+    # Stored as str(datetime) ("YYYY-MM-DD HH:MM:SS[.ffffff]"), what peewee reads back too.
+    return datetime.fromisoformat(value) if value else None
+
+
+def verify(session: Session, *, batch: int = 20000) -> VerifyReport:
     """Check the store end to end: SQLCipher page authentication, SQLite structure,
-    the event hash chain, and every dossier's columns against the fold of its events."""
+    the event hash chain, and every dossier's columns against the fold of its events.
+
+    Two streaming passes of plain SQL, no per-row look-ups: events in id order (the
+    chain, joined to their dossier's uid), then dossiers in id order merged with
+    their events in (dossier, id) order (the projections)."""
     from ward_desk.i18n import t
 
     report = VerifyReport()
@@ -80,38 +90,58 @@ def verify(session: Session) -> VerifyReport:
     quick = db.execute_sql("PRAGMA quick_check").fetchone()
     if cipher or not quick or quick[0] != "ok":
         raise StoreDamaged("store.damaged", path=str(session.store.db_path))
+    users = dict(db.execute_sql('SELECT "id", "uid" FROM "user"').fetchall())
     prev = GENESIS_HASH
-    for e in dossiers.iter_events_in_chain_order():
-        report.events += 1
-        body = event_body(e, e.dossier_uid, e.actor_uid)
-        if e.prev_hash != prev or chain_hash(body) != e.hash:
-            report.problems.append(t("store.verify_chain_broken", event_id=e.id))
+    last = 0
+    broken = False
+    while not broken:
+        rows = db.execute_sql(
+            'SELECT e."id", e."uid", d."uid", e."at", e."actor_id", e."kind", e."action", e."from_state", '
+            'e."to_state", e."due_at", e."reason", e."legal_basis", e."data", e."prev_hash", e."hash" '
+            'FROM "event" e JOIN "dossier" d ON d."id" = e."dossier_id" WHERE e."id" > ? ORDER BY e."id" LIMIT ?',
+            (last, batch)).fetchall()
+        if not rows:
             break
-        prev = e.hash
-    # Fold each dossier's history, streaming events in dossier order.
-    current_id, buffer = None, []
+        for (eid, uid, dossier_uid, at, actor, kind, action, from_state, to_state, due_at, reason, legal_basis,
+             data, prev_hash, digest) in rows:
+            report.events += 1
+            body = {"uid": uid, "dossier": dossier_uid, "at": _when(at), "actor": users.get(actor), "kind": kind,
+                    "action": action, "from_state": from_state, "to_state": to_state, "due_at": _when(due_at),
+                    "reason": reason, "legal_basis": legal_basis, "data": json.loads(data), "prev_hash": prev_hash}
+            if prev_hash != prev or chain_hash(body) != digest:
+                report.problems.append(t("store.verify_chain_broken", event_id=eid))
+                broken = True
+                break
+            prev = digest
+        last = rows[-1][0]
 
-    def check(dossier_id: int, events: list[Event]) -> None:
-        d = Dossier.get_by_id(dossier_id)
-        records = [r for r in event_records(events) if r.kind != "note"]
+    def check(code: str, state: str, due_at: str | None, completed_at: str | None, records: list) -> None:
         try:
-            proj = lifecycle.fold(records)
+            proj = lifecycle.fold([r for r in records if r.kind != "note"])
         except Exception:
-            report.problems.append(t("store.verify_projection", code=d.code, stored=d.state, folded="?"))
+            report.problems.append(t("store.verify_projection", code=code, stored=state, folded="?"))
             return
-        if proj.state.value != d.state or proj.due_at != d.due_at or proj.completed_at != d.completed_at:
-            report.problems.append(t("store.verify_projection", code=d.code, stored=d.state, folded=proj.state.value))
+        if proj.state.value != state or proj.due_at != _when(due_at) or proj.completed_at != _when(completed_at):
+            report.problems.append(t("store.verify_projection", code=code, stored=state, folded=proj.state.value))
 
-    for e in Event.select().order_by(Event.dossier, Event.id).iterator():
-        if e.dossier_id != current_id and buffer:
-            check(current_id, buffer)
+    # Dossiers in id order, merged with their events (read through the dossier_id index).
+    events = db.cursor()
+    events.execute('SELECT "dossier_id", "at", "kind", "action", "from_state", "to_state", "due_at", "data" '
+                   'FROM "event" ORDER BY "dossier_id", "id"')
+    pending = events.fetchone()
+    dossier_rows = db.cursor()
+    dossier_rows.execute('SELECT "id", "code", "state", "due_at", "completed_at" FROM "dossier" ORDER BY "id"')
+    for dossier_id, code, state, due_at, completed_at in dossier_rows:
+        while pending is not None and pending[0] < dossier_id:  # events of a missing dossier: the FK forbids it
+            pending = events.fetchone()
+        records = []
+        while pending is not None and pending[0] == dossier_id:
+            records.append(event_record(_when(pending[1]), pending[2], pending[3], pending[4], pending[5],
+                                        _when(pending[6]), pending[7]))
+            pending = events.fetchone()
+        if records:
             report.dossiers += 1
-            buffer = []
-        current_id = e.dossier_id
-        buffer.append(e)
-    if buffer:
-        check(current_id, buffer)
-        report.dossiers += 1
+            check(code, state, due_at, completed_at, records)
     return report
 
 

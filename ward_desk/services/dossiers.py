@@ -437,16 +437,22 @@ def attach(session: Session, code: str, name: str, ref: str, sha256: str = "") -
 # --- reads -----------------------------------------------------------------------
 
 
+_FOLDED_KINDS = ("intake", "transition", "apology")
+
+
+def event_record(at: datetime, kind: str, action: str | None, from_state: str | None, to_state: str,
+                 due_at: datetime | None, data_json: str) -> EventRecord:
+    """One stored event as the lifecycle fold reads it (kinds it does not fold become "note")."""
+    data = json.loads(data_json)
+    if action:
+        data.setdefault("action", action)
+    return EventRecord(at=at, kind=kind if kind in _FOLDED_KINDS else "note",
+                       from_state=State(from_state) if from_state else None,
+                       to_state=State(to_state), due_at=due_at, data=data)
+
+
 def event_records(events: Iterable[Event]) -> list[EventRecord]:
-    out = []
-    for e in events:
-        data = json.loads(e.data)
-        if e.action:
-            data.setdefault("action", e.action)
-        out.append(EventRecord(at=e.at, kind=e.kind if e.kind in ("intake", "transition", "apology") else "note",
-                               from_state=State(e.from_state) if e.from_state else None,
-                               to_state=State(e.to_state), due_at=e.due_at, data=data))
-    return out
+    return [event_record(e.at, e.kind, e.action, e.from_state, e.to_state, e.due_at, e.data) for e in events]
 
 
 def history(d: Dossier) -> list[Event]:

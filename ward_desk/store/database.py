@@ -47,6 +47,11 @@ def connection_pragmas() -> list[tuple[str, object]]:
     ``synchronous=FULL`` in WAL mode fsyncs the log at each commit: a receipt the
     clerk has printed must survive a power cut, not only a crash. ``temp_store``
     in memory keeps sorter spill files (which could hold plaintext) off the disk.
+
+    Checkpoints are meant to run when the desk is idle (:func:`maybe_checkpoint`);
+    ``wal_autocheckpoint`` is only the bound for a desk that never is (a commit
+    that crosses it pays for the checkpoint), and ``journal_size_limit`` truncates
+    the log file back after a checkpoint has reset it.
     """
     return [
         ("cipher_log_level", "NONE"),
@@ -56,8 +61,15 @@ def connection_pragmas() -> list[tuple[str, object]]:
         ("temp_store", "MEMORY"),
         ("busy_timeout", 5000),
         ("cache_size", -16000),
-        ("wal_autocheckpoint", 4000),
+        ("wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES),
+        ("journal_size_limit", WAL_SIZE_LIMIT_BYTES),
     ]
+
+
+WAL_AUTOCHECKPOINT_PAGES = 16000  # 64 MB of log: ~1,000 intakes without an idle moment
+WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
+IDLE_CHECKPOINT_SECONDS = 2.0
+FTS_IDLE_MERGE_PAGES = 200  # FTS5 merge work per idle call (the index does not merge during commits)
 
 
 @dataclass
@@ -92,6 +104,33 @@ class Store:
             with contextlib.suppress(peewee.DatabaseError):
                 self.db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         self.db.close()
+
+
+def maybe_checkpoint(store: Store, idle_seconds: float, *, min_idle: float = IDLE_CHECKPOINT_SECONDS,
+                     merge_pages: int = FTS_IDLE_MERGE_PAGES) -> bool:
+    """Store upkeep for a quiet moment; returns whether it ran.
+
+    Call it from the app's idle timer (or after a CLI command) with how long the
+    clerk has been idle. When ``idle_seconds >= min_idle`` it does a bounded step of
+    search-index merging (the index does not merge inside commits; see migration
+    0004) and a PASSIVE checkpoint, which never waits for readers or writers, so
+    the next intake commits into a short WAL instead of paying for a checkpoint.
+    Run it on the thread that owns the store's connection.
+    """
+    if idle_seconds < min_idle:
+        return False
+    db = store.db
+    if merge_pages > 0:
+        # Never wait for another desk's write lock here: if it is taken, merge next time.
+        timeout = db.execute_sql("PRAGMA busy_timeout").fetchone()[0]
+        db.execute_sql("PRAGMA busy_timeout = 0")
+        try:
+            with contextlib.suppress(peewee.OperationalError), db.atomic("IMMEDIATE"):
+                db.execute_sql("INSERT INTO dossier_fts (dossier_fts, rank) VALUES ('merge', ?)", (merge_pages,))
+        finally:
+            db.execute_sql(f"PRAGMA busy_timeout = {int(timeout)}")
+    store.checkpoint()
+    return True
 
 
 def bind(path: Path, key: bytes) -> SqlCipherDatabase:
