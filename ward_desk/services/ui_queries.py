@@ -62,3 +62,32 @@ def list_page(
                     | ((Dossier.received_at == after[0]) & (Dossier.id < after[1])))
     return list(q.order_by(Dossier.received_at.desc(), Dossier.id.desc()).limit(limit))
 
+
+
+def returned_months() -> list[str]:
+    """Months ("YYYY-MM") whose latest self-assessment revision upstream returned, newest first."""
+    from ward_desk.store.models import SelfAssessment
+
+    latest: dict[str, tuple[int, str]] = {}
+    for month, revision, state in (SelfAssessment
+                                   .select(SelfAssessment.month, SelfAssessment.revision, SelfAssessment.state)
+                                   .tuples()):
+        if month not in latest or revision > latest[month][0]:
+            latest[month] = (revision, state)
+    return sorted((m for m, (_, state) in latest.items() if state == "returned"), reverse=True)
+
+
+def month_label(session: Session, months_back: int = 0) -> str:
+    """"YYYY-MM" of the office-local month ``months_back`` before the current one."""
+    from ward_desk.domain.timing import local_day
+
+    today = local_day(session.clock(), session.rules)
+    index = today.year * 12 + today.month - 1 - months_back
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def shift_month(month: str, step: int) -> str:
+    """The month ``step`` months after ``month`` ("YYYY-MM")."""
+    year, mon = (int(x) for x in month.split("-"))
+    index = year * 12 + mon - 1 + step
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"

@@ -18,7 +18,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
-from textual import events
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     from ward_desk.services.session import Session
 
 _HERE = Path(__file__).parent
-DEFAULT_IDLE_LOCK_MINUTES = 10.0
 # Files whose presence means a store exists (ward_desk.store.database names them;
 # not imported here because that module pulls in SQLCipher).
 _STORE_FILES = ("ward.db", "keys.json")
@@ -42,6 +41,7 @@ SCREENS: dict[str, tuple[str, str]] = {
     "intake": ("ward_desk.ui.screens.intake", "IntakeScreen"),
     "dossiers": ("ward_desk.ui.screens.dossier_list", "DossierListScreen"),
     "calls": ("ward_desk.ui.screens.call_list", "CallListScreen"),
+    "assessment": ("ward_desk.ui.screens.assessment", "AssessmentScreen"),
 }
 
 
@@ -89,19 +89,16 @@ def _warm_imports() -> None:
             return
 
 
-def _read_config(data_dir: Path) -> dict[str, Any]:
-    path = data_dir / "config.toml"
-    if not path.is_file():
-        return {}
+def _read_settings(data_dir: Path) -> tuple[Any, str]:
+    """The data folder's settings and, if ``config.toml`` is unusable, why (the
+    desk still opens, with the defaults)."""
+    from ward_desk.config import Settings, load_settings
+    from ward_desk.errors import WardDeskError
+
     try:
-        import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib  # type: ignore[no-redef]
-    try:
-        with path.open("rb") as f:
-            return tomllib.load(f)
-    except (OSError, tomllib.TOMLDecodeError):
-        return {}  # the CLI reports a broken config with file and line; the desk still opens
+        return load_settings(data_dir), ""
+    except WardDeskError as exc:
+        return Settings(), str(exc)
 
 
 class WardDeskApp(App[None]):
@@ -111,6 +108,8 @@ class WardDeskApp(App[None]):
     nothing unlocks without the clerk pressing Enter. ``idle_lock_seconds``
     overrides the idle lock time (default: ``idle_lock_minutes`` from the data
     folder's ``config.toml``, else 10 minutes); tests inject a short one.
+    ``sync_interval_seconds`` likewise overrides ``sync_interval_minutes``; the
+    first sync runs ``sync_delay_seconds`` after unlock, once the dashboard is up.
     """
 
     # Every screen's stylesheet is read up front: a screen that brings new CSS when
@@ -121,7 +120,7 @@ class WardDeskApp(App[None]):
         _HERE / "app.tcss",
         *(_HERE / "screens" / f"{name}.tcss" for name in (
             "unlock", "setup", "lock", "help", "dashboard", "intake", "dossier_list",
-            "dossier_detail", "dialogs", "call_list")),
+            "dossier_detail", "dialogs", "call_list", "assessment", "report")),
     ]
     TITLE = "Ward Desk"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -130,6 +129,7 @@ class WardDeskApp(App[None]):
         Binding("f4", "goto('dossiers')", "key.dossiers", id="dossiers"),
         Binding("f5", "goto('calls')", "key.calls", id="calls", show=False),
         Binding("f6", "goto('dashboard')", "key.dashboard", id="dashboard", show=False),
+        Binding("f7", "goto('assessment')", "key.assessment", id="assessment", show=False),
         Binding("f9,ctrl+l", "toggle_language", "key.language", id="language"),
         Binding("f12", "lock", "key.lock", id="lock", show=False),
         Binding("ctrl+q", "quit", "key.quit", id="quit", priority=True),
@@ -148,17 +148,19 @@ class WardDeskApp(App[None]):
         idle_lock_seconds: float | None = None,
         open_viewer: bool = True,
         warm_up: bool = True,
+        sync_interval_seconds: float | None = None,
+        sync_delay_seconds: float = 5.0,
     ) -> None:
         self.started_at = time.perf_counter()
         self.data_dir = Path(data_dir)
-        self.config = _read_config(self.data_dir)
+        self.settings, self._settings_problem = _read_settings(self.data_dir)
         set_language(language)
         super().__init__()
         translate_bindings(self)
         self.prefill_username = username
         self.prefill_password = password
         self.clock = clock
-        minutes = float(self.config.get("idle_lock_minutes", DEFAULT_IDLE_LOCK_MINUTES))
+        minutes = self.settings.idle_lock_minutes
         self.idle_lock_seconds = idle_lock_seconds if idle_lock_seconds is not None else minutes * 60
         self.open_viewer = open_viewer
         self.session: Session | None = None
@@ -167,8 +169,15 @@ class WardDeskApp(App[None]):
         self._last_input = time.monotonic()
         self._idle_timer: Any = None
         self._warm_up = warm_up
+        self._sync_delay = sync_delay_seconds
         # The session's one store connection lives on this thread (ward_desk.ui.workers).
         self.store_thread = StoreThread()
+        self.sync_interval = sync_interval_seconds if sync_interval_seconds is not None \
+            else self.settings.sync_interval_minutes * 60
+        self.sync_facts: dict[str, Any] | None = None
+        self.sync_running = False
+        self._sync_cancel = threading.Event()
+        self._sync_timer: Any = None
 
     # -- start ----------------------------------------------------------------
     def on_mount(self) -> None:
@@ -193,6 +202,10 @@ class WardDeskApp(App[None]):
         self.switch_mode("dashboard")
         self._last_input = time.monotonic()
         self._arm_idle(self.idle_lock_seconds)
+        if self._settings_problem:
+            self.notify(self._settings_problem, severity="warning", timeout=10)
+        self.purge_slips()
+        self._arm_sync(self._sync_delay)
 
     def dashboard_ready(self) -> None:
         """Hook called when the dashboard first shows its counts (the bench times it)."""
@@ -233,12 +246,100 @@ class WardDeskApp(App[None]):
         from ward_desk.ui.screens.lock import LockScreen
 
         self.locked = True
+        self._stop_sync()
         self.push_screen(LockScreen(self.session.user.username), callback=self._unlocked)
 
     def _unlocked(self, _result: object = None) -> None:
         self.locked = False
         self._last_input = time.monotonic()
         self._arm_idle(self.idle_lock_seconds)
+        self._arm_sync(self._sync_delay)
+
+    # -- background work after unlock ----------------------------------------------
+    @work(thread=True, exit_on_error=False, group="purge", name="purge_slips")
+    def purge_slips(self) -> int:
+        """Delete printed slips older than 30 days (files only; the store keeps everything)."""
+        from ward_desk.slips import purge_old_slips
+
+        return purge_old_slips(self.data_dir, 30)
+
+    def _arm_sync(self, delay: float) -> None:
+        # Habit 3: one timer, armed again only when the previous run (and its status
+        # read) has finished, so a slow PC or a slow link never stacks runs.
+        if self._sync_timer is not None:
+            self._sync_timer.stop()
+        self._sync_timer = self.set_timer(max(0.01, delay), self._sync_tick)
+
+    def _stop_sync(self) -> None:
+        """Cancel a run in progress (lock, exit) and the next one."""
+        self._sync_cancel.set()
+        if self._sync_timer is not None:
+            self._sync_timer.stop()
+            self._sync_timer = None
+
+    def _sync_tick(self) -> None:
+        self._sync_timer = None
+        if self.session is None or self.locked or self.sync_running:
+            return
+        self.check_sync(run_after=True)
+
+    @work(exclusive=True, exit_on_error=False, group="sync-status", name="check_sync")
+    async def check_sync(self, run_after: bool = False) -> None:
+        """Read the status line's facts (store thread); then sync if enrolled, else wait."""
+        from ward_desk.ui.sync import sync_facts
+
+        try:
+            self.sync_facts = await self.store_thread.call(sync_facts, self.data_dir)
+        except Exception:  # a status that cannot be read must not stop the desk
+            self.sync_facts = None
+        self._show_sync_status()
+        if run_after and self.sync_facts and self.sync_facts.get("enrolled") and not self.locked:
+            self.sync_running = True
+            self._sync_cancel = threading.Event()
+            self._show_sync_status()
+            self.run_sync(self._sync_cancel)
+        elif not self.locked:
+            self._arm_sync(self.sync_interval)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="sync", name="run_sync")
+    def run_sync(self, cancel: threading.Event) -> object:
+        """One sync run on its own connection (this thread's), never the store thread's:
+        uploads can take minutes on a slow link."""
+        from sync_agent.agent import SyncAgent
+        from ward_desk.ui.workers import release_connection
+
+        agent = SyncAgent(self.data_dir, cancel=cancel)
+        try:
+            return agent.run_once(session=self.session)
+        finally:
+            agent.close()
+            release_connection()
+
+    def on_worker_state_changed(self, event: Any) -> None:
+        from textual.worker import WorkerState
+
+        worker = event.worker
+        if worker.node is not self or worker.name != "run_sync":
+            return
+        if event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
+            self.sync_running = False
+            if not self._sync_cancel.is_set():
+                self.check_sync(run_after=False)  # fresh facts, then the next run is armed
+            else:
+                self._show_sync_status()
+
+    def _show_sync_status(self) -> None:
+        """Tell the dashboard (wherever it is in the stack) that the sync line changed."""
+        for screen in self._all_screens():
+            refresh = getattr(screen, "show_sync_status", None)
+            if refresh is not None:
+                refresh()
+
+    def _all_screens(self) -> list[Screen[Any]]:
+        screens: list[Screen[Any]] = list(self.screen_stack)
+        for stack in self._screen_stacks.values():
+            screens.extend(s for s in stack if s not in screens)
+        return screens
 
     # -- actions ------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -284,5 +385,6 @@ class WardDeskApp(App[None]):
                                 partial(command.node.run_action, command.action))
 
     def on_unmount(self) -> None:
+        self._stop_sync()
         # The connection belongs to the store thread: it is closed (WAL folded back) there.
         self.store_thread.close(self.session.store.close if self.session is not None else None)

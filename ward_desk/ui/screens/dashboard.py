@@ -57,6 +57,7 @@ class DashboardScreen(DeskScreen):
             yield Static(self._today_line(), id="today", classes="title")
             yield OptionList(id="lines")
             yield Static(t("ui.dashboard.hint"), classes="status")
+            yield Static(self._sync_line(), id="sync", classes="status")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -68,6 +69,16 @@ class DashboardScreen(DeskScreen):
         # Back from a list or the intake form: the counts may have changed.
         if self._counts is not None:
             self.action_reload()
+
+    def _sync_line(self) -> str:
+        from ward_desk.ui.sync import status_line
+
+        return status_line(self.desk.sync_facts, self.desk.sync_running)
+
+    def show_sync_status(self) -> None:
+        """Called by the app when the background sync's status changed."""
+        if self.is_mounted:
+            self.query_one("#sync", Static).update(self._sync_line())
 
     def _today_line(self) -> str:
         return t("ui.dashboard.today", day=fmt_date(self.desk.clock()))
@@ -101,6 +112,7 @@ class DashboardScreen(DeskScreen):
 
     def render_data(self) -> None:
         self.query_one("#today", Static).update(self._today_line())
+        self.show_sync_status()
         lines = self.query_one(OptionList)
         highlighted = lines.highlighted
         lines.clear_options()

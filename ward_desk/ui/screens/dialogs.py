@@ -1,4 +1,5 @@
-"""Dialogs of the dossier detail: reason / legal basis, satisfaction rating, apology slip, preview."""
+"""The desk's dialogs: reason / legal basis, officer, satisfaction rating, apology slip,
+preview (dossier detail); manual score with evidence, confirmation (self-assessment)."""
 
 from __future__ import annotations
 
@@ -49,15 +50,17 @@ class _Dialog(DeskModal):
 class ReasonDialog(_Dialog):
     """Asks for the reason (and the legal basis where the rules need one) of an action."""
 
-    def __init__(self, action: str, needs_reason: bool, needs_legal_basis: bool) -> None:
+    def __init__(self, action: str, needs_reason: bool, needs_legal_basis: bool,
+                 title: str | None = None) -> None:
         super().__init__()
         self._action = action
+        self._title = title
         self._needs_reason = needs_reason
         self._needs_legal_basis = needs_legal_basis
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Static(action_text(self._action), classes="title")
+            yield Static(self._title or action_text(self._action), classes="title")
             yield Label(t("ui.dialog.reason"))
             yield Input(id="reason", compact=True, placeholder=t("ui.dialog.reason_hint"))
             if self._needs_legal_basis:
@@ -179,3 +182,109 @@ class PreviewScreen(_Dialog):
 
     def on_mount(self) -> None:
         self.query_one("#dialog").focus()
+
+
+class OfficerDialog(_Dialog):
+    """Whom to forward the dossier to: the office's active users, the clerk first."""
+
+    def __init__(self, officers: list[tuple[str, str]], current: str) -> None:
+        super().__init__()
+        self._officers = officers
+        self._current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(t("ui.officer.title"), classes="title")
+            yield OptionList(*[Option(f"{name} ({user})", id=user) for user, name in self._officers],
+                             id="officers")
+            yield Static(t("ui.officer.hint"), classes="status")
+
+    def on_mount(self) -> None:
+        officers = self.query_one(OptionList)
+        users = [u for u, _ in self._officers]
+        officers.highlighted = users.index(self._current) if self._current in users else 0
+        officers.focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(event.option.id)
+
+    def action_confirm(self) -> None:
+        officers = self.query_one(OptionList)
+        if officers.highlighted is not None:
+            self.dismiss(self._officers[officers.highlighted][0])
+
+    def capture_state(self) -> dict[str, Any]:
+        return {}
+
+
+class ScoreDialog(_Dialog):
+    """The leader's score of one manual criterion, with its evidence (and an optional file)."""
+
+    def __init__(self, criterion: str, title: str, max_points: str, points: str, evidence: str,
+                 attachment: str, problem: str = "") -> None:
+        super().__init__()
+        self._criterion, self._title, self._max = criterion, title, max_points
+        self._first_problem = problem
+        self._values = {"points": points, "evidence": evidence, "attachment": attachment}
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(f"{self._criterion} {self._title}", classes="title")
+            yield Label(t("ui.score.points", max=self._max))
+            yield Input(self._values["points"], id="points", compact=True)
+            yield Label(t("ui.score.evidence"))
+            yield Input(self._values["evidence"], id="evidence", compact=True,
+                        placeholder=t("ui.score.evidence_hint"))
+            yield Label(t("ui.score.attachment"))
+            yield Input(self._values["attachment"], id="attachment", compact=True,
+                        placeholder=t("ui.score.attachment_hint"))
+            yield Static(self._first_problem, id="problem", classes="error")
+            yield Static(t("ui.dialog.confirm_hint"), classes="status")
+
+    def on_mount(self) -> None:
+        self.query_one("#points", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        order = ["points", "evidence", "attachment"]
+        at = order.index(event.input.id or "points")
+        if at + 1 < len(order):
+            self.query_one(f"#{order[at + 1]}", Input).focus()
+        else:
+            self.action_confirm()
+
+    def action_confirm(self) -> None:
+        points = self.query_one("#points", Input).value.strip()
+        evidence = self.query_one("#evidence", Input).value.strip()
+        if not points:
+            self._problem(t("ui.score.points_required"))
+            return
+        if not evidence:
+            self._problem(t("ui.score.evidence_required"))
+            return
+        self.dismiss((points, evidence, self.query_one("#attachment", Input).value.strip()))
+
+
+class ConfirmDialog(_Dialog):
+    """Yes (Enter, Ctrl+S, F2) or no (Esc) to one question."""
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self._question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(self._question, classes="title")
+            yield Static(t("ui.confirm.hint"), classes="status")
+
+    def on_key(self, event: Any) -> None:
+        if event.key == "enter":
+            event.stop()
+            self.dismiss(True)
+
+    def action_confirm(self) -> None:
+        self.dismiss(True)
+
+    def capture_state(self) -> dict[str, Any]:
+        return {}

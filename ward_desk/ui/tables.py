@@ -1,0 +1,38 @@
+"""Putting the reports' tables (``reports.tables.Table``) into a Textual DataTable."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+
+
+def cell(value: Any) -> Any:
+    """How one report value shows: numbers right-aligned, blanks as a dash."""
+    if value is None or value == "":
+        return Text("-", justify="right", style="dim")
+    if isinstance(value, float):
+        return Text(f"{value:.1f}", justify="right")
+    if isinstance(value, int):
+        return Text(str(value), justify="right")
+    return str(value)
+
+
+def fill(table: Any, source: Any, *, clip: int = 40) -> None:
+    """Replace ``table``'s columns and rows with those of report table ``source``
+    (its totals row last, in bold)."""
+    table.clear(columns=True)
+    for n, label in enumerate(source.header):
+        table.add_column(label, key=f"c{n}")
+    for n, row in enumerate(source.rows):
+        table.add_row(*(_clip(cell(v), clip) for v in row), key=f"r{n}")
+    if source.total:
+        table.add_row(*(Text(c.plain if isinstance(c, Text) else str(c), style="bold",
+                             justify="right" if isinstance(v, (int, float)) else "left")
+                        for v, c in ((v, cell(v)) for v in source.total)), key="total")
+
+
+def _clip(value: Any, width: int) -> Any:
+    if isinstance(value, str) and len(value) > width:
+        return value[: width - 1] + "…"
+    return value
