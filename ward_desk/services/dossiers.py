@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from peewee import JOIN, fn
+from peewee import JOIN, DateTimeField, fn
 
 from ward_desk.domain import lifecycle
 from ward_desk.domain.codes import dossier_code
@@ -521,8 +521,53 @@ def search(text: str, limit: int = 50) -> list[Dossier]:
         ids = [r[0] for r in db.execute_sql(_SEARCH_FTS_SQL, (match.strip(), limit))]
     if not ids:
         return []
-    rows = {d.id: d for d in Dossier.select(Dossier, Procedure).join(Procedure).where(Dossier.id.in_(ids))}
+    rows = dossiers_by_id(ids)
     return [rows[i] for i in ids if i in rows]
+
+
+def _converter(f: Any) -> Any:
+    if isinstance(f, DateTimeField):
+        def convert(value: Any, _slow: Any = f.python_value) -> Any:
+            # str(datetime) as stored: fromisoformat reads it ~20x faster than strptime.
+            if isinstance(value, str):
+                try:
+                    return datetime.fromisoformat(value)
+                except ValueError:
+                    return _slow(value)
+            return value
+        return convert
+    return f.python_value
+
+
+def _row_loader(model: Any) -> tuple[str, list[tuple[str, Any]]]:
+    fields = model._meta.sorted_fields
+    columns = ", ".join(f'"{f.column_name}"' for f in fields)
+    return f'SELECT {columns} FROM "{model._meta.table_name}" WHERE "id" IN ', [(f.name, _converter(f)) for f in fields]
+
+
+_DOSSIER_ROWS = _row_loader(Dossier)
+_PROCEDURE_ROWS = _row_loader(Procedure)
+
+
+def _load(loader: tuple[str, list[tuple[str, Any]]], model: Any, ids: list[int]) -> list[Any]:
+    sql, fields = loader
+    out = []
+    for row in Dossier._meta.database.execute_sql(sql + "(" + ", ".join("?" * len(ids)) + ")", ids):
+        obj = model(__no_default__=True)
+        obj.__data__ = {name: convert(v) if v is not None else None for (name, convert), v in zip(fields, row, strict=True)}
+        out.append(obj)
+    return out
+
+
+def dossiers_by_id(ids: list[int]) -> dict[int, Dossier]:
+    """The dossiers ``ids`` with their procedure, as a select joining Procedure would give
+    them, built straight from two plain queries (a peewee joined select spent ~0.2 ms a
+    row building models: most of a search)."""
+    found = _load(_DOSSIER_ROWS, Dossier, list(ids))
+    procedures = {p.id: p for p in _load(_PROCEDURE_ROWS, Procedure, list({d.procedure_id for d in found}))}
+    for d in found:
+        d.__rel__["procedure"] = procedures[d.procedure_id]
+    return {d.id: d for d in found}
 
 
 def _filtered(f: DossierFilter, now: datetime):
