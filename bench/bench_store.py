@@ -7,11 +7,15 @@ Everything user-facing goes through the services (``dossiers.intake``,
 timed one by one (the commit is part of it: dossier + event + outbox + FTS
 row, BEGIN IMMEDIATE ... COMMIT), in these variants:
 
-- ``full``: the store as the app opens it (WAL, synchronous=FULL, autocheckpoint 4000 pages);
+- ``full``: the store as the app opens it (WAL, synchronous=FULL, the connection
+  pragmas' wal_autocheckpoint, no idle moment ever);
 - ``normal``: the same with synchronous=NORMAL;
-- ``full+idle-ckpt`` / ``normal+idle-ckpt``: wal_autocheckpoint raised so no commit
-  runs a checkpoint, and a PASSIVE checkpoint between bursts of intakes (what the
-  app would do when the clerk is idle); the checkpoint itself is timed separately.
+- ``full+idle-ckpt`` / ``normal+idle-ckpt``: ``database.maybe_checkpoint`` (an FTS
+  merge step + a PASSIVE checkpoint) between bursts of intakes, what the app does
+  when the clerk is idle; the idle call itself is timed separately.
+
+The plain store is migrated to the latest schema first (the app migrates the
+SQLCipher one when it opens it), so both have the same schema.
 
 The raw floor is plain SQL (no peewee, no services) committing one
 dossier-shaped row + FTS row + event + outbox per transaction into a scratch
@@ -92,6 +96,7 @@ def fresh_day_clock(session):
 
 def run_intakes(session, requests, *, synchronous: str, idle_checkpoint: bool, burst: int) -> dict:
     from ward_desk.services import dossiers
+    from ward_desk.store.database import maybe_checkpoint
 
     db = session.store.db
     session.clock = fresh_day_clock(session)
@@ -99,8 +104,6 @@ def run_intakes(session, requests, *, synchronous: str, idle_checkpoint: bool, b
     auto = db.execute_sql("PRAGMA wal_autocheckpoint").fetchone()[0]
     sync = db.execute_sql("PRAGMA synchronous").fetchone()[0]
     db.execute_sql(f"PRAGMA synchronous={synchronous}")
-    if idle_checkpoint:
-        db.execute_sql("PRAGMA wal_autocheckpoint=1000000")
     times: list[float] = []
     checkpoints: list[float] = []
     try:
@@ -110,7 +113,7 @@ def run_intakes(session, requests, *, synchronous: str, idle_checkpoint: bool, b
             times.append((time.perf_counter_ns() - t) / 1e6)
             if idle_checkpoint and (i + 1) % burst == 0:
                 t = time.perf_counter_ns()
-                session.store.checkpoint()  # PASSIVE, between bursts: the clerk is idle
+                maybe_checkpoint(session.store, idle_seconds=60)  # between bursts: the clerk is idle
                 checkpoints.append((time.perf_counter_ns() - t) / 1e6)
     finally:
         db.execute_sql(f"PRAGMA synchronous={sync}")
@@ -292,17 +295,49 @@ def machine() -> dict:
         pass
     if hasattr(os, "sched_getaffinity"):
         info["affinity"] = sorted(os.sched_getaffinity(0))
+    info["loadavg_start"] = [round(x, 2) for x in os.getloadavg()]
     return info
 
 
+def open_plain_migrated(path: Path):
+    """The plain store at the latest schema (``open_plain`` does not migrate)."""
+    from migrations import apply_all
+
+    t = time.perf_counter()
+    store = open_plain(path)
+    applied = apply_all(store.db, path, backup_first=False)
+    if applied:
+        print(f"plain store migrated to {applied} in {time.perf_counter() - t:.1f} s", file=sys.stderr, flush=True)
+        store.close()
+        store = open_plain(path)
+    return store
+
+
+def run_verify(session) -> dict:
+    from ward_desk.services.desk import verify
+
+    db = session.store.db
+    t = time.perf_counter()
+    db.execute_sql("PRAGMA cipher_integrity_check").fetchall()
+    t1 = time.perf_counter()
+    db.execute_sql("PRAGMA quick_check").fetchone()
+    t2 = time.perf_counter()
+    report = verify(session)  # runs both checks again, then the chain and the projections
+    t3 = time.perf_counter()
+    return {"total_s": round(t3 - t2, 1), "cipher_integrity_check_s": round(t1 - t, 1),
+            "quick_check_s": round(t2 - t1, 1), "events": report.events, "dossiers": report.dossiers,
+            "ok": report.ok}
+
+
 def bench_store(open_fn, path: Path, args, variants) -> dict:
+    from migrations import current_version
     from ward_desk.services.desk import session_for
     from ward_desk.store.database import file_size
 
     t = time.perf_counter()
     store = open_fn(path)
     session = session_for(store, BENCH_USER)
-    out: dict = {"open_s": round(time.perf_counter() - t, 3)}
+    out: dict = {"open_s": round(time.perf_counter() - t, 3), "schema_version": current_version(store.db)}
     info = read_info(path)
     size = file_size(path / "ward.db")
     dossiers = store.db.execute_sql("SELECT count(*) FROM dossier").fetchone()[0]
@@ -325,6 +360,9 @@ def bench_store(open_fn, path: Path, args, variants) -> dict:
             k += args.intakes
             out["intake"][name] = run_intakes(session, reqs, synchronous=sync,
                                               idle_checkpoint=name.endswith("idle-ckpt"), burst=args.burst)
+        if args.verify and open_fn is open_encrypted:
+            print("verify ...", file=sys.stderr, flush=True)
+            out["verify"] = run_verify(session)
     finally:
         store.close()
     return out
@@ -346,7 +384,7 @@ def markdown(result: dict) -> str:
         if "idle_checkpoint" in r:
             c = r["idle_checkpoint"]
             pc = p.get("idle_checkpoint") if p else None
-            row(f"  idle PASSIVE checkpoint every {result['burst']} intakes: median / max (ms)",
+            row(f"  idle maybe_checkpoint (FTS merge step + PASSIVE) every {result['burst']} intakes: median / max (ms)",
                 f"{c['median_ms']} / {c['max_ms']}", f"{pc['median_ms']} / {pc['max_ms']}" if pc else "")
     if "ratio" in result:
         for v, r in result["ratio"].items():
@@ -363,6 +401,11 @@ def markdown(result: dict) -> str:
     row("size on disk per 1M dossiers (GB)", enc["size_gb_per_1m_dossiers"],
         plain.get("size_gb_per_1m_dossiers", ""))
     row("open (unlock + first read) (s)", enc["open_s"], plain.get("open_s", ""))
+    if "verify" in enc:
+        v = enc["verify"]
+        row("verify (cipher_integrity_check + quick_check + chain + projections) (s)",
+            f"{v['total_s']} (of which cipher check {v['cipher_integrity_check_s']}, quick_check "
+            f"{v['quick_check_s']}); ok={v['ok']}", "")
     raw = result.get("raw_floor") or {}
     for key, r in raw.items():
         enc_r, plain_r = r.get("sqlcipher"), r.get("plain")
@@ -391,6 +434,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--raw-rows", type=int, default=200_000)
     ap.add_argument("--no-raw", action="store_true")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--verify", action="store_true", help="also time verify on the SQLCipher store (minutes)")
     ap.add_argument("--json-out", type=Path)
     args = ap.parse_args(argv)
     if args.store is None:
@@ -405,7 +449,7 @@ def main(argv: list[str] | None = None) -> int:
     result["sqlcipher"] = bench_store(open_encrypted, args.store, args, variants)
     if args.plain_store:
         print(f"plain store {args.plain_store} ...", file=sys.stderr, flush=True)
-        result["plain"] = bench_store(open_plain, args.plain_store, args, variants)
+        result["plain"] = bench_store(open_plain_migrated, args.plain_store, args, variants)
         result["ratio"] = {v: round(result["sqlcipher"]["intake"][v]["median_ms"] / r["median_ms"], 2)
                            for v, r in result["plain"]["intake"].items()}
     if not args.no_raw:
@@ -417,6 +461,7 @@ def main(argv: list[str] | None = None) -> int:
                 "sqlcipher": raw_floor(True, args.raw_rows, args.intakes, sync),
                 "plain": raw_floor(False, args.raw_rows, args.intakes, sync),
             }
+    result["machine"]["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
     text = json.dumps(result, indent=1, ensure_ascii=False)
     print(text)
     print()

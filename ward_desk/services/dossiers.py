@@ -483,6 +483,8 @@ _CODE_LIKE = re.compile(r"[0-9A-Za-z.]+-[0-9A-Za-z.-]*")
 def _code_prefixes(text: str, agency_id: str) -> list[str]:
     """Code prefixes ``text`` may stand for: itself (codes of an imported register keep
     their own shape) and, for a bare date-sequence part, this office's code for it."""
+    if agency_id and text.upper() == agency_id:
+        return [agency_id + "-"]  # the office code alone: every code starts with it
     if not _CODE_LIKE.fullmatch(text):
         return []
     out = [text.upper()]
