@@ -65,16 +65,31 @@ def build_store_at(data_dir: Path, version: int) -> tuple[list[str], bytes]:
 
 @pytest.mark.parametrize("old_version", range(1, LATEST_VERSION))
 def test_older_store_is_backed_up_then_migrated(tmp_path: Path, old_version: int) -> None:
+    from ward_desk.domain.text import fold
+    from ward_desk.services import dossiers
     from ward_desk.services.desk import session_for, verify
     from ward_desk.store.models import Dossier
 
     data_dir = tmp_path / "ward"
     codes, key = build_store_at(data_dir, old_version)
     assert not any((data_dir / "backups").iterdir())
+    raw = open_raw(data_dir / DB_NAME, key)
+    try:  # the search index as schema 1-3 wrote it: the whole code, the office's agency id included
+        raw.execute_sql("DELETE FROM dossier_fts")
+        for row_id, name, code in raw.execute_sql("SELECT id, applicant_name, code FROM dossier").fetchall():
+            raw.execute_sql("INSERT INTO dossier_fts (rowid, body) VALUES (?, ?)",
+                            (row_id, f"{fold(name)} 0912345678 {code.lower()} 5678"))
+    finally:
+        raw.close()
 
     store = open_store(data_dir, ADMIN, PASSWORD)
     try:
         assert current_version(store.db) == LATEST_VERSION
+        db = store.db
+        assert db.execute_sql("""SELECT count(*) FROM dossier_fts WHERE dossier_fts MATCH '"22918"'""").fetchone() == (0,)
+        assert [d.code for d in dossiers.search("nguyen van cu")] == [codes[0]]
+        assert sorted(d.code for d in dossiers.search(codes[1].split("-", 1)[1][:6])) == sorted(codes)
+        assert ("automerge", 0) in db.execute_sql("SELECT * FROM dossier_fts_config").fetchall()
         assert "self_assessment" in store.db.get_tables()
         assert sorted(d.code for d in Dossier.select()) == sorted(codes)
         assert Dossier.get(Dossier.code == codes[0]).state == "in_progress"
