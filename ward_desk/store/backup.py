@@ -40,6 +40,7 @@ def backup_store(db: peewee.Database, key: bytes, dest: Path, keyfile: KeyFile |
     if dest.exists():
         raise StoreExists("store.backup_exists", path=str(dest))
     dest.parent.mkdir(parents=True, exist_ok=True)
+    remove_unfinished(dest.parent)
     tmp = dest.with_name(dest.name + ".part")
     with contextlib.suppress(FileNotFoundError):
         tmp.unlink()
@@ -62,6 +63,17 @@ def backup_store(db: peewee.Database, key: bytes, dest: Path, keyfile: KeyFile |
     if keyfile is not None:
         keyfile.save(Path(str(dest) + ".keys.json"))
     return dest
+
+
+def remove_unfinished(folder: Path) -> int:
+    """Delete copies a killed backup left half-written (``*.part``): each can be as
+    large as the store, and an unfinished copy is never a backup."""
+    removed = 0
+    for part in Path(folder).glob("*.part"):
+        with contextlib.suppress(OSError):
+            part.unlink()
+            removed += 1
+    return removed
 
 
 def prove_backup(path: Path, key: bytes) -> dict[str, str]:
