@@ -641,10 +641,15 @@ def dashboard(session: Session) -> Dashboard:
     resolved = list(Dossier.select(Dossier.completed_at, Dossier.statutory_due_at)
                     .where((Dossier.completed_at >= month_start) & (Dossier.completed_at < end)).tuples())
     on_time = sum(1 for c, due in resolved if c <= due)
+    # Today's closures read through the closed_at range and their state checked here:
+    # with both conditions in SQL, SQLite picks the state index and walks every
+    # returned dossier ever (1.4 s on a 1M store instead of < 1 ms).
+    closed_today = (Dossier.select(Dossier.state)
+                    .where((Dossier.closed_at >= start) & (Dossier.closed_at < end)).tuples())
+    returned_today = sum(1 for (state,) in closed_today if state == State.RETURNED.value)
     return Dashboard(
         received_today=count(Dossier.select().where((Dossier.received_at >= start) & (Dossier.received_at < end))),
-        returned_today=count(Dossier.select().where((Dossier.closed_at >= start) & (Dossier.closed_at < end)
-                                                    & (Dossier.state == State.RETURNED.value))),
+        returned_today=returned_today,
         due_today=count(Dossier.select().where(Dossier.state.in_(list(RUNNING_STATES)) & (Dossier.due_at >= now)
                                                & (Dossier.due_at < end))),
         overdue=count(Dossier.select().where(Dossier.state.in_(list(RUNNING_STATES)) & (Dossier.due_at < now))),
