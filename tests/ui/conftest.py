@@ -37,6 +37,8 @@ def make_app(store_dir: Path, clock, **kwargs):
 
     kwargs.setdefault("open_viewer", False)
     kwargs.setdefault("warm_up", False)
+    # No background sync check unless a test asks: snapshots must not depend on timing.
+    kwargs.setdefault("sync_delay_seconds", 3600.0)
     return WardDeskApp(store_dir, clock=clock, **kwargs)
 
 

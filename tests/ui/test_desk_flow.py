@@ -6,6 +6,7 @@ import asyncio
 
 from tests.ui.conftest import make_app, settle, unlock
 from ward_desk.ui.screens.dashboard import DashboardScreen
+from ward_desk.ui.screens.dialogs import OfficerDialog
 from ward_desk.ui.screens.dossier_detail import DossierDetailScreen
 from ward_desk.ui.screens.dossier_list import DossierListScreen
 from ward_desk.ui.screens.intake import IntakeScreen
@@ -74,7 +75,11 @@ def test_intake_forward_ready_return_with_rating(store_dir, clock):
             assert "22918-260303-0001" in screen_text(app)
             await open_in_list(pilot, "nguyen van", code)
             await run_action(pilot, "forward")
+            assert isinstance(app.screen, OfficerDialog)  # whom to: the active users, the clerk first
+            await pilot.press("enter")
+            await settle(pilot)
             assert app.screen._view.state == "in_progress"
+            assert app.screen._view.officer == "Trần Văn Quản Trị"
             await run_action(pilot, "mark_result_ready")
             assert app.screen._view.state == "result_ready"
             await run_action(pilot, "return_result")

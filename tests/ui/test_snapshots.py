@@ -118,3 +118,53 @@ def test_help_in_english(snap_compare, store_dir, clock, size):
         await settle(pilot)
 
     assert snap_compare(desk(store_dir, clock), terminal_size=size, run_before=help_en)
+
+
+def leader_desk(store_dir, clock):
+    """The seeded desk with a leader, signed in as the leader."""
+    from ward_desk.services.desk import open_session
+    from ward_desk.services.users import add_user
+
+    seed(store_dir, clock)
+    session = open_session(store_dir, "admin", "mat-khau-123", clock=clock)
+    try:
+        store = session.store
+        add_user(store.keyfile(), store.keys_path, store.key, username="lanhdao", full_name="Nguyễn Văn Lãnh Đạo",
+                 role="leader", password="mat-khau-123", now=clock.now)
+    finally:
+        session.store.close()
+    return make_app(store_dir, clock, username="lanhdao")
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_self_assessment(snap_compare, store_dir, clock, size):
+    async def assess(pilot):
+        await unlock(pilot)
+        await pilot.press("f7")
+        await settle(pilot)
+
+    assert snap_compare(leader_desk(store_dir, clock), terminal_size=size, run_before=assess)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_monthly_report(snap_compare, store_dir, clock, size):
+    async def report(pilot):
+        await unlock(pilot)
+        await pilot.press("f7")
+        await settle(pilot)
+        await pilot.press("right_square_bracket", "m")  # March: the seeded dossiers
+        await settle(pilot)
+
+    assert snap_compare(leader_desk(store_dir, clock), terminal_size=size, run_before=report)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_trend(snap_compare, store_dir, clock, size):
+    async def trend(pilot):
+        await unlock(pilot)
+        await pilot.press("f7")
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+
+    assert snap_compare(leader_desk(store_dir, clock), terminal_size=size, run_before=trend)

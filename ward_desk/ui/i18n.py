@@ -53,3 +53,17 @@ def state_text(state: str) -> str:
 def action_text(action: str) -> str:
     """The people's name of a lifecycle action value."""
     return t(f"lifecycle.action.{action}")
+
+
+class Later:
+    """Text worded each time it is shown, so a language switch re-words it: a catalogue
+    id with its parameters, or an error (``WardDeskError`` renders in the current language)."""
+
+    def __init__(self, source: str | BaseException = "", **params: object) -> None:
+        self.source = source
+        self.params = params
+
+    def __str__(self) -> str:
+        if isinstance(self.source, BaseException):
+            return str(self.source)
+        return t(self.source, **self.params) if self.source else ""

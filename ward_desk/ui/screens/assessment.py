@@ -61,6 +61,7 @@ class AssessmentScreen(DeskScreen):
             yield Static("", id="headline", classes="title")
             yield Static("", id="returned", classes="error")
             yield DataTable(id="items", cursor_type="row", zebra_stripes=True)
+            yield Static("", id="detail")
             yield Static("", id="total", classes="title")
             yield Static("", id="hint", classes="status")
         yield Footer()
@@ -122,19 +123,22 @@ class AssessmentScreen(DeskScreen):
         table = self.query_one(DataTable)
         cursor = table.cursor_row
         table.clear(columns=True)
+        # The explanation before the title: on 80 columns it is what must show; the
+        # highlighted row's title and full explanation are spelled out under the table.
         table.add_column(t("assess.col.criterion"), key="id")
         table.add_column(t("assess.col.points"), key="points")
-        table.add_column(t("assess.col.title"), key="title")
         table.add_column(t("assess.col.explanation"), key="why")
+        table.add_column(t("assess.col.title"), key="title")
         for item in view.items:
             points = "" if item.points_c is None else format_points(item.points_c, lang)
             shown = Text(f"{points or '—'}/{format_points(item.max_c, lang)}", justify="right",
                          style="bold yellow" if item.points_c is None else "")
-            title = titles.get(item.criterion_id, "")
-            table.add_row(item.criterion_id, shown, title[:28] + ("…" if len(title) > 28 else ""),
-                          item.explanation(lang).render(lang), key=item.criterion_id)
+            why = item.explanation(lang).render(lang)
+            table.add_row(item.criterion_id, shown, why[:44] + ("…" if len(why) > 44 else ""),
+                          titles.get(item.criterion_id, ""), key=item.criterion_id)
         if view.items:
             table.move_cursor(row=min(cursor, len(view.items) - 1))
+            self._show_detail()
         band = view.band_name(lang) or t("assess.no_band")
         self.query_one("#total", Static).update(t("assess.total", total=format_points(view.total_c, lang),
                                                   max=format_points(view.max_c, lang), band=band))
@@ -150,6 +154,19 @@ class AssessmentScreen(DeskScreen):
         return t("ui.assess.ready_hint")
 
     # -- actions -----------------------------------------------------------------
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_detail()
+
+    def _show_detail(self) -> None:
+        item = self._current_item()
+        if item is None or self._data is None:
+            return
+        lang = get_language()
+        view = self._data.view
+        title = view.criteria_set.item(item.criterion_id).title(lang) if view.criteria_set else ""
+        self.query_one("#detail", Static).update(
+            Text.assemble((title, "bold"), "\n", item.explanation(lang).render(lang)))
+
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
         self.action_score()
@@ -167,7 +184,7 @@ class AssessmentScreen(DeskScreen):
         row = self.query_one(DataTable).cursor_row
         return self._data.view.items[min(row, len(self._data.view.items) - 1)]
 
-    def action_score(self, problem: str = "", given: tuple[str, str, str] | None = None) -> None:
+    def action_score(self, problem: Any = None, given: tuple[str, str, str] | None = None) -> None:
         """Score the manual criterion under the cursor, with its evidence."""
         from ward_desk.domain.criteria import format_points
         from ward_desk.ui.screens.dialogs import ScoreDialog
@@ -211,7 +228,9 @@ class AssessmentScreen(DeskScreen):
         from ward_desk.errors import WardDeskError
 
         if isinstance(error, _ScoreRefused) and isinstance(error.cause, WardDeskError):
-            self.action_score(str(error.cause), error.given)  # the dialog again, with why
+            from ward_desk.ui.i18n import Later
+
+            self.action_score(Later(error.cause), error.given)  # the dialog again, with why
             return True
         return False
 

@@ -13,7 +13,7 @@ from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ward_desk.i18n import t
-from ward_desk.ui.i18n import action_text
+from ward_desk.ui.i18n import Later, action_text
 from ward_desk.ui.screens.base import DeskModal
 
 RATING_LEVELS = ("very_satisfied", "satisfied", "neutral", "unsatisfied")  # services.dossiers
@@ -36,8 +36,11 @@ class _Dialog(DeskModal):
     def action_confirm(self) -> None:
         """Accept the dialog (subclasses check their fields)."""
 
-    def _problem(self, text: str) -> None:
-        self.query_one("#problem", Static).update(text)
+    _said: Later = Later()
+
+    def _problem(self, text: Later) -> None:
+        self._said = text  # kept unworded: a language switch re-words it
+        self.query_one("#problem", Static).update(str(text))
 
     def capture_state(self) -> dict[str, Any]:
         return {i.id: i.value for i in self.query(Input).results(Input)}
@@ -67,7 +70,7 @@ class ReasonDialog(_Dialog):
                 yield Label(t("ui.dialog.legal_basis"))
                 yield Input(id="legal_basis", compact=True,
                             placeholder=t("ui.dialog.legal_basis_hint"))
-            yield Static("", id="problem", classes="error")
+            yield Static(str(self._said), id="problem", classes="error")
             yield Static(t("ui.dialog.confirm_hint"), classes="status")
 
     def on_mount(self) -> None:
@@ -84,10 +87,10 @@ class ReasonDialog(_Dialog):
         reason = self.query_one("#reason", Input).value.strip()
         legal = self.query_one("#legal_basis", Input).value.strip() if self._needs_legal_basis else ""
         if self._needs_reason and not reason:
-            self._problem(t("ui.dialog.reason_required"))
+            self._problem(Later("ui.dialog.reason_required"))
             return
         if self._needs_legal_basis and not legal:
-            self._problem(t("ui.dialog.legal_basis_required"))
+            self._problem(Later("ui.dialog.legal_basis_required"))
             return
         self.dismiss((reason, legal))
 
@@ -141,7 +144,7 @@ class ApologyDialog(_Dialog):
             yield Input(self._proposed.strftime("%d/%m/%Y"), id="new_date", compact=True)
             yield Label(t("ui.apology.reason"))
             yield Input(self._reason, id="reason", compact=True)
-            yield Static("", id="problem", classes="error")
+            yield Static(str(self._said), id="problem", classes="error")
             yield Static(t("ui.dialog.confirm_hint"), classes="status")
 
     def on_mount(self) -> None:
@@ -156,11 +159,11 @@ class ApologyDialog(_Dialog):
         try:
             day = datetime.strptime(text, "%d/%m/%Y").date()
         except ValueError:
-            self._problem(t("ui.apology.bad_date", value=text))
+            self._problem(Later("ui.apology.bad_date", value=text))
             return
         reason = self.query_one("#reason", Input).value.strip()
         if not reason:
-            self._problem(t("apology.reason_required"))
+            self._problem(Later("apology.reason_required"))
             return
         self.dismiss((day, reason))
 
@@ -222,10 +225,11 @@ class ScoreDialog(_Dialog):
     """The leader's score of one manual criterion, with its evidence (and an optional file)."""
 
     def __init__(self, criterion: str, title: str, max_points: str, points: str, evidence: str,
-                 attachment: str, problem: str = "") -> None:
+                 attachment: str, problem: Later | None = None) -> None:
         super().__init__()
         self._criterion, self._title, self._max = criterion, title, max_points
-        self._first_problem = problem
+        if problem is not None:
+            self._said = problem
         self._values = {"points": points, "evidence": evidence, "attachment": attachment}
 
     def compose(self) -> ComposeResult:
@@ -239,7 +243,7 @@ class ScoreDialog(_Dialog):
             yield Label(t("ui.score.attachment"))
             yield Input(self._values["attachment"], id="attachment", compact=True,
                         placeholder=t("ui.score.attachment_hint"))
-            yield Static(self._first_problem, id="problem", classes="error")
+            yield Static(str(self._said), id="problem", classes="error")
             yield Static(t("ui.dialog.confirm_hint"), classes="status")
 
     def on_mount(self) -> None:
@@ -258,10 +262,10 @@ class ScoreDialog(_Dialog):
         points = self.query_one("#points", Input).value.strip()
         evidence = self.query_one("#evidence", Input).value.strip()
         if not points:
-            self._problem(t("ui.score.points_required"))
+            self._problem(Later("ui.score.points_required"))
             return
         if not evidence:
-            self._problem(t("ui.score.evidence_required"))
+            self._problem(Later("ui.score.evidence_required"))
             return
         self.dismiss((points, evidence, self.query_one("#attachment", Input).value.strip()))
 

@@ -232,6 +232,9 @@ class DossierDetailScreen(DeskScreen):
         view = self._view
         if view is None or self._moving or action not in view.allowed:
             return  # illegal moves are never offered, and never run
+        if action == "forward":
+            self.pick_officer()
+            return
         if action == "return_result":
             def rated(level: str | None) -> None:
                 if level:
@@ -249,6 +252,22 @@ class DossierDetailScreen(DeskScreen):
             self.app.push_screen(ReasonDialog(action, needs_reason, needs_basis), callback=reasoned)
             return
         self._move(action)
+
+    @store_work("officers")
+    def pick_officer(self) -> list[tuple[str, str]]:
+        """The office's active users, for the forward dialog."""
+        from ward_desk.services import ui_queries
+
+        return ui_queries.list_officers()
+
+    def done_pick_officer(self, officers: list[tuple[str, str]]) -> None:
+        from ward_desk.ui.screens.dialogs import OfficerDialog
+
+        def picked(username: str | None) -> None:
+            if username:
+                self._move("forward", officer=username)
+
+        self.app.push_screen(OfficerDialog(officers, self.session.user.username), callback=picked)
 
     def _move(self, action: str, **kwargs: Any) -> None:
         self._moving = True

@@ -15,7 +15,7 @@ from textual.widgets import Footer, Header, Input, Label, OptionList, Select, Se
 from textual.widgets.option_list import Option
 
 from ward_desk.i18n import t
-from ward_desk.ui.i18n import fmt_datetime
+from ward_desk.ui.i18n import Later, fmt_datetime
 from ward_desk.ui.screens.base import DeskScreen
 from ward_desk.ui.workers import store_work
 
@@ -77,6 +77,7 @@ class IntakeScreen(DeskScreen):
         self._saving = False
         self._last_code: str | None = None
         self._status = ""
+        self._said = Later()  # the problem line, worded when shown (language switch)
         self._status_class = "status"
         self._saved_text = ""
 
@@ -98,7 +99,7 @@ class IntakeScreen(DeskScreen):
                 yield Select([(t(f"ui.channel.{c}"), c) for c in CHANNELS], value="direct",
                              allow_blank=False, compact=True, id="channel")
             # Problems and the saved message sit above the checklist so they stay in view at 80x24.
-            yield Static("", id="problem", classes="error")
+            yield Static(str(self._said), id="problem", classes="error")
             yield Static(self._status, id="status", classes=self._status_class)
             yield Label(t("ui.intake.documents"), id="documents-label")
             yield SelectionList[str](id="documents")
@@ -182,16 +183,16 @@ class IntakeScreen(DeskScreen):
         info.update(t("ui.intake.due", field=p.field, days=days, due=fmt_datetime(due)))
 
     # -- live validation ----------------------------------------------------------
-    def _check(self, box: Input) -> str | None:
+    def _check(self, box: Input) -> Later | None:
         """Validate the applicant fields as typed; mark ``box`` and show the first problem."""
         problems = {name: self._problem_of(name) for name in ("name", "id_number", "phone")}
         for name, problem in problems.items():
             self.query_one(f"#{name}", Input).set_class(problem is not None, "-invalid")
         first = next((p for p in problems.values() if p), None)
-        self.query_one("#problem", Static).update(first or "")
+        self._problem(first or Later())
         return problems.get(box.id or "")
 
-    def _problem_of(self, name: str) -> str | None:
+    def _problem_of(self, name: str) -> Later | None:
         from ward_desk.errors import WardDeskError
 
         value = self.query_one(f"#{name}", Input).value
@@ -200,7 +201,7 @@ class IntakeScreen(DeskScreen):
         try:
             _validators()[name](value)
         except WardDeskError as exc:
-            return str(exc)
+            return Later(exc)
         return None
 
     # -- save ---------------------------------------------------------------------
@@ -209,7 +210,7 @@ class IntakeScreen(DeskScreen):
         if self._saving:
             return
         if self._procedure is None:
-            self._problem(t("ui.intake.no_procedure"))
+            self._problem(Later("ui.intake.no_procedure"))
             self.query_one("#procedure", Input).focus()
             return
         for name in ("name", "id_number", "phone"):
@@ -218,7 +219,7 @@ class IntakeScreen(DeskScreen):
                 box.focus()
                 return
         if not self.query_one("#name", Input).value.strip():
-            self._problem(t("validation.name"))
+            self._problem(Later("validation.name"))
             self.query_one("#name", Input).focus()
             return
         from ward_desk.services.dossiers import DocumentItem, IntakeRequest
@@ -271,12 +272,13 @@ class IntakeScreen(DeskScreen):
         from ward_desk.errors import WardDeskError
 
         if isinstance(error, WardDeskError):
-            self._problem(str(error))
+            self._problem(Later(error))
             return True
         return False
 
-    def _problem(self, text: str) -> None:
-        self.query_one("#problem", Static).update(text)
+    def _problem(self, text: Later) -> None:
+        self._said = text
+        self.query_one("#problem", Static).update(str(text))
 
     def _set_status(self, text: str, cls: str = "status") -> None:
         self._status, self._status_class = text, cls
@@ -294,7 +296,7 @@ class IntakeScreen(DeskScreen):
         self.query_one("#channel", Select).value = "direct"
         self.query_one("#documents", SelectionList).clear_options()
         self.query_one("#procedure-info", Static).update("")
-        self._problem("")
+        self._problem(Later())
         self._set_status("")
         self.query_one("#procedure", Input).focus()
 

@@ -10,6 +10,7 @@ from textual.containers import Vertical
 from textual.widgets import Input, Label, Static
 
 from ward_desk.i18n import t
+from ward_desk.ui.i18n import Later
 from ward_desk.ui.screens.base import DeskModal
 from ward_desk.ui.workers import store_work
 
@@ -28,7 +29,7 @@ class LockScreen(DeskModal):
     def __init__(self, username: str) -> None:
         super().__init__()
         self._username = username
-        self._message = ""
+        self._message: Later = Later()
 
     def compose(self) -> ComposeResult:
         with Vertical(id="lock-box"):
@@ -36,7 +37,7 @@ class LockScreen(DeskModal):
             yield Label(t("ui.lock.user", username=self._username))
             yield Input(id="password", password=True, compact=True,
                         placeholder=t("ui.unlock.password"))
-            yield Static(self._message, id="message", classes="error")
+            yield Static(str(self._message), id="message", classes="error")
 
     def on_mount(self) -> None:
         self.query_one("#password", Input).focus()
@@ -67,8 +68,8 @@ class LockScreen(DeskModal):
         from ward_desk.errors import WardDeskError
 
         if isinstance(error, WardDeskError):
-            self._message = str(error)
-            self.query_one("#message", Static).update(self._message)
+            self._message = Later(error)  # re-worded after a language switch
+            self.query_one("#message", Static).update(str(self._message))
             password = self.query_one("#password", Input)
             password.value = ""
             password.focus()

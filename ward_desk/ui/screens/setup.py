@@ -10,6 +10,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, Static
 
 from ward_desk.i18n import t
+from ward_desk.ui.i18n import Later
 from ward_desk.ui.screens.base import DeskModal, DeskScreen
 from ward_desk.ui.workers import store_work
 
@@ -31,7 +32,7 @@ class SetupScreen(DeskScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self._message = ""
+        self._message: Later = Later()
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -43,7 +44,7 @@ class SetupScreen(DeskScreen):
                     yield Label(t(f"ui.setup.{name}"), classes="field-label")
                     yield Input(id=name, password=secret, compact=True,
                                 placeholder=t(f"ui.setup.{name}.hint"))
-            yield Static(self._message, id="message", classes="error")
+            yield Static(str(self._message), id="message", classes="error")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -74,9 +75,9 @@ class SetupScreen(DeskScreen):
             return
         v = self._values()
         if v["password"] != v["password2"]:
-            self._set_message(t("auth.password_mismatch"))
+            self._set_message(Later("auth.password_mismatch"))
             return
-        self._set_message("")
+        self._set_message(Later())
         self.create(v)
 
     @store_work("setup")
@@ -104,13 +105,13 @@ class SetupScreen(DeskScreen):
         from ward_desk.errors import WardDeskError
 
         if isinstance(error, WardDeskError):
-            self._set_message(str(error))
+            self._set_message(Later(error))
             return True
         return False
 
-    def _set_message(self, text: str) -> None:
-        self._message = text
-        self.query_one("#message", Static).update(text)
+    def _set_message(self, text: Later) -> None:
+        self._message = text  # kept unworded: a language switch re-words it
+        self.query_one("#message", Static).update(str(text))
 
 
 class RecoveryKeyScreen(DeskModal):

@@ -11,6 +11,7 @@ from textual.containers import Center, Vertical
 from textual.widgets import Footer, Header, Input, Label, Static
 
 from ward_desk.i18n import t
+from ward_desk.ui.i18n import Later
 from ward_desk.ui.screens.base import DeskScreen
 from ward_desk.ui.workers import store_work
 
@@ -26,7 +27,7 @@ class UnlockScreen(DeskScreen):
         super().__init__()
         self._username = username or ""
         self._password = password or ""
-        self._message = ""
+        self._message: Later = Later()
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -37,7 +38,7 @@ class UnlockScreen(DeskScreen):
                         placeholder=t("ui.unlock.username_hint"))
             yield Label(t("ui.unlock.password"))
             yield Input(self._password, id="password", password=True, compact=True)
-            yield Static(self._message, id="message", classes="error")
+            yield Static(str(self._message), id="message", classes="error")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -66,7 +67,7 @@ class UnlockScreen(DeskScreen):
             return
         username = self.query_one("#username", Input).value.strip() or None
         password = self.query_one("#password", Input).value
-        self._set_message("")
+        self._set_message(Later())
         self.unlock(self.desk.data_dir, username, password)
 
     @store_work("unlock")
@@ -83,13 +84,13 @@ class UnlockScreen(DeskScreen):
         from ward_desk.errors import WardDeskError
 
         if isinstance(error, WardDeskError):
-            self._set_message(str(error))
+            self._set_message(Later(error))
             password = self.query_one("#password", Input)
             password.value = ""
             password.focus()
             return True
         return False
 
-    def _set_message(self, text: str) -> None:
-        self._message = text
-        self.query_one("#message", Static).update(text)
+    def _set_message(self, text: Later) -> None:
+        self._message = text  # kept unworded: a language switch re-words it
+        self.query_one("#message", Static).update(str(text))
