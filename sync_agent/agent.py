@@ -90,6 +90,7 @@ class SyncReport:
     missing_batches: list[int] = field(default_factory=list)
     documents_applied: list[str] = field(default_factory=list)
     documents_failed: list[str] = field(default_factory=list)
+    pruned: int = 0  # acknowledged outbox rows removed after the run
 
     @property
     def ok(self) -> bool:
@@ -448,6 +449,12 @@ class SyncAgent:
         report.pending, _ = pending_stats(acked_seq, utcnow())
         if report.error is None:
             self.state.put(last_success=utcnow().isoformat(), last_error="")
+            if session is not None:
+                # The district holds every acknowledged row: the transport queue may shrink
+                # (rows stay 30 days as a margin for a district restored from a backup).
+                from ward_desk.services.outbox import prune_outbox
+
+                report.pruned = prune_outbox(session, keep_days=30)
         elif report.error.message_id != "sync.agent.cancelled":
             self.state.put(last_error=report.error.to_json())
             log.info("sync: %s", report.error.render("en"))  # the CLI and UI show it in the user's language

@@ -271,3 +271,34 @@ def test_downlink_reference_data_is_verified_and_applied(session, server: Receiv
     forged = build_document(kind="calendar", version="x", body={"overrides": []}, signer=Ed25519PrivateKey.generate())
     with pytest.raises(EnvelopeError):
         downlink.receive(session, forged)
+
+
+def test_acknowledged_rows_are_pruned_after_a_month(session, clock, server: Receiver) -> None:
+    """After a successful sync, acknowledged outbox rows older than 30 days go; nothing
+    unacknowledged is ever removed, and later syncs carry on from the ack."""
+    from ward_desk.store.models import Outbox
+
+    enrol(session, server.data_dir, server.url)
+    make_dossiers(session, clock, days=1, per_day=20)
+    agent = SyncAgent(session.store.data_dir, AgentConfig(**FAST))
+    first = agent.run_once(session=session)
+    assert first.ok and first.pruned == 0  # everything is younger than 30 days
+    first_rows = Outbox.select().count()
+    acked = outbox_max()
+    assert first.acked_seq == acked
+
+    # The store's own first rows (catalogue, users) carry the real date of create_store:
+    # move past it too, so every first-round row is over 30 days old.
+    from datetime import datetime, timezone
+
+    clock.now = max(clock.now, datetime.now(timezone.utc).replace(tzinfo=None)) + timedelta(days=31)
+    make_dossiers(session, clock, days=1, per_day=5)
+    pending = Outbox.select().where(Outbox.seq > acked).count()
+    second = agent.run_once(session=session)
+    assert second.ok and second.records_sent == pending
+    assert second.pruned == first_rows  # acknowledged and older than 30 days
+    assert Outbox.select().where(Outbox.seq <= acked).count() == 0
+    assert Outbox.select().count() == pending  # acknowledged but recent: kept
+    third = agent.run_once(session=session)
+    agent.close()
+    assert third.ok and third.records_sent == 0 and third.acked_seq == second.acked_seq
