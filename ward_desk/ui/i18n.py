@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from ward_desk.i18n import t
+from ward_desk.i18n import get_language, t
 
 if TYPE_CHECKING:
     from textual.dom import DOMNode
@@ -43,6 +43,22 @@ def fmt_datetime(utc: datetime | None) -> str:
     from ward_desk.domain.timing import to_local
 
     return to_local(utc).strftime("%d/%m/%Y %H:%M")
+
+
+def fmt_percent(rate: float | None) -> str:
+    """A rate in [0, 1] as people read it: "98,7%" in Vietnamese (decimal comma),
+    "98.7%" in English, "—" when there is nothing to divide by."""
+    if rate is None:
+        return "—"
+    from ward_desk.domain.criteria import format_rate
+
+    return f"{format_rate(rate, get_language())}%"
+
+
+def fmt_decimal(value: float) -> str:
+    """A number with one decimal: "96,4" in Vietnamese, "96.4" in English."""
+    text = f"{value:.1f}"
+    return text.replace(".", ",") if get_language() == "vi" else text
 
 
 def state_text(state: str) -> str:

@@ -6,13 +6,15 @@ from typing import Any
 
 from rich.text import Text
 
+from ward_desk.ui.i18n import fmt_decimal
+
 
 def cell(value: Any) -> Any:
     """How one report value shows: numbers right-aligned, blanks as a dash."""
     if value is None or value == "":
         return Text("-", justify="right", style="dim")
     if isinstance(value, float):
-        return Text(f"{value:.1f}", justify="right")
+        return Text(fmt_decimal(value), justify="right")
     if isinstance(value, int):
         return Text(str(value), justify="right")
     return str(value)

@@ -12,7 +12,7 @@ from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ward_desk.i18n import t
-from ward_desk.ui.i18n import fmt_date
+from ward_desk.ui.i18n import fmt_date, fmt_percent
 from ward_desk.ui.screens.base import DeskScreen
 from ward_desk.ui.workers import store_work
 
@@ -126,7 +126,7 @@ class DashboardScreen(DeskScreen):
             value = "…"
         elif attr == "month_on_time_rate":
             rate = counts.month_on_time_rate
-            value = "—" if rate is None else f"{rate * 100:.1f}% ({counts.month_on_time}/{counts.month_resolved})"
+            value = "—" if rate is None else f"{fmt_percent(rate)} ({counts.month_on_time}/{counts.month_resolved})"
         else:
             value = str(getattr(counts, attr))
         text = Text.assemble((f"{label:<34}", ""), (value, "bold"))

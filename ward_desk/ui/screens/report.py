@@ -10,6 +10,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Footer, Header, Static
 
 from ward_desk.i18n import t
+from ward_desk.ui.i18n import fmt_percent
 from ward_desk.ui.screens.base import DeskScreen
 from ward_desk.ui.workers import store_work
 
@@ -78,7 +79,7 @@ class ReportScreen(DeskScreen):
         rate = total.on_time_rate
         self.query_one("#summary", Static).update(t(
             "ui.report.summary", opening=total.opening, received=total.received, resolved=total.resolved,
-            open=total.open_at_end, rate="—" if rate is None else f"{rate * 100:.1f}%",
+            open=total.open_at_end, rate=fmt_percent(rate),
             apologies=total.apology_slips))
         tables = [*report_tables(report), indicator_table(report)]
         shown = tables[self._section % len(tables)]

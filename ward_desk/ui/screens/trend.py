@@ -11,6 +11,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Footer, Header, Static
 
 from ward_desk.i18n import t
+from ward_desk.ui.i18n import fmt_percent
 from ward_desk.ui.screens.base import DeskScreen
 from ward_desk.ui.workers import store_work
 
@@ -85,7 +86,7 @@ class TrendScreen(DeskScreen):
                     "report.trend.col.total", "report.trend.col.state"):
             table.add_column(t(key), key=key)
         for r in rows:
-            rate = "—" if r.on_time_rate is None else f"{r.on_time_rate * 100:.1f}%"
+            rate = fmt_percent(r.on_time_rate)
             total = "—" if r.total_c is None else format_points(r.total_c, lang)
             state: Any = "—" if r.state is None else t(f"assess.state.{r.state}")
             if r.state == "returned":
