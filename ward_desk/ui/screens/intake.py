@@ -33,6 +33,30 @@ class ProcedureChoice:
     documents: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class CatalogueRow:
+    """One active procedure with the folded text the type-ahead matches against."""
+
+    choice: ProcedureChoice
+    name_folded: str
+    haystack: str
+
+
+def match_procedures(rows: list[CatalogueRow], text: str, limit: int = 30) -> list[ProcedureChoice]:
+    """Procedures whose name, field or code contain every word typed (accents optional),
+    names starting with the first word first: ``services.catalogue.find_procedures`` over
+    the screen's cached catalogue, so that it runs on the UI thread between keystrokes
+    (the catalogue is a few hundred rows at most)."""
+    from ward_desk.domain.text import fold
+
+    words = fold(text).split()
+    if not words:
+        return [r.choice for r in rows[:limit]]
+    found = [r for r in rows if all(w in r.haystack for w in words)]
+    found.sort(key=lambda r: (not r.name_folded.startswith(words[0]), r.name_folded))
+    return [r.choice for r in found[:limit]]
+
+
 class PickerInput(Input):
     """The procedure type-ahead: ↑/↓ move through the matches without leaving the box."""
 
@@ -62,6 +86,9 @@ class IntakeScreen(DeskScreen):
     """The intake form. Ctrl+S (or F2) saves and produces the receipt at once."""
 
     CSS_PATH = "intake.tcss"
+    # The spinner goes on the match list, never over the form: a loading #body would
+    # take the focus and drop what the clerk types while the catalogue or a save runs.
+    BUSY_SELECTOR = "#matches"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s,f2", "save", "key.save", id="save", priority=True),
         Binding("f8", "clear", "key.clear", id="clear"),
@@ -74,6 +101,11 @@ class IntakeScreen(DeskScreen):
         super().__init__()
         self._procedure: ProcedureChoice | None = None
         self._matches: list[ProcedureChoice] = []
+        # The active catalogue, loaded once on the store thread (refreshed on resume);
+        # the type-ahead then matches on the UI thread, so Enter never beats it.
+        self._catalogue: list[CatalogueRow] | None = None
+        self._pick_pending = False  # Enter pressed before the catalogue first arrived
+        self._matched: str | None = None  # the text ``_matches`` are for
         self._saving = False
         self._last_code: str | None = None
         self._status = ""
@@ -108,28 +140,50 @@ class IntakeScreen(DeskScreen):
     def on_mount(self) -> None:
         self.query_one("#matches", OptionList).can_focus = False
         self.query_one("#procedure", Input).focus()
-        self.find("")
+        self.load_catalogue()
+
+    def on_screen_resume(self) -> None:
+        # The catalogue is read again in case it changed; the cached one serves meanwhile.
+        if self._catalogue is not None:
+            self.load_catalogue()
 
     # -- procedure type-ahead ---------------------------------------------------------
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "procedure":
             if self._procedure is None or event.value != self._procedure_label(self._procedure):
-                self.find(event.value)
+                self._search(event.value)
         elif event.input.id in ("name", "id_number", "phone"):
             self._check(event.input)
 
+    def _search(self, text: str) -> None:
+        if self._catalogue is not None:  # else the catalogue's arrival shows the matches
+            self._matches = match_procedures(self._catalogue, text)
+            self._matched = text
+            self._render_matches()
+
     @store_work("procedures")
-    def find(self, text: str) -> list[ProcedureChoice]:
-        """Procedures whose name, field or code contain every word typed (accents optional)."""
-        from ward_desk.services.catalogue import find_procedures
+    def load_catalogue(self) -> list[CatalogueRow]:
+        """The active procedures, with the folded text the type-ahead matches."""
+        from ward_desk.domain.text import fold
+        from ward_desk.services.catalogue import list_procedures
 
-        return [ProcedureChoice(p.code, p.name, p.field, p.processing_days,
-                                tuple(json.loads(p.documents)))
-                for p in find_procedures(text, limit=30)]
+        return [CatalogueRow(ProcedureChoice(p.code, p.name, p.field, p.processing_days,
+                                             tuple(json.loads(p.documents))),
+                             p.name_folded, f"{p.name_folded} {fold(p.field)} {p.code.lower()}")
+                for p in list_procedures()]
 
-    def done_find(self, matches: list[ProcedureChoice]) -> None:
-        self._matches = matches
-        self._render_matches()
+    def done_load_catalogue(self, rows: list[CatalogueRow]) -> None:
+        if rows != self._catalogue:
+            self._matched = None
+        self._catalogue = rows
+        box = self.query_one("#procedure", Input)
+        if self._matched is None and (self._procedure is None or box.value != self._procedure_label(self._procedure)):
+            self._search(box.value)
+        if self._pick_pending:
+            # Enter came before the catalogue: choose now for what was typed; the
+            # clerk is already typing the name, so the focus stays where it is.
+            self._pick_pending = False
+            self._pick(move_focus=False)
 
     def _render_matches(self) -> None:
         option_list = self.query_one("#matches", OptionList)
@@ -146,12 +200,34 @@ class IntakeScreen(DeskScreen):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         if event.input.id == "procedure":
-            matches = self.query_one("#matches", OptionList)
-            if matches.highlighted is not None and self._matches:
-                self._choose(self._matches[matches.highlighted])
+            if self._catalogue is None:
+                # Only before the catalogue's first arrival: pick when it comes, and let
+                # the keys typed meanwhile land in the name, where the clerk means them.
+                self._pick_pending = True
                 self.query_one("#name", Input).focus()
+            else:
+                self._pick(move_focus=True)
             return
         self.focus_next()
+
+    def _pick(self, *, move_focus: bool) -> None:
+        """Choose the highlighted match for what the procedure box holds (the best one
+        unless the clerk moved with ↑/↓), then go on to the name."""
+        box = self.query_one("#procedure", Input)
+        p = self._procedure
+        if p is None or box.value != self._procedure_label(p):
+            if self._matched != box.value:
+                self._search(box.value)  # the matches are for exactly what is typed now
+            if not self._matches:
+                self._problem(Later("ui.intake.no_match", text=box.value.strip()))
+                if move_focus:
+                    box.focus()
+                return
+            highlighted = self.query_one("#matches", OptionList).highlighted or 0
+            self._choose(self._matches[min(highlighted, len(self._matches) - 1)])
+            self._check(self.query_one("#name", Input))  # clears a stale "no match" line
+        if move_focus:
+            self.query_one("#name", Input).focus()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         chosen = next((p for p in self._matches if p.code == event.option.id), None)
@@ -298,6 +374,7 @@ class IntakeScreen(DeskScreen):
         self.query_one("#procedure-info", Static).update("")
         self._problem(Later())
         self._set_status("")
+        self._pick_pending = False
         self.query_one("#procedure", Input).focus()
 
     def action_open_last(self) -> None:

@@ -1,0 +1,66 @@
+"""Intake at counter speed: Enter before the type-ahead has answered."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+from tests.ui.conftest import make_app, settle, unlock
+from ward_desk.ui.screens.intake import IntakeScreen
+
+
+def run(scenario) -> None:
+    asyncio.run(scenario())
+
+
+def value(app, field: str) -> str:
+    return app.screen.query_one(f"#{field}").value
+
+
+def test_enter_before_the_catalogue_arrives_picks_and_keeps_the_name(store_dir, clock):
+    async def scenario():
+        app = make_app(store_dir, clock, username="admin")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await unlock(pilot)
+            # Hold the store thread so the catalogue cannot arrive while the clerk types.
+            gate = threading.Event()
+            app.store_thread.submit(gate.wait, 10)
+            await pilot.press("f3")
+            await pilot.pause()
+            assert isinstance(app.screen, IntakeScreen)
+            assert app.screen._catalogue is None
+            await pilot.pause(0.6)  # past the busy indicator's delay: the form must stay typeable
+            await pilot.press(*"khai sinh", "enter", *"Pham Van Nam")
+            assert value(app, "name") == "Pham Van Nam"
+            assert app.screen._procedure is None  # still waiting for the catalogue
+            gate.set()
+            await settle(pilot)
+            assert app.screen._procedure is not None
+            assert "khai sinh" in app.screen._procedure.name.lower()
+            assert value(app, "procedure").startswith(app.screen._procedure.code)
+            assert value(app, "name") == "Pham Van Nam"
+            assert app.focused.id == "name"
+
+    run(scenario)
+
+
+def test_fast_enter_picks_the_best_match_for_what_is_typed(store_dir, clock):
+    async def scenario():
+        app = make_app(store_dir, clock, username="admin")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await unlock(pilot)
+            await pilot.press("f3")
+            await settle(pilot)  # the catalogue is loaded; no pause between the keys below
+            await pilot.press(*"khai tu", "enter", *"Le Thi Hoa", "enter", *"0912345678")
+            chosen = app.screen._procedure
+            assert chosen is not None and "khai tử" in chosen.name.lower()
+            assert value(app, "name") == "Le Thi Hoa"
+            assert value(app, "id_number") == "0912345678"
+            # No match: the clerk is told and stays in the procedure box.
+            await pilot.press("f8", *"zzzz", "enter")
+            assert app.screen._procedure is None
+            assert app.focused.id == "procedure"
+            assert "zzzz" in str(app.screen._said)
+
+    run(scenario)
+
