@@ -1,4 +1,4 @@
-"""Intake at counter speed: Enter before the type-ahead has answered."""
+"""Intake at counter speed: Enter before the type-ahead, and a form left half-typed."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import asyncio
 import threading
 
 from tests.ui.conftest import make_app, settle, unlock
+from ward_desk.ui.screens.dashboard import DashboardScreen
 from ward_desk.ui.screens.intake import IntakeScreen
 
 
@@ -64,3 +65,37 @@ def test_fast_enter_picks_the_best_match_for_what_is_typed(store_dir, clock):
 
     run(scenario)
 
+
+def test_half_typed_form_is_kept_as_a_visible_draft(store_dir, clock):
+    async def scenario():
+        app = make_app(store_dir, clock, username="admin")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await unlock(pilot)
+            await pilot.press("f3")
+            await settle(pilot)
+            draft = app.screen.query_one("#draft")
+            assert not draft.display
+            await pilot.press(*"khai sinh", "enter", *"Pham Van Nam", "enter", *"0011")
+            await pilot.press("escape")
+            await settle(pilot)
+            assert isinstance(app.screen, DashboardScreen)
+            await pilot.press("n")
+            await settle(pilot)
+            assert isinstance(app.screen, IntakeScreen)
+            assert value(app, "name") == "Pham Van Nam" and value(app, "id_number") == "0011"
+            draft = app.screen.query_one("#draft")
+            assert draft.display
+            assert "Bản nháp chưa lưu — F8 để xóa" in str(draft.render())
+            await pilot.press("f9")  # the notice follows the language
+            await settle(pilot)
+            assert "Unsaved draft — F8 clears" in str(app.screen.query_one("#draft").render())
+            await pilot.press("f8")
+            await pilot.pause()
+            assert not app.screen.query_one("#draft").display
+            assert value(app, "name") == ""
+            # An empty form left and come back to is no draft.
+            await pilot.press("escape", "n")
+            await settle(pilot)
+            assert not app.screen.query_one("#draft").display
+
+    run(scenario)

@@ -106,6 +106,7 @@ class IntakeScreen(DeskScreen):
         self._catalogue: list[CatalogueRow] | None = None
         self._pick_pending = False  # Enter pressed before the catalogue first arrived
         self._matched: str | None = None  # the text ``_matches`` are for
+        self._draft = Later()  # the "unsaved draft" line, shown when the form is come back to
         self._saving = False
         self._last_code: str | None = None
         self._status = ""
@@ -116,6 +117,7 @@ class IntakeScreen(DeskScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="body"):
+            yield Static(str(self._draft), id="draft", classes="-shown" if self._draft.source else "")
             with Horizontal(classes="form-row"):
                 yield Label(t("ui.intake.procedure"), classes="field-label")
                 yield PickerInput(id="procedure", compact=True,
@@ -143,9 +145,23 @@ class IntakeScreen(DeskScreen):
         self.load_catalogue()
 
     def on_screen_resume(self) -> None:
-        # The catalogue is read again in case it changed; the cached one serves meanwhile.
+        # Back at the form (Esc then n, the lock, a dossier opened with F7): what is
+        # still typed is an unsaved draft, kept on purpose and said so. The catalogue
+        # is read again in case it changed; the cached one serves meanwhile.
         if self._catalogue is not None:
             self.load_catalogue()
+        if self._has_draft():
+            self._show_draft(True)
+
+    def _has_draft(self) -> bool:
+        return self._procedure is not None or any(
+            self.query_one(f"#{n}", Input).value.strip() for n in self.TEXT_FIELDS)
+
+    def _show_draft(self, shown: bool) -> None:
+        self._draft = Later("ui.intake.draft") if shown else Later()
+        line = self.query_one("#draft", Static)
+        line.update(str(self._draft))
+        line.set_class(shown, "-shown")
 
     # -- procedure type-ahead ---------------------------------------------------------
     def on_input_changed(self, event: Input.Changed) -> None:
@@ -374,6 +390,7 @@ class IntakeScreen(DeskScreen):
         self.query_one("#procedure-info", Static).update("")
         self._problem(Later())
         self._set_status("")
+        self._show_draft(False)
         self._pick_pending = False
         self.query_one("#procedure", Input).focus()
 
