@@ -9,8 +9,13 @@ decomposition path only runs when something outside the table remains.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 __all__ = ["fold"]
+
+
+T = TypeVar("T")
 
 
 def _build_table() -> dict[int, str]:
@@ -59,3 +64,16 @@ def fold(s: str) -> str:
         # Combining marks (NFD input) or letters outside the table.
         out = _slow_fold(out)
     return " ".join(out.split())
+
+
+def match_words(items: Iterable[T], text: str, haystack: Callable[[T], str], name: Callable[[T], str],
+                limit: int = 30) -> list[T]:
+    """Type-ahead: items whose folded ``haystack`` contains every word typed (accents and
+    case ignored), those whose folded ``name`` starts with the first word first."""
+    words = fold(text).split()
+    pool = list(items)
+    if not words:
+        return pool[:limit]
+    found = [item for item in pool if all(w in haystack(item) for w in words)]
+    found.sort(key=lambda item: (not name(item).startswith(words[0]), name(item)))
+    return found[:limit]

@@ -12,7 +12,7 @@ from datetime import datetime
 from importlib import resources
 from pathlib import Path
 
-from ward_desk.domain.text import fold
+from ward_desk.domain.text import fold, match_words
 from ward_desk.errors import InvalidInput, NotFound
 from ward_desk.services.outbox import record_change
 from ward_desk.store.models import Procedure
@@ -226,20 +226,15 @@ def list_procedures(include_inactive: bool = False) -> list[Procedure]:
     return list(q)
 
 
+def procedure_haystack(name_folded: str, field: str, code: str) -> str:
+    """What procedure type-ahead searches in: the folded name, field and code."""
+    return f"{name_folded} {fold(field)} {code.lower()}"
+
+
 def find_procedures(text: str, limit: int = 20) -> list[Procedure]:
     """Type-ahead: every word typed (accents optional) must appear in the name, field or code."""
-    words = fold(text).split()
-    procedures = list_procedures()
-    if not words:
-        return procedures[:limit]
-    out = []
-    for p in procedures:
-        hay = f"{p.name_folded} {fold(p.field)} {p.code.lower()}"
-        if all(w in hay for w in words):
-            out.append(p)
-    # Names that start with what was typed come first.
-    out.sort(key=lambda p: (not p.name_folded.startswith(words[0]), p.name_folded))
-    return out[:limit]
+    return match_words(list_procedures(), text, lambda p: procedure_haystack(p.name_folded, p.field, p.code),
+                       lambda p: p.name_folded, limit)
 
 
 def get_procedure(code: str) -> Procedure:

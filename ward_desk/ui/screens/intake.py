@@ -43,18 +43,11 @@ class CatalogueRow:
 
 
 def match_procedures(rows: list[CatalogueRow], text: str, limit: int = 30) -> list[ProcedureChoice]:
-    """Procedures whose name, field or code contain every word typed (accents optional),
-    names starting with the first word first: ``services.catalogue.find_procedures`` over
-    the screen's cached catalogue, so that it runs on the UI thread between keystrokes
-    (the catalogue is a few hundred rows at most)."""
-    from ward_desk.domain.text import fold
+    """The catalogue type-ahead over the screen's cached rows (a few hundred at most), so it
+    runs on the UI thread between keystrokes with the same rule as the services' search."""
+    from ward_desk.domain.text import match_words
 
-    words = fold(text).split()
-    if not words:
-        return [r.choice for r in rows[:limit]]
-    found = [r for r in rows if all(w in r.haystack for w in words)]
-    found.sort(key=lambda r: (not r.name_folded.startswith(words[0]), r.name_folded))
-    return [r.choice for r in found[:limit]]
+    return [r.choice for r in match_words(rows, text, lambda r: r.haystack, lambda r: r.name_folded, limit)]
 
 
 class PickerInput(Input):
@@ -180,12 +173,11 @@ class IntakeScreen(DeskScreen):
     @store_work("procedures")
     def load_catalogue(self) -> list[CatalogueRow]:
         """The active procedures, with the folded text the type-ahead matches."""
-        from ward_desk.domain.text import fold
-        from ward_desk.services.catalogue import list_procedures
+        from ward_desk.services.catalogue import list_procedures, procedure_haystack
 
         return [CatalogueRow(ProcedureChoice(p.code, p.name, p.field, p.processing_days,
                                              tuple(json.loads(p.documents))),
-                             p.name_folded, f"{p.name_folded} {fold(p.field)} {p.code.lower()}")
+                             p.name_folded, procedure_haystack(p.name_folded, p.field, p.code))
                 for p in list_procedures()]
 
     def done_load_catalogue(self, rows: list[CatalogueRow]) -> None:
