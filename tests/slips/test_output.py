@@ -75,20 +75,30 @@ def test_viewer_runs_without_blocking(monkeypatch, tmp_path: Path) -> None:
         pytest.skip("xdg-open is the Linux opener")
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    marker = tmp_path / "opened"
+    marker, release = tmp_path / "opened", tmp_path / "release"
     opener = bin_dir / "xdg-open"
-    # A viewer that stays open (like a real one) and records what it was asked to open.
-    opener.write_text(f'#!/bin/sh\necho "$1" > {marker}\nsleep 2\n')
+    # A viewer that stays open until the test releases it, recording what it was asked to
+    # open: if open_with_default_viewer waited for it, the call could not return before
+    # the release file exists (the viewer gives up after 20 s, failing the checks below).
+    opener.write_text(
+        f'#!/bin/sh\necho "$1" > {marker}\n'
+        f'i=0; while [ ! -e {release} ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i+1)); done\n'
+        f'[ -e {release} ] && echo released >> {marker}\n'
+    )
     opener.chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.setenv("DISPLAY", ":0")
-    started = time.monotonic()
     assert open_with_default_viewer(tmp_path / "slip.pdf") is True
-    assert time.monotonic() - started < 1.0
-    deadline = time.monotonic() + 5
+    assert not release.exists()  # the call returned while the viewer was still waiting
+    deadline = time.monotonic() + 10
     while not marker.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert marker.read_text().strip() == str(tmp_path / "slip.pdf")
+    assert marker.read_text().splitlines()[0] == str(tmp_path / "slip.pdf")
+    release.touch()
+    deadline = time.monotonic() + 10
+    while "released" not in marker.read_text() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert marker.read_text().splitlines()[-1] == "released"
 
 
 def test_no_opener_installed(monkeypatch, tmp_path: Path) -> None:
