@@ -99,3 +99,20 @@ def test_half_typed_form_is_kept_as_a_visible_draft(store_dir, clock):
             assert not app.screen.query_one("#draft").display
 
     run(scenario)
+
+
+
+def test_enter_on_an_empty_procedure_box_picks_nothing(store_dir, clock):
+    """Enter before anything is typed must not choose the catalogue's first entry."""
+    async def scenario():
+        app = make_app(store_dir, clock, username="admin")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await unlock(pilot)
+            await pilot.press("f3")
+            await settle(pilot)
+            await pilot.press("enter")
+            await settle(pilot)
+            assert app.screen._procedure is None
+            assert app.focused.id == "procedure"
+
+    run(scenario)

@@ -78,6 +78,10 @@ def _validators() -> dict[str, Any]:
 class IntakeScreen(DeskScreen):
     """The intake form. Ctrl+S (or F2) saves and produces the receipt at once."""
 
+    # Focused as the screen activates, so keys typed right after "n" (a clerk types
+    # ahead while the form is still being built) land in the procedure box.
+    AUTO_FOCUS = "#procedure"
+
     CSS_PATH = "intake.tcss"
     # The spinner goes on the match list, never over the form: a loading #body would
     # take the focus and drop what the clerk types while the catalogue or a save runs.
@@ -222,6 +226,9 @@ class IntakeScreen(DeskScreen):
         """Choose the highlighted match for what the procedure box holds (the best one
         unless the clerk moved with ↑/↓), then go on to the name."""
         box = self.query_one("#procedure", Input)
+        if not box.value.strip():
+            box.focus()  # nothing typed yet: Enter must not pick the catalogue's first entry
+            return
         p = self._procedure
         if p is None or box.value != self._procedure_label(p):
             if self._matched != box.value:
