@@ -80,14 +80,19 @@ def reasons_text(reasons: list[str]) -> str:
     return ", ".join(t(f"district.stuck.{r}") for r in reasons)
 
 
+def _read(args: argparse.Namespace, query: Callable[..., Any], *params: Any, **options: Any) -> Any:
+    """Open the district store, run one read-only view query, close the store."""
+    store = _open(args)
+    try:
+        return query(store, *params, **options)
+    finally:
+        store.close()
+
+
 def cmd_report_wards(args: argparse.Namespace) -> int:
     from sync_agent.district.views import ward_rows
 
-    store = _open(args)
-    try:
-        rows = ward_rows(store, rule=_rule(args))
-    finally:
-        store.close()
+    rows = _read(args, ward_rows, rule=_rule(args))
     if args.json:
         _print_json(rows)
         return EXIT_OK
@@ -117,11 +122,7 @@ def _age(seconds: int | None) -> str:
 def cmd_report_backlog(args: argparse.Namespace) -> int:
     from sync_agent.district.views import backlog_rows
 
-    store = _open(args)
-    try:
-        rows = backlog_rows(store, rule=_rule(args))
-    finally:
-        store.close()
+    rows = _read(args, backlog_rows, rule=_rule(args))
     if args.json:
         _print_json(rows)
         return EXIT_OK
@@ -158,11 +159,7 @@ def overdue_table(rows: list[dict[str, Any]], language: str | None = None) -> An
 def cmd_report_overdue(args: argparse.Namespace) -> int:
     from sync_agent.district.views import overdue_rows
 
-    store = _open(args)
-    try:
-        rows = overdue_rows(store, office=args.office, limit=args.limit)
-    finally:
-        store.close()
+    rows = _read(args, overdue_rows, office=args.office, limit=args.limit)
     if args.json:
         _print_json(rows)
         return EXIT_OK
@@ -177,11 +174,7 @@ def cmd_report_overdue(args: argparse.Namespace) -> int:
 def cmd_report_assessments(args: argparse.Namespace) -> int:
     from sync_agent.district.views import assessment_rows
 
-    store = _open(args)
-    try:
-        rows = assessment_rows(store, args.month, pending_only=args.pending)
-    finally:
-        store.close()
+    rows = _read(args, assessment_rows, args.month, pending_only=args.pending)
     if args.json:
         _print_json(rows)
         return EXIT_OK
