@@ -349,3 +349,16 @@ def test_bad_input_is_a_message_not_a_traceback(bad_input_runs: dict, case: str)
 def test_debug_shows_the_traceback(template: tuple[Path, str]) -> None:
     proc = run_cli("dossier", "show", "22918-200101-9999", "--data-dir", template[0], "--debug")
     assert proc.returncode != 0 and "Traceback" in proc.stderr
+
+
+def test_common_options_work_before_and_after_the_command_name(ward: Path, tmp_path: Path) -> None:
+    """``--data-dir`` written before the command (as ``--help`` shows it) must not be
+    overwritten by the sub-command's own default, also two levels deep."""
+    before = json.loads(ok(run_cli("--data-dir", ward, "stats", "--json")).stdout)
+    after = json.loads(ok(run_cli("stats", "--json", "--data-dir", ward)).stdout)
+    assert before == after and before["dossiers"] == 0
+    new_pw = tmp_path / "new.txt"
+    new_pw.write_text("mat-khau-moi-2026\n")
+    ok(run_cli("--data-dir", ward, "--lang", "en", "users", "passwd", ADMIN, "--new-password-file", new_pw))
+    assert run_cli("--data-dir", ward, "stats", "--json").returncode == 3  # the old password no longer opens it
+    assert json.loads(ok(run_cli("--data-dir", ward, "stats", "--json", password="mat-khau-moi-2026")).stdout) == before

@@ -24,12 +24,17 @@ OPTIONAL_COMMANDS = {"sync": "sync_agent.ward_cli", "report": "reports.cli", "as
 # --- parser ------------------------------------------------------------------------
 
 
-def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data-dir", type=Path, default=None, help="store folder (env WARD_DESK_DATA_DIR)")
-    p.add_argument("--user", default=None, help="user name (default: the only user)")
-    p.add_argument("--password-file", default=None, help="read the password from this file")
-    p.add_argument("--lang", choices=("vi", "en"), default=None, help="language of messages")
-    p.add_argument("--debug", action="store_true", help="show tracebacks")
+def _common(p: argparse.ArgumentParser, top: bool = False) -> None:
+    """The options every command takes, before or after its name. Only the top
+    parser sets defaults: a sub-command's default would overwrite the value given
+    before the command name (``ward-desk --data-dir X stats`` would ignore X)."""
+    default = None if top else argparse.SUPPRESS
+    p.add_argument("--data-dir", type=Path, default=default, help="store folder (env WARD_DESK_DATA_DIR)")
+    p.add_argument("--user", default=default, help="user name (default: the only user)")
+    p.add_argument("--password-file", default=default, help="read the password from this file")
+    p.add_argument("--lang", choices=("vi", "en"), default=default, help="language of messages")
+    p.add_argument("--debug", action="store_true", default=False if top else argparse.SUPPRESS,
+                   help="show tracebacks")
 
 
 def build_parser(wanted: str | None = None) -> argparse.ArgumentParser:
@@ -38,7 +43,7 @@ def build_parser(wanted: str | None = None) -> argparse.ArgumentParser:
     from ward_desk.cli import commands
 
     parser = argparse.ArgumentParser(prog="ward-desk", description="Ward Desk — Bộ phận một cửa")
-    _common(parser)
+    _common(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def add(name: str, handler: Handler, help_text: str, parent=sub) -> argparse.ArgumentParser:
