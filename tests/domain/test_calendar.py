@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from datetime import date, timedelta
 
 import holidays
@@ -204,3 +207,26 @@ def test_next_working_day_is_strictly_after_and_nothing_in_between(d: date) -> N
 def test_english_names() -> None:
     cal = WorkingCalendar(language="en")
     assert cal.holiday_name(date(2026, 1, 1)) == "New Year's Day"
+
+
+def test_only_vietnam_is_loaded_and_it_matches_the_registry() -> None:
+    """The desk loads holidays' Vietnam module on its own (not all ~280 countries):
+    in a fresh interpreter, building a year's calendar must leave exactly that
+    country module imported, and give the same days as ``holidays.Vietnam``."""
+    code = (
+        "import sys, json\n"
+        "from datetime import date\n"
+        "from ward_desk.domain.calendar import WorkingCalendar\n"
+        "cal = WorkingCalendar()\n"
+        "cal.next_working_day(date(2026, 2, 13))\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith('holidays.countries'))\n"
+        "days = {y: sorted((d.isoformat(), n) for d, n in cal._national_year(y).items()) for y in range(2015, 2036)}\n"
+        "print(json.dumps({'loaded': loaded, 'days': days}))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["loaded"] == ["holidays.countries.vietnam"]
+    for year, days in out["days"].items():
+        expected = sorted((d.isoformat(), n) for d, n in holidays.Vietnam(years=int(year), language="vi").items())
+        assert [tuple(x) for x in days] == expected, year
