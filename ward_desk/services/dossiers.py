@@ -638,9 +638,12 @@ def dashboard(session: Session) -> Dashboard:
     def count(q) -> int:
         return q.count()
 
-    resolved = list(Dossier.select(Dossier.completed_at, Dossier.statutory_due_at)
-                    .where((Dossier.completed_at >= month_start) & (Dossier.completed_at < end)).tuples())
-    on_time = sum(1 for c, due in resolved if c <= due)
+    # Counted in SQL (a busy month is ~8,000 rows to build as datetimes otherwise), with
+    # reporting's rule for late: completed after the statutory due instant. Both columns
+    # are stored in one text format, so text order is time order.
+    month_resolved, month_late = (
+        Dossier.select(fn.COUNT(Dossier.id), fn.TOTAL(Dossier.completed_at > Dossier.statutory_due_at))
+        .where((Dossier.completed_at >= month_start) & (Dossier.completed_at < end)).tuples().get())
     # Today's closures read through the closed_at range and their state checked here:
     # with both conditions in SQL, SQLite picks the state index and walks every
     # returned dossier ever (1.4 s on a 1M store instead of < 1 ms).
@@ -657,8 +660,8 @@ def dashboard(session: Session) -> Dashboard:
         ready_to_return=count(Dossier.select().where(Dossier.state == State.RESULT_READY.value)),
         waiting_supplement=count(Dossier.select().where(Dossier.state == State.SUPPLEMENT_REQUESTED.value)),
         suspended=count(Dossier.select().where(Dossier.state == State.SUSPENDED.value)),
-        month_resolved=len(resolved),
-        month_on_time=on_time,
+        month_resolved=month_resolved,
+        month_on_time=month_resolved - int(month_late),
     )
 
 
