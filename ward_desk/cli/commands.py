@@ -72,9 +72,9 @@ def _run_app(data_dir: Path, *, username: str | None = None, password: str | Non
     if not sys.stdout.isatty():
         raise InvalidInput("cli.ui_needs_terminal")
     from ward_desk.i18n import get_language
-    from ward_desk.ui.app import WardDeskApp
+    from ward_desk.ui.app import WardDeskApp, run_until_closed
 
-    WardDeskApp(Path(data_dir), username=username, password=password, language=get_language()).run()
+    run_until_closed(WardDeskApp(Path(data_dir), username=username, password=password, language=get_language()))
     return 0
 
 

@@ -9,6 +9,7 @@ imported only when first shown.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import threading
 import time
@@ -67,6 +68,19 @@ def _utc_now() -> datetime:
     from datetime import timezone
 
     return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def run_until_closed(app: App[Any]) -> None:
+    """Run the desk on this terminal until the clerk quits, then let the process end at once.
+
+    By then the store is closed and the terminal restored. Freezing the objects
+    skips the interpreter's final garbage collection over the ~100,000 objects
+    Textual and the services leave behind: 0.1–0.25 s of every quit and of every
+    launch-to-exit measurement on one core of the test machine, and nothing is
+    left to finalise that matters (the store thread closed the database).
+    """
+    app.run()
+    gc.freeze()
 
 
 def _screen_factory(mode: str) -> Callable[[], Screen[Any]]:
