@@ -112,3 +112,34 @@ def test_prune_outbox_keeps_unacknowledged_and_recent_rows(session) -> None:
     _intake(session, "Mới Hai")
     assert max(r.seq for r in Outbox.select(Outbox.seq)) > seqs[-1]  # seq never reused
     assert len(Dossier.select()) == len(old) + 2 and verify(session).ok
+
+
+def test_dashboard_counts_never_scan_and_the_apology_count_is_covered(session) -> None:
+    """The dashboard refreshes every minute on a store that only grows: each of its
+    queries must go through an index, and the counts over open dossiers (overdue,
+    due today, needs an apology slip, by state) must be answered from the index
+    alone, so no table row (and no page of it) is read for them (migration 0005)."""
+    for name in ("Lê Văn An", "Trần Thị Bình", "Phạm Cường", "Đỗ Thị Dung", "Vũ Văn Em"):
+        _intake(session, name)
+    db = session.store.db
+    plans: list[tuple[str, list[str]]] = []
+    original = db.execute_sql
+
+    def traced(sql, params=None, *args, **kwargs):
+        if sql.lstrip().upper().startswith("SELECT"):
+            plan = [row[-1] for row in original("EXPLAIN QUERY PLAN " + sql, params).fetchall()]
+            plans.append((sql, plan))
+        return original(sql, params, *args, **kwargs)
+
+    db.execute_sql = traced
+    try:
+        board = dossiers.dashboard(session)
+    finally:
+        del db.execute_sql
+    assert board.received_today == 5
+    assert len(plans) >= 8
+    for sql, plan in plans:
+        assert plan and all(step.startswith("SEARCH") for step in plan), (sql, plan)
+        if '"state"' in sql and "closed_at" not in sql:
+            assert all("COVERING INDEX" in step for step in plan), (sql, plan)
+    assert any("apology_count" in sql for sql, _ in plans)
