@@ -266,3 +266,41 @@ def test_command_palette_offers_the_bound_actions(store_dir, clock):
             assert "Hồ sơ mới" in screen_text(app)
 
     run(scenario)
+
+
+def test_first_visit_of_each_screen_does_not_reparse_the_stylesheet(store_dir, clock, monkeypatch):
+    """Every screen's CSS is loaded at start, so opening a screen for the first time
+    must not make Textual re-parse all CSS and re-style every node (twice, as it does
+    for a new mode's screen unless the app marks it current): that cost is paid on
+    the unlock-to-dashboard path and on each first F-key. A theme change still
+    re-styles, and a screen made before it shows the new theme when visited."""
+    from textual.css.stylesheet import Stylesheet
+
+    reparses: list[int] = []
+    original = Stylesheet.reparse
+
+    def counted(self) -> None:
+        reparses.append(1)
+        original(self)
+
+    monkeypatch.setattr(Stylesheet, "reparse", counted)
+
+    async def scenario():
+        app = make_app(store_dir, clock, username="admin")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await unlock(pilot)
+            for key in ("f3", "f4", "f5", "f7", "f6"):
+                await pilot.press(key)
+                await settle(pilot)
+            assert reparses == []
+            old_background = app.screen.styles.background
+            app.theme = "textual-light" if app.theme != "textual-light" else "textual-dark"
+            await settle(pilot)
+            new_background = app.screen.styles.background
+            assert reparses and new_background != old_background
+            await pilot.press("f4")
+            await settle(pilot)
+            assert isinstance(app.screen, DossierListScreen)
+            assert app.screen.styles.background == new_background
+
+    run(scenario)
