@@ -6,13 +6,14 @@ the schema the migrations build (issue 2 item 6).
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from datetime import datetime
 from pathlib import Path
 
 import pytest
-from wd_testkit import ADMIN, OFFICE_CODE, PASSWORD
+from wd_testkit import ADMIN, OFFICE_CODE, PASSWORD, ok, run_cli
 
 import migrations
 from migrations import LATEST_VERSION, apply_all, current_version, discover
@@ -163,3 +164,34 @@ def test_models_match_the_schema_the_migrations_build(store_dir: Path) -> None:
         assert problems == []
     finally:
         store.close()
+
+
+def test_an_upgrade_is_announced_before_its_backup_starts(tmp_path: Path) -> None:
+    """The pre-upgrade backup of a big store runs for minutes: whoever opens the
+    store is told first (the service's callback; the CLI on stderr, in the user's
+    language), once, and an up-to-date store says nothing."""
+    from ward_desk.services.desk import open_session
+
+    data_dir = tmp_path / "ward"
+    build_store_at(data_dir, LATEST_VERSION - 1)
+    told: list[tuple[int, int, int]] = []
+
+    def tell(found: int, target: int, size: int) -> None:
+        assert not list((data_dir / "backups").iterdir())  # before the backup, not after
+        told.append((found, target, size))
+
+    session = open_session(data_dir, ADMIN, PASSWORD, on_upgrade=tell)
+    session.store.close()
+    assert told == [(LATEST_VERSION - 1, LATEST_VERSION, told[0][2])] and told[0][2] > 0
+    session = open_session(data_dir, ADMIN, PASSWORD, on_upgrade=tell)
+    session.store.close()
+    assert len(told) == 1
+
+    for lang, words in (("vi", "Đang nâng cấp kho dữ liệu"), ("en", "Upgrading the store")):
+        cli_dir = tmp_path / f"cli-{lang}"
+        build_store_at(cli_dir, LATEST_VERSION - 1)
+        proc = ok(run_cli("stats", "--json", "--data-dir", cli_dir, "--lang", lang))
+        assert words in proc.stderr and f"{LATEST_VERSION - 1} → {LATEST_VERSION}" in proc.stderr
+        assert json.loads(proc.stdout)["dossiers"] == 3
+        again = ok(run_cli("stats", "--json", "--data-dir", cli_dir, "--lang", lang))
+        assert again.stderr == "" and json.loads(again.stdout) == json.loads(proc.stdout)

@@ -304,3 +304,39 @@ def test_first_visit_of_each_screen_does_not_reparse_the_stylesheet(store_dir, c
             assert app.screen.styles.background == new_background
 
     run(scenario)
+
+
+def test_unlock_announces_a_store_upgrade_then_clears_it(store_dir, clock, monkeypatch):
+    """A store one schema behind (as after installing a new version): the unlock
+    tells the clerk why it takes long (backup first), then the dashboard opens and
+    the notice is gone."""
+    from migrations import LATEST_VERSION
+    from ward_desk.store.database import DB_NAME, KEYS_NAME, open_raw
+    from ward_desk.store.keys import KeyFile
+
+    key = KeyFile.load(store_dir / KEYS_NAME).unlock_with_password("admin", "mat-khau-123")
+    raw = open_raw(store_dir / DB_NAME, key)
+    try:  # undo migration 0005 (its only change) and say so
+        raw.execute_sql('DROP INDEX "dossier_state_due_at"')
+        raw.execute_sql('CREATE INDEX "dossier_state_due_at" ON "dossier" ("state", "due_at")')
+        raw.execute_sql("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(LATEST_VERSION - 1),))
+    finally:
+        raw.close()
+    shown: list[str] = []
+
+    async def scenario():
+        app = make_app(store_dir, clock, username="admin")
+        original = app.notify
+
+        def notify(message, *args, **kwargs):
+            shown.append(str(message))
+            return original(message, *args, **kwargs)
+
+        monkeypatch.setattr(app, "notify", notify)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await unlock(pilot)
+            assert any("Đang nâng cấp kho dữ liệu" in m for m in shown), shown
+            assert not app._notifications
+            assert list((store_dir / "backups").glob("before-schema-*.db"))
+
+    run(scenario)

@@ -53,7 +53,11 @@ def open_cli_session(args: argparse.Namespace):
     """Unlock the store named by ``--data-dir`` for ``--user``."""
     from ward_desk.services.desk import open_session
 
-    return open_session(args.data_dir, args.user, read_password(args))
+    def tell(found: int, target: int, size: int) -> None:
+        print(t("store.upgrading", found=found, target=target, size_mb=max(1, round(size / 1e6))), file=sys.stderr,
+              flush=True)
+
+    return open_session(args.data_dir, args.user, read_password(args), on_upgrade=tell)
 
 
 def with_session(fn: Callable[[argparse.Namespace, Any], int]) -> Handler:

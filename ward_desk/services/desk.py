@@ -36,11 +36,13 @@ def session_for(store: database.Store, username: str | None, clock=utc_now) -> S
     return Session(store=store, user=user, office=office, calendar=load_calendar(), clock=clock)
 
 
-def open_session(data_dir: Path, username: str | None, password: str, clock=utc_now) -> Session:
+def open_session(data_dir: Path, username: str | None, password: str, clock=utc_now, *,
+                 on_upgrade: database.UpgradeNotice | None = None) -> Session:
     """Unlock the store with a user's password and sign that user in.
 
     With no ``username``, a store with a single user signs that user in; a store
-    with several needs one named (``auth.user_required``).
+    with several needs one named (``auth.user_required``). ``on_upgrade`` is told
+    before a schema upgrade (and its backup) starts.
     """
     if username is None:
         _, keys_path = database.locate(data_dir)
@@ -49,9 +51,9 @@ def open_session(data_dir: Path, username: str | None, password: str, clock=utc_
         if slot is None:
             raise InvalidInput("auth.user_required")
         key = keyfile._unlock_password_slot(slot, password)
-        store = database.open_with_key(data_dir, key, keyfile)
+        store = database.open_with_key(data_dir, key, keyfile, on_upgrade=on_upgrade)
     else:
-        store = database.open_store(data_dir, username, password)
+        store = database.open_store(data_dir, username, password, on_upgrade=on_upgrade)
     try:
         return session_for(store, username, clock)
     except BaseException:

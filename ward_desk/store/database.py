@@ -12,7 +12,7 @@ import errno
 import logging
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -265,7 +265,13 @@ def locate(data_dir: Path) -> tuple[Path, Path]:
     return db_path, keys_path
 
 
-def open_with_key(data_dir: Path, key: bytes, keyfile: KeyFile, *, migrate: bool = True) -> Store:
+UpgradeNotice = Callable[[int, int, int], None]
+"""Told (from schema, to schema, store size in bytes) before an upgrade starts: the
+backup it takes first can run for minutes on a big store, so the user is told why."""
+
+
+def open_with_key(data_dir: Path, key: bytes, keyfile: KeyFile, *, migrate: bool = True,
+                  on_upgrade: UpgradeNotice | None = None) -> Store:
     """Open the store whose database key is ``key`` (already unwrapped)."""
     from migrations import LATEST_VERSION, apply_all
 
@@ -286,16 +292,18 @@ def open_with_key(data_dir: Path, key: bytes, keyfile: KeyFile, *, migrate: bool
         db.close()
         raise StoreTooNew("store.too_new", found=version, supported=LATEST_VERSION)
     if version < LATEST_VERSION and migrate:
+        if on_upgrade is not None and version > 0:
+            on_upgrade(version, LATEST_VERSION, file_size(db_path))
         apply_all(db, Path(data_dir), backup_first=version > 0, key=key)
     return Store(data_dir=Path(data_dir), db=db, store_id=keyfile.store_id, key=key)
 
 
-def open_store(data_dir: Path, username: str, password: str) -> Store:
+def open_store(data_dir: Path, username: str, password: str, *, on_upgrade: UpgradeNotice | None = None) -> Store:
     """Unlock with a user's password and open (migrating if needed)."""
     _db_path, keys_path = locate(data_dir)
     keyfile = KeyFile.load(keys_path)
     key = keyfile.unlock_with_password(username, password)
-    return open_with_key(data_dir, key, keyfile)
+    return open_with_key(data_dir, key, keyfile, on_upgrade=on_upgrade)
 
 
 def open_with_recovery(data_dir: Path, recovery_key: str) -> Store:

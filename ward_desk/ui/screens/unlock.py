@@ -75,15 +75,22 @@ class UnlockScreen(DeskScreen):
         """Open the store and sign the user in."""
         from ward_desk.services.desk import open_session
 
-        return open_session(data_dir, username, password, clock=self.desk.clock)
+        def tell(found: int, target: int, size: int) -> None:
+            # A toast, not the form's message line: the busy indicator covers the form.
+            notice = t("store.upgrading", found=found, target=target, size_mb=max(1, round(size / 1e6)))
+            self.app.call_from_thread(self.notify, notice, timeout=600)
+
+        return open_session(data_dir, username, password, clock=self.desk.clock, on_upgrade=tell)
 
     def done_unlock(self, session) -> None:
+        self.app.clear_notifications()  # an upgrade notice, if there was one, is over
         self.desk.signed_in(session)
 
     def failed_unlock(self, error: BaseException | None) -> bool:
         from ward_desk.errors import WardDeskError
 
         if isinstance(error, WardDeskError):
+            self.app.clear_notifications()
             self._set_message(Later(error))
             password = self.query_one("#password", Input)
             password.value = ""
