@@ -5,16 +5,8 @@ from __future__ import annotations
 
 import io
 
-from reports.tables import Table
+from reports.tables import Table, format_cell
 from ward_desk.i18n import t
-
-
-def _fmt(value: object) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.1f}"
-    return str(value)
 
 
 def docx_bytes(headline: list[str], tables: list[Table], *, signatures: bool, language: str | None = None) -> bytes:
@@ -55,7 +47,7 @@ def docx_bytes(headline: list[str], tables: list[Table], *, signatures: bool, la
             for c, value in enumerate(values):
                 cell = grid.cell(r, c)
                 cell.text = ""
-                cell_run = cell.paragraphs[0].add_run(_fmt(value))
+                cell_run = cell.paragraphs[0].add_run(format_cell(value, language))
                 cell_run.bold = bold
                 cell_run.font.size = small
     if signatures:

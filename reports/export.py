@@ -16,6 +16,7 @@ from reports.tables import (
     Table,
     assessment_headline,
     assessment_table,
+    format_cell,
     indicator_table,
     report_headline,
     report_tables,
@@ -30,12 +31,17 @@ BINARY = ("xlsx", "pdf", "docx")
 BOM = "\ufeff"
 
 
-def _text_table(table: Table) -> str:
+def _text_table(table: Table, language: str | None) -> str:
     from tabulate import tabulate
 
     rows = [*table.rows, table.total] if table.total else table.rows
-    return table.title + "\n" + tabulate(rows, headers=table.header, tablefmt="simple", missingval="-",
-                                         floatfmt=".1f", disable_numparse=False)
+    # Cells are formatted here (decimal comma in Vietnamese), so tabulate is told where
+    # to align instead of parsing numbers: the first column is text, the rest figures.
+    cells = [[row[0] if isinstance(row[0], str) else format_cell(row[0], language),
+              *(format_cell(v, language) for v in row[1:])] for row in rows]
+    align = ("left",) + ("right",) * (len(table.header) - 1)
+    return table.title + "\n" + tabulate(cells, headers=table.header, tablefmt="simple", colalign=align,
+                                         disable_numparse=True)
 
 
 def _csv(blocks: list[tuple[list[str], list[Table]]]) -> bytes:
@@ -65,7 +71,7 @@ def render_report(report: PeriodReport, fmt: str, language: str | None = None) -
     headline = report_headline(report, language)
     tables = [*report_tables(report, language), indicator_table(report, language)]
     if fmt == "text":
-        parts = ["\n".join(headline), *(_text_table(tb) for tb in tables), t("report.reconciled", language)]
+        parts = ["\n".join(headline), *(_text_table(tb, language) for tb in tables), t("report.reconciled", language)]
         return ("\n\n".join(parts) + "\n").encode("utf-8")
     if fmt == "csv":
         return _csv([(headline, tables)])

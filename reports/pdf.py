@@ -3,17 +3,9 @@ tables with a totals row, signature blocks."""
 
 from __future__ import annotations
 
-from reports.tables import Table
+from reports.tables import Table, format_cell
 from ward_desk.fonts import register_pdf_fonts
 from ward_desk.i18n import t
-
-
-def _fmt(value: object) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.1f}"
-    return str(value)
 
 
 def pdf_bytes(headline: list[str], tables: list[Table], *, signatures: bool, language: str | None = None,
@@ -49,9 +41,9 @@ def pdf_bytes(headline: list[str], tables: list[Table], *, signatures: bool, lan
                        first_row_as_headings=True) as grid:
             grid.row(table.header)
             for values in table.rows:
-                grid.row([_fmt(v) for v in values])
+                grid.row([format_cell(v, language) for v in values])
             if table.total:
-                grid.row([_fmt(v) for v in table.total], style=FontFace(emphasis="BOLD", fill_color=(242, 242, 242)))
+                grid.row([format_cell(v, language) for v in table.total], style=FontFace(emphasis="BOLD", fill_color=(242, 242, 242)))
     if signatures:
         pdf.ln(8)
         pdf.set_font(family, "B", 10)

@@ -32,6 +32,18 @@ COUNT_COLUMNS: tuple[str, ...] = (
 RATE_COLUMNS: tuple[str, ...] = ("on_time_rate", "satisfaction")
 
 
+def format_cell(value: Cell, language: str | None = None) -> str:
+    """A cell as printed on paper and screen: "-" for no value, rates and points with one
+    decimal, a decimal comma in Vietnamese ("96,4") and a point in English. CSV and XLSX
+    keep numbers as numbers (the spreadsheet applies the reader's locale)."""
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        text = f"{value:.1f}"
+        return text.replace(".", ",") if (language or get_language()) == "vi" else text
+    return str(value)
+
+
 def _percent(value: float | None) -> float | None:
     return None if value is None else round(value * 100, 1)
 

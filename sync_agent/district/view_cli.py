@@ -16,7 +16,7 @@ from typing import Any
 
 from sync_agent.errors import BadInput
 from ward_desk.errors import EXIT_OK
-from ward_desk.i18n import t
+from ward_desk.i18n import get_language, t
 
 _password_source: Callable[[argparse.Namespace], str] | None = None  # set by register()
 
@@ -47,7 +47,17 @@ def _local(iso: str | None) -> str:
 
 
 def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{value * 100:.1f}"
+    """A rate as a percentage with one decimal, with the reader's decimal mark."""
+    from ward_desk.domain.criteria import format_rate
+
+    return "-" if value is None else format_rate(value, get_language())
+
+
+def _points(value: float | None) -> str:
+    """A self-assessment total ("87,5" in Vietnamese)."""
+    from ward_desk.domain.criteria import format_points
+
+    return "-" if value is None else format_points(round(value * 100), get_language())
 
 
 def _tabulate(headers: list[str], rows: list[list[Any]], empty_id: str) -> None:
@@ -237,8 +247,8 @@ def _rank_text(ranking: dict[str, Any]) -> str:
                ("rank_total", "office_code", "ward", "self_total", "district_total", "rank_on_time", "on_time_rate",
                 "flags", "data_as_of")]
     rows = [
-        [r["rank_total"], r["office_code"], r["ward"], f"{r['self_total']:g}",
-         "-" if r["district_total"] is None else f"{r['district_total']:g}", r["rank_on_time"] or "-",
+        [r["rank_total"], r["office_code"], r["ward"], _points(r["self_total"]),
+         _points(r["district_total"]), r["rank_on_time"] or "-",
          _pct(r["on_time_rate"]),
          ("⚠ " + ", ".join(t(f"district.rank.flag.{f}") for f in r["flags"])) if r["flags"] else "",
          _local(r["data_as_of"])]

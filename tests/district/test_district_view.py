@@ -5,6 +5,7 @@ snapshot stays frozen, overdue dossiers and stuck wards show across wards."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -160,6 +161,11 @@ def test_cli_rank_report_and_xlsx(district, tmp_path: Path) -> None:
     data_dir = str(store.data_dir)
     out = json.loads(district_cli("rank", "--month", MONTH, "--json", "--data-dir", data_dir).stdout)
     assert [r["office_code"] for r in out["ranked"]] == ["10001", "10002"] and out["snapshot"] is None
+    text_vi = district_cli("rank", "--month", MONTH, "--data-dir", data_dir, "--lang", "vi").stdout
+    text_en = district_cli("rank", "--month", MONTH, "--data-dir", data_dir, "--lang", "en").stdout
+    first = out["ranked"][0]
+    assert f"{first['on_time_rate'] * 100:.1f}".replace(".", ",") in text_vi and not re.search(r"\d\.\d", text_vi)
+    assert f"{first['on_time_rate'] * 100:.1f}" in text_en and not re.search(r"\d,\d", text_en)
     published = district_cli("rank", "--month", MONTH, "--publish", "--data-dir", data_dir, env={"WARD_DESK_LANG": "vi"})
     assert "bản số 1" in published.stdout
     snap = json.loads(district_cli("rank", "--month", MONTH, "--snapshot", "--json", "--data-dir", data_dir).stdout)

@@ -82,3 +82,27 @@ def test_assessment_in_every_format(session, report):
 def test_bad_format(report):
     with pytest.raises(InvalidInput):
         render_report(report, "odt")
+
+
+@pytest.mark.parametrize("fmt", ["text", "pdf", "docx"])
+def test_printed_figures_use_the_language_decimal_mark(report, fmt):
+    """What people read (text, PDF, Word) writes "25,0" in Vietnamese and "25.0" in
+    English; CSV and XLSX keep numbers as numbers."""
+    import re
+
+    def read(language: str) -> str:
+        raw = render_report(report, fmt, language)
+        if fmt == "text":
+            return raw.decode("utf-8")
+        if fmt == "pdf":
+            from pypdf import PdfReader
+
+            return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(raw)).pages)
+        from docx import Document
+
+        doc = Document(io.BytesIO(raw))
+        return "\n".join(cell.text for table in doc.tables for row in table.rows for cell in row.cells)
+
+    vi, en = read("vi"), read("en")
+    assert "25,0" in vi and "100,0" in vi and not re.search(r"\b\d+\.\d\b", vi)
+    assert "25.0" in en and "100.0" in en and not re.search(r"\b\d+,\d\b", en)
