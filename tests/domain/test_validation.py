@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 import unicodedata
+from datetime import date
 
 import pytest
 
 from ward_desk.domain.validation import (
     CCCD_PROVINCE_CODES,
+    CitizenCard,
+    parse_citizen_card_qr,
     validate_id_number,
     validate_person_name,
     validate_phone,
@@ -139,3 +142,32 @@ def test_good_names(raw: str, normal: str) -> None:
 )
 def test_bad_names(raw: str, message_id: str) -> None:
     assert _error_id(validate_person_name, raw) == message_id
+
+
+# --- the CCCD card's QR code ---------------------------------------------------------
+
+def test_citizen_card_qr_as_a_scanner_types_it() -> None:
+    card = parse_citizen_card_qr(
+        "060199012345|261234567|Nguyễn  Thị Thu Hà|15081999|Nữ|Khu phố 3, Phường Mũi Né,  Lâm Đồng|02072021")
+    assert card == CitizenCard(
+        id_number="060199012345", old_id_number="261234567", full_name="Nguyễn Thị Thu Hà",
+        birth_date=date(1999, 8, 15), sex="Nữ", address="Khu phố 3, Phường Mũi Né, Lâm Đồng",
+        issued_on=date(2021, 7, 2))
+    # No old CMND, an extra field some readers add, decomposed accents (NFD) from a reader.
+    nfd = unicodedata.normalize("NFD", "Lê Văn Bảy|01011960|Nam|Thôn 2, xã Hòa Phú|31022024")
+    card = parse_citizen_card_qr(f"001060000123||{nfd}|extra")
+    assert card is not None and card.old_id_number == "" and card.full_name == "Lê Văn Bảy"
+    assert card.address == "Thôn 2, xã Hòa Phú" and card.birth_date == date(1960, 1, 1)
+    assert card.issued_on is None  # 31/02 does not exist: the date is dropped, the card still read
+
+
+@pytest.mark.parametrize("text", [
+    "Nguyễn Văn An",                                               # a plain name
+    "060199012345|261234567|Nguyễn Văn An|15081999|Nam|Địa chỉ",   # too few fields
+    "999199012345||Nguyễn Văn An|15081999|Nam|Địa chỉ|02072021",   # unknown province
+    "261234567||Nguyễn Văn An|15081999|Nam|Địa chỉ|02072021",      # a 9-digit CMND is not a card
+    "060199012345||N|15081999|Nam|Địa chỉ|02072021",               # not a name
+    "060199012345||Nguyễn Văn 2|15081999|Nam|Địa chỉ|02072021",    # digits in the name
+])
+def test_not_a_citizen_card_qr(text: str) -> None:
+    assert parse_citizen_card_qr(text) is None

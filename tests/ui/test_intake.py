@@ -116,3 +116,36 @@ def test_enter_on_an_empty_procedure_box_picks_nothing(store_dir, clock):
             assert app.focused.id == "procedure"
 
     run(scenario)
+
+
+def test_scanning_the_citizen_card_qr_fills_the_applicant(store_dir, clock):
+    """A QR scanner types the CCCD card's text and Enter into the name box: the name,
+    ID number and address land in their own boxes and the phone is next. A plain name
+    followed by Enter just moves on."""
+    async def scenario():
+        app = make_app(store_dir, clock, username="admin")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await unlock(pilot)
+            await pilot.press("f3")
+            await settle(pilot)
+            await pilot.press(*"khai sinh", "enter")
+            await settle(pilot)
+            assert app.focused.id == "name"
+            scanned = "060199012345|261234567|Nguyễn Thị Thu Hà|15081999|Nữ|Khu phố 3, Phường Mũi Né|02072021"
+            await pilot.press(*scanned, "enter")
+            await settle(pilot)
+            assert value(app, "name") == "Nguyễn Thị Thu Hà"
+            assert value(app, "id_number") == "060199012345"
+            assert value(app, "address") == "Khu phố 3, Phường Mũi Né"
+            assert app.focused.id == "phone"
+            assert not app.screen.query_one("#name").has_class("-invalid")
+            await pilot.press(*"0912345678", "ctrl+s")
+            await settle(pilot)
+            assert app.screen._last_code is not None
+            from ward_desk.store.models import Dossier
+
+            saved = app.store_thread.submit(
+                lambda: Dossier.get(Dossier.code == app.screen._last_code).applicant_id_number).result(5)
+            assert saved == "060199012345"
+
+    run(scenario)

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
+from datetime import date
 
-from ward_desk.errors import InvalidInput
+from ward_desk.errors import InvalidInput, WardDeskError
 
 __all__ = [
     "CCCD_PROVINCE_CODES",
+    "CitizenCard",
+    "parse_citizen_card_qr",
     "validate_id_number",
     "validate_person_name",
     "validate_phone",
@@ -119,3 +123,57 @@ def validate_person_name(s: str) -> str:
     if not unicodedata.category(name[0]).startswith("L"):
         raise InvalidInput("validation.name.characters", value=name, char=name[0])
     return name
+
+
+@dataclass(frozen=True)
+class CitizenCard:
+    """What the QR code on a chip-based citizen identity card (CCCD) says."""
+
+    id_number: str
+    old_id_number: str  # the 9-digit CMND it replaced, or ""
+    full_name: str
+    birth_date: date | None
+    sex: str
+    address: str  # permanent residence (nơi thường trú)
+    issued_on: date | None
+
+
+def _card_date(text: str) -> date | None:
+    text = text.strip()
+    if len(text) != 8 or not text.isdigit():
+        return None
+    try:
+        return date(int(text[4:]), int(text[2:4]), int(text[:2]))
+    except ValueError:
+        return None
+
+
+def parse_citizen_card_qr(text: str) -> CitizenCard | None:
+    """Read the text a QR scanner types from a CCCD card, or None if ``text`` is not one.
+
+    The card's QR code holds ``id|old id|full name|ddmmyyyy|sex|address|ddmmyyyy``
+    (birth date, then date of issue); the old CMND number may be empty and some
+    readers append further fields, which are ignored. The ID number and the name
+    must pass the same checks as typed ones, so a stray "|" in a name is never
+    mistaken for a card.
+    """
+    parts = [p.strip() for p in text.strip().split("|")]
+    if len(parts) < 7:
+        return None
+    try:
+        id_number = validate_id_number(parts[0])
+        full_name = validate_person_name(parts[2])
+    except WardDeskError:
+        return None
+    if len(id_number) != 12:
+        return None
+    old = _SEPARATORS.sub("", parts[1])
+    return CitizenCard(
+        id_number=id_number,
+        old_id_number=old if len(old) == 9 and old.isdigit() else "",
+        full_name=full_name,
+        birth_date=_card_date(parts[3]),
+        sex=parts[4],
+        address=" ".join(unicodedata.normalize("NFC", parts[5]).split()),
+        issued_on=_card_date(parts[6]),
+    )

@@ -220,7 +220,28 @@ class IntakeScreen(DeskScreen):
             else:
                 self._pick(move_focus=True)
             return
+        if event.input.id in ("name", "id_number") and self._fill_from_card(event.value):
+            return
         self.focus_next()
+
+    def _fill_from_card(self, text: str) -> bool:
+        """A QR scanner read the applicant's CCCD card into this box (it types the card's
+        text, then Enter): put the name, ID number and, if none is typed yet, the
+        address where they belong. False when ``text`` is not a card's QR code."""
+        from ward_desk.domain.validation import parse_citizen_card_qr
+
+        card = parse_citizen_card_qr(text)
+        if card is None:
+            return False
+        self.query_one("#name", Input).value = card.full_name
+        self.query_one("#id_number", Input).value = card.id_number
+        address = self.query_one("#address", Input)
+        if not address.value.strip():
+            address.value = card.address
+        self._check(self.query_one("#name", Input))
+        self.notify(t("ui.intake.card_read", name=card.full_name, id_number=card.id_number), timeout=4)
+        self.query_one("#phone", Input).focus()  # the one thing the card does not carry
+        return True
 
     def _pick(self, *, move_focus: bool) -> None:
         """Choose the highlighted match for what the procedure box holds (the best one
