@@ -37,6 +37,8 @@ def browser():
 
 def test_citizen_looks_up_a_dossier(browser, district_init: Path) -> None:
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
 
     server = Receiver(district_init, None).start()
     try:
@@ -54,7 +56,9 @@ def test_citizen_looks_up_a_dossier(browser, district_init: Path) -> None:
         browser.find_element(By.ID, "code").send_keys(codes[1])
         browser.find_element(By.ID, "secret").send_keys("S00001")
         browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-        state = browser.find_element(By.ID, "r-state").text
+        # The click starts a navigation and returns at once: wait for the answer page.
+        state = WebDriverWait(browser, 15).until(
+            expected_conditions.presence_of_element_located((By.ID, "r-state"))).text
         assert state == "Đã có kết quả, mời đến nhận"
         assert browser.find_element(By.ID, "r-due").text.count("/") == 2
         page = browser.page_source
