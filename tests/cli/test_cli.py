@@ -362,3 +362,23 @@ def test_common_options_work_before_and_after_the_command_name(ward: Path, tmp_p
     ok(run_cli("--data-dir", ward, "--lang", "en", "users", "passwd", ADMIN, "--new-password-file", new_pw))
     assert run_cli("--data-dir", ward, "stats", "--json").returncode == 3  # the old password no longer opens it
     assert json.loads(ok(run_cli("--data-dir", ward, "stats", "--json", password="mat-khau-moi-2026")).stdout) == before
+
+
+def test_restore_does_not_upgrade_the_store_it_replaces(tmp_path: Path) -> None:
+    """Restoring into a store one schema behind must not first back it up and upgrade
+    it (minutes on a big store, for a file about to be replaced); the restored store
+    is upgraded, with its notice, when it is next opened."""
+    from wd_testkit import build_store_at
+
+    from migrations import LATEST_VERSION
+
+    data = tmp_path / "ward"
+    build_store_at(data, LATEST_VERSION - 1)
+    copy = tmp_path / "copy.db"
+    shutil.copy2(data / "ward.db", copy)
+    restored = ok(run_cli("restore", copy, "--data-dir", data))
+    assert "nâng cấp" not in restored.stderr
+    assert not list((data / "backups").glob("before-schema-*"))
+    opened = ok(run_cli("stats", "--json", "--data-dir", data))
+    assert "Đang nâng cấp kho dữ liệu" in opened.stderr and json.loads(opened.stdout)["dossiers"] == 3
+    assert len(list((data / "backups").glob("before-schema-*.db"))) == 1

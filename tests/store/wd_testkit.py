@@ -12,6 +12,8 @@ import os
 import re
 import subprocess
 import sys
+import uuid
+from datetime import datetime
 from pathlib import Path
 
 ADMIN = "admin"
@@ -78,3 +80,49 @@ def make_store(data_dir: Path, **kwargs: str) -> str:
     store, recovery = create_store(Path(data_dir), **params)
     store.close()
     return recovery
+
+
+MIGRATION_NOW = datetime(2026, 3, 3, 2, 0)
+
+
+def build_store_at(data_dir: Path, version: int) -> tuple[list[str], bytes]:
+    """A store whose schema stops at ``version``, with an office, the catalogue and
+    a few dossiers in it, closed. Returns the dossier codes and the database key.
+
+    The tables these rows go into have not changed since schema 1, so the current
+    services write them as the older code did; a migration that changes one of
+    them must make this builder write that table with frozen SQL instead.
+    """
+    from migrations import apply_all
+    from ward_desk.services import dossiers
+    from ward_desk.services.catalogue import load_starter_catalogue
+    from ward_desk.services.desk import session_for
+    from ward_desk.services.users import insert_user
+    from ward_desk.store import models
+    from ward_desk.store.database import DB_NAME, KEYS_NAME, Store, bind
+    from ward_desk.store.keys import new_db_key, new_keyfile
+
+    data_dir.mkdir(parents=True)
+    (data_dir / "backups").mkdir()
+    key, store_id = new_db_key(), uuid.uuid4().hex
+    keyfile = new_keyfile(store_id)
+    keyfile.set_password(ADMIN, PASSWORD, key)
+    db = bind(data_dir / DB_NAME, key)
+    db.connect()
+    assert apply_all(db, data_dir, backup_first=False, target=version) == list(range(1, version + 1))
+    with db.atomic():
+        models.Meta.create(key="store_id", value=store_id)
+        models.Meta.create(key="created_at", value=MIGRATION_NOW.isoformat())
+        models.Office.create(code=OFFICE_CODE, agency_id=OFFICE_CODE, name="Phường Mũi Né", created_at=MIGRATION_NOW)
+        insert_user(ADMIN, "Trần Văn Quản Trị", "admin", MIGRATION_NOW)
+        load_starter_catalogue(MIGRATION_NOW)
+    keyfile.save(data_dir / KEYS_NAME)
+    store = Store(data_dir=data_dir, db=db, store_id=store_id, key=key)
+    session = session_for(store, ADMIN, clock=lambda: MIGRATION_NOW)
+    codes = []
+    for name in ("Nguyễn Văn Cũ", "Trần Thị Lược Đồ", "Lê Hoàng Một"):
+        codes.append(dossiers.intake(session, dossiers.IntakeRequest(
+            procedure_code="CT.01", applicant_name=name, phone="0912345678")).code)
+    dossiers.move(session, codes[0], "forward")
+    store.close()
+    return codes, key

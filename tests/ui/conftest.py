@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 
 from ward_desk.i18n import set_language
+
+# wd_testkit (tests/store) builds stores at an older schema for the upgrade tests.
+sys.path.insert(0, str(Path(__file__).parent.parent / "store"))
 
 
 @pytest.fixture(autouse=True)

@@ -306,22 +306,16 @@ def test_first_visit_of_each_screen_does_not_reparse_the_stylesheet(store_dir, c
     run(scenario)
 
 
-def test_unlock_announces_a_store_upgrade_then_clears_it(store_dir, clock, monkeypatch):
+def test_unlock_announces_a_store_upgrade_then_clears_it(tmp_path, clock, monkeypatch):
     """A store one schema behind (as after installing a new version): the unlock
     tells the clerk why it takes long (backup first), then the dashboard opens and
     the notice is gone."""
-    from migrations import LATEST_VERSION
-    from ward_desk.store.database import DB_NAME, KEYS_NAME, open_raw
-    from ward_desk.store.keys import KeyFile
+    from wd_testkit import build_store_at
 
-    key = KeyFile.load(store_dir / KEYS_NAME).unlock_with_password("admin", "mat-khau-123")
-    raw = open_raw(store_dir / DB_NAME, key)
-    try:  # undo migration 0005 (its only change) and say so
-        raw.execute_sql('DROP INDEX "dossier_state_due_at"')
-        raw.execute_sql('CREATE INDEX "dossier_state_due_at" ON "dossier" ("state", "due_at")')
-        raw.execute_sql("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(LATEST_VERSION - 1),))
-    finally:
-        raw.close()
+    from migrations import LATEST_VERSION
+
+    store_dir = tmp_path / "ward"
+    build_store_at(store_dir, LATEST_VERSION - 1)
     shown: list[str] = []
 
     async def scenario():
@@ -340,3 +334,46 @@ def test_unlock_announces_a_store_upgrade_then_clears_it(store_dir, clock, monke
             assert list((store_dir / "backups").glob("before-schema-*.db"))
 
     run(scenario)
+
+
+def test_quitting_while_the_store_upgrades_does_not_hang(tmp_path, clock, monkeypatch):
+    """A clerk quits while the store is being upgraded: the notice (sent from the store
+    thread) must not wait for the quitting UI, the store thread must end, and the store
+    must open afterwards, upgraded or not, never half-done."""
+    import threading
+
+    from wd_testkit import build_store_at
+
+    import migrations
+    from ward_desk.store import database
+
+    store_dir = tmp_path / "ward"
+    build_store_at(store_dir, migrations.LATEST_VERSION - 1)
+    measuring = threading.Event()
+    real_size = database.file_size
+
+    def slow_size(path):
+        measuring.set()  # the store thread is about to give its notice...
+        threading.Event().wait(0.5)  # ...while the clerk quits
+        return real_size(path)
+
+    monkeypatch.setattr(database, "file_size", slow_size)
+
+    async def scenario():
+        app = make_app(store_dir, clock, username="admin")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press(*"mat-khau-123", "enter")
+            while not measuring.is_set():
+                await pilot.pause(0.02)
+            await pilot.press("ctrl+q")
+        thread = app.store_thread._thread
+        assert thread is not None and not thread.is_alive()
+
+    run(scenario)
+    from ward_desk.services.desk import open_session
+
+    session = open_session(store_dir, "admin", "mat-khau-123")
+    try:
+        assert migrations.current_version(session.store.db) == migrations.LATEST_VERSION
+    finally:
+        session.store.close()

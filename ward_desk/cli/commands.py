@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from ward_desk.cli.session import emit, read_password, with_session
+from ward_desk.cli.session import announce_upgrade, emit, read_password, with_session
 from ward_desk.domain.dates import format_date, format_datetime, parse_local_datetime
 from ward_desk.errors import InvalidInput, RuleViolation
 from ward_desk.i18n import t
@@ -266,7 +266,9 @@ def restore(args: argparse.Namespace) -> int:
     from ward_desk.services.desk import open_session
     from ward_desk.store.backup import restore_store
 
-    session = open_session(args.data_dir, args.user, read_password(args))
+    # The store being replaced is not upgraded first (that would back it up and migrate
+    # it for nothing); the restored one is upgraded, with its notice, when next opened.
+    session = open_session(args.data_dir, args.user, read_password(args), migrate=False)
     store = session.store
     key, store_id = store.key, store.store_id
     store.close()
@@ -323,7 +325,7 @@ def users_passwd(args: argparse.Namespace) -> int:
             recovery = Path(args.recovery_key_file).read_text(encoding="utf-8")
         except OSError:
             raise InvalidInput("cli.password_file_unreadable", path=args.recovery_key_file) from None
-        store = open_with_recovery(args.data_dir, recovery)
+        store = open_with_recovery(args.data_dir, recovery, on_upgrade=announce_upgrade)
         try:
             if not args.username:
                 raise InvalidInput("auth.user_required")

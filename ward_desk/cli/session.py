@@ -53,11 +53,14 @@ def open_cli_session(args: argparse.Namespace):
     """Unlock the store named by ``--data-dir`` for ``--user``."""
     from ward_desk.services.desk import open_session
 
-    def tell(found: int, target: int, size: int) -> None:
-        print(t("store.upgrading", found=found, target=target, size_mb=max(1, round(size / 1e6))), file=sys.stderr,
-              flush=True)
+    return open_session(args.data_dir, args.user, read_password(args), on_upgrade=announce_upgrade)
 
-    return open_session(args.data_dir, args.user, read_password(args), on_upgrade=tell)
+
+def announce_upgrade(found: int, target: int, size_bytes: int) -> None:
+    """Say on stderr that the store is being upgraded (and backed up first), before it starts."""
+    from ward_desk.services.desk import upgrade_notice
+
+    print(upgrade_notice(found, target, size_bytes), file=sys.stderr, flush=True)
 
 
 def with_session(fn: Callable[[argparse.Namespace, Any], int]) -> Handler:

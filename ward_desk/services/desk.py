@@ -11,6 +11,7 @@ from ward_desk.domain import lifecycle
 from ward_desk.domain.calendar import CalendarOverride as Override
 from ward_desk.domain.calendar import WorkingCalendar
 from ward_desk.errors import InvalidInput
+from ward_desk.i18n import Message
 from ward_desk.services.dossiers import GENESIS_HASH, chain_hash, event_record
 from ward_desk.services.session import Session, utc_now
 from ward_desk.services.users import get_user, only_username
@@ -36,13 +37,20 @@ def session_for(store: database.Store, username: str | None, clock=utc_now) -> S
     return Session(store=store, user=user, office=office, calendar=load_calendar(), clock=clock)
 
 
-def open_session(data_dir: Path, username: str | None, password: str, clock=utc_now, *,
+def upgrade_notice(found: int, target: int, size_bytes: int) -> Message:
+    """What to tell the user before a schema upgrade and its backup start."""
+    return Message("store.upgrading", {"found": found, "target": target,
+                                       "size_mb": max(1, round(size_bytes / 1e6))})
+
+
+def open_session(data_dir: Path, username: str | None, password: str, clock=utc_now, *, migrate: bool = True,
                  on_upgrade: database.UpgradeNotice | None = None) -> Session:
     """Unlock the store with a user's password and sign that user in.
 
     With no ``username``, a store with a single user signs that user in; a store
     with several needs one named (``auth.user_required``). ``on_upgrade`` is told
-    before a schema upgrade (and its backup) starts.
+    before a schema upgrade (and its backup) starts; ``migrate=False`` opens an
+    older store as it is (to replace it by a restore, say).
     """
     if username is None:
         _, keys_path = database.locate(data_dir)
@@ -51,9 +59,9 @@ def open_session(data_dir: Path, username: str | None, password: str, clock=utc_
         if slot is None:
             raise InvalidInput("auth.user_required")
         key = keyfile._unlock_password_slot(slot, password)
-        store = database.open_with_key(data_dir, key, keyfile, on_upgrade=on_upgrade)
+        store = database.open_with_key(data_dir, key, keyfile, migrate=migrate, on_upgrade=on_upgrade)
     else:
-        store = database.open_store(data_dir, username, password, on_upgrade=on_upgrade)
+        store = database.open_store(data_dir, username, password, migrate=migrate, on_upgrade=on_upgrade)
     try:
         return session_for(store, username, clock)
     except BaseException:

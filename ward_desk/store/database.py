@@ -293,25 +293,28 @@ def open_with_key(data_dir: Path, key: bytes, keyfile: KeyFile, *, migrate: bool
         raise StoreTooNew("store.too_new", found=version, supported=LATEST_VERSION)
     if version < LATEST_VERSION and migrate:
         if on_upgrade is not None and version > 0:
-            on_upgrade(version, LATEST_VERSION, file_size(db_path))
+            # Only a courtesy: a failing notice must never stop (or half-do) the upgrade.
+            with contextlib.suppress(Exception):
+                on_upgrade(version, LATEST_VERSION, file_size(db_path))
         apply_all(db, Path(data_dir), backup_first=version > 0, key=key)
     return Store(data_dir=Path(data_dir), db=db, store_id=keyfile.store_id, key=key)
 
 
-def open_store(data_dir: Path, username: str, password: str, *, on_upgrade: UpgradeNotice | None = None) -> Store:
-    """Unlock with a user's password and open (migrating if needed)."""
+def open_store(data_dir: Path, username: str, password: str, *, migrate: bool = True,
+               on_upgrade: UpgradeNotice | None = None) -> Store:
+    """Unlock with a user's password and open (migrating if needed, unless ``migrate`` is False)."""
     _db_path, keys_path = locate(data_dir)
     keyfile = KeyFile.load(keys_path)
     key = keyfile.unlock_with_password(username, password)
-    return open_with_key(data_dir, key, keyfile, on_upgrade=on_upgrade)
+    return open_with_key(data_dir, key, keyfile, migrate=migrate, on_upgrade=on_upgrade)
 
 
-def open_with_recovery(data_dir: Path, recovery_key: str) -> Store:
+def open_with_recovery(data_dir: Path, recovery_key: str, *, on_upgrade: UpgradeNotice | None = None) -> Store:
     """Unlock with the printed recovery key (a lost password is not lost data)."""
     _, keys_path = locate(data_dir)
     keyfile = KeyFile.load(keys_path)
     key = keyfile.unlock_with_recovery(recovery_key)
-    return open_with_key(data_dir, key, keyfile)
+    return open_with_key(data_dir, key, keyfile, on_upgrade=on_upgrade)
 
 
 @contextlib.contextmanager

@@ -8,6 +8,7 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Center, Vertical
+from textual.message import Message
 from textual.widgets import Footer, Header, Input, Label, Static
 
 from ward_desk.i18n import t
@@ -73,14 +74,25 @@ class UnlockScreen(DeskScreen):
     @store_work("unlock")
     def unlock(self, data_dir: Path, username: str | None, password: str):
         """Open the store and sign the user in."""
-        from ward_desk.services.desk import open_session
+        from ward_desk.services.desk import open_session, upgrade_notice
 
-        def tell(found: int, target: int, size: int) -> None:
-            # A toast, not the form's message line: the busy indicator covers the form.
-            notice = t("store.upgrading", found=found, target=target, size_mb=max(1, round(size / 1e6)))
-            self.app.call_from_thread(self.notify, notice, timeout=600)
+        def tell(found: int, target: int, size_bytes: int) -> None:
+            # Posted, not called: waiting here for the UI thread could deadlock with a quit
+            # that is waiting for this (store) thread. post_message is thread-safe.
+            self.post_message(self.UpgradeNotice(str(upgrade_notice(found, target, size_bytes))))
 
         return open_session(data_dir, username, password, clock=self.desk.clock, on_upgrade=tell)
+
+    class UpgradeNotice(Message):
+        """The store is being upgraded (its backup first): shown while the unlock waits."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    def on_unlock_screen_upgrade_notice(self, message: UpgradeNotice) -> None:
+        # A toast, not the form's message line: the busy indicator covers the form.
+        self.notify(message.text, timeout=600)
 
     def done_unlock(self, session) -> None:
         self.app.clear_notifications()  # an upgrade notice, if there was one, is over
@@ -89,8 +101,8 @@ class UnlockScreen(DeskScreen):
     def failed_unlock(self, error: BaseException | None) -> bool:
         from ward_desk.errors import WardDeskError
 
+        self.app.clear_notifications()  # an upgrade notice, if there was one, is over
         if isinstance(error, WardDeskError):
-            self.app.clear_notifications()
             self._set_message(Later(error))
             password = self.query_one("#password", Input)
             password.value = ""
