@@ -37,8 +37,7 @@ def _text_table(table: Table, language: str | None) -> str:
     rows = [*table.rows, table.total] if table.total else table.rows
     # Cells are formatted here (decimal comma in Vietnamese), so tabulate is told where
     # to align instead of parsing numbers: the first column is text, the rest figures.
-    cells = [[row[0] if isinstance(row[0], str) else format_cell(row[0], language),
-              *(format_cell(v, language) for v in row[1:])] for row in rows]
+    cells = [[format_cell(v, language) for v in row] for row in rows]
     align = ("left",) + ("right",) * (len(table.header) - 1)
     return table.title + "\n" + tabulate(cells, headers=table.header, tablefmt="simple", colalign=align,
                                          disable_numparse=True)

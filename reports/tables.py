@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ward_desk.domain.criteria import format_points
+from ward_desk.domain.criteria import format_decimal, format_points
 from ward_desk.domain.report_math import Counts, Period
 from ward_desk.i18n import get_language, t
 from ward_desk.services.assessment import AssessmentView
@@ -39,8 +39,7 @@ def format_cell(value: Cell, language: str | None = None) -> str:
     if value is None:
         return "-"
     if isinstance(value, float):
-        text = f"{value:.1f}"
-        return text.replace(".", ",") if (language or get_language()) == "vi" else text
+        return format_decimal(value, language or get_language())
     return str(value)
 
 

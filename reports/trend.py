@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ward_desk.domain.criteria import format_points
+from ward_desk.domain.criteria import format_points, format_rate
 from ward_desk.domain.report_math import Period
 from ward_desk.i18n import get_language, t
 from ward_desk.services.reporting import resolved_by_month
@@ -96,7 +96,7 @@ def render_trend(rows: list[TrendRow], language: str | None = None) -> str:
     lang = language or get_language()
     header = [t("report.trend.col.month", lang), t("report.col.on_time_rate", lang), t("report.col.resolved", lang),
               t("report.trend.col.total", lang), t("report.trend.col.state", lang)]
-    body = [[r.month, None if r.on_time_rate is None else round(r.on_time_rate * 100, 1), r.resolved,
+    body = [[r.month, None if r.on_time_rate is None else format_rate(r.on_time_rate, lang), r.resolved,
              None if r.total_c is None else format_points(r.total_c, lang),
              None if r.state is None else t(f"assess.state.{r.state}", lang)] for r in rows]
     lines = [

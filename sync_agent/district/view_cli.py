@@ -16,7 +16,7 @@ from typing import Any
 
 from sync_agent.errors import BadInput
 from ward_desk.errors import EXIT_OK
-from ward_desk.i18n import get_language, t
+from ward_desk.i18n import t
 
 _password_source: Callable[[argparse.Namespace], str] | None = None  # set by register()
 
@@ -44,20 +44,6 @@ def _local(iso: str | None) -> str:
 
     dt = datetime.fromisoformat(iso.rstrip("Z")).replace(tzinfo=timezone.utc)
     return dt.astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%d/%m/%Y %H:%M")
-
-
-def _pct(value: float | None) -> str:
-    """A rate as a percentage with one decimal, with the reader's decimal mark."""
-    from ward_desk.domain.criteria import format_rate
-
-    return "-" if value is None else format_rate(value, get_language())
-
-
-def _points(value: float | None) -> str:
-    """A self-assessment total ("87,5" in Vietnamese)."""
-    from ward_desk.domain.criteria import format_points
-
-    return "-" if value is None else format_points(round(value * 100), get_language())
 
 
 def _tabulate(headers: list[str], rows: list[list[Any]], empty_id: str) -> None:
@@ -182,7 +168,7 @@ def cmd_report_overdue(args: argparse.Namespace) -> int:
 
 
 def cmd_report_assessments(args: argparse.Namespace) -> int:
-    from sync_agent.district.views import assessment_rows
+    from sync_agent.district.views import assessment_rows, score_text
 
     rows = _read(args, assessment_rows, args.month, pending_only=args.pending)
     if args.json:
@@ -192,7 +178,7 @@ def cmd_report_assessments(args: argparse.Namespace) -> int:
                ("office_code", "ward", "month", "revision", "state", "total", "submitted_at", "review")]
     table = [
         [r["office_code"], r["ward"], r["month"], r["revision"], t(f"district.assess.state.{r['state']}"),
-         f"{r['total']:g}", _local(r["submitted_at"]),
+         score_text(r["total"]), _local(r["submitted_at"]),
          t(f"district.assess.state.{r['review']}") if r["review"] else t("district.assess.to_review")]
         for r in rows
     ]
@@ -243,13 +229,15 @@ def _rank_text(ranking: dict[str, Any]) -> str:
     """A narrow text table (the full one, with every indicator, is in --xlsx / --json)."""
     from tabulate import tabulate
 
+    from sync_agent.district.views import rate_text, score_text
+
     headers = [t(f"district.rank.col.{k}") for k in
                ("rank_total", "office_code", "ward", "self_total", "district_total", "rank_on_time", "on_time_rate",
                 "flags", "data_as_of")]
     rows = [
-        [r["rank_total"], r["office_code"], r["ward"], _points(r["self_total"]),
-         _points(r["district_total"]), r["rank_on_time"] or "-",
-         _pct(r["on_time_rate"]),
+        [r["rank_total"], r["office_code"], r["ward"], score_text(r["self_total"]),
+         score_text(r["district_total"]), r["rank_on_time"] or "-",
+         rate_text(r["on_time_rate"]),
          ("⚠ " + ", ".join(t(f"district.rank.flag.{f}") for f in r["flags"])) if r["flags"] else "",
          _local(r["data_as_of"])]
         for r in ranking["ranked"]

@@ -582,3 +582,19 @@ def record_review(store: DistrictStore, keys: Any, *, office_code: str, month: s
                                            comment=comment, reviewed_at=now, doc_id=doc.doc_id)
         except peewee.IntegrityError as exc:  # a concurrent decision on the same revision won
             raise BadInput("district.review.already", office=office_code, month=label, revision=revision) from exc
+
+
+def rate_text(value: float | None) -> str:
+    """A rate as the district's tables print it: "96,4" in Vietnamese, "-" when none."""
+    from ward_desk.domain.criteria import format_rate
+    from ward_desk.i18n import get_language
+
+    return "-" if value is None else format_rate(value, get_language())
+
+
+def score_text(points: float | None) -> str:
+    """A self-assessment total as the district's tables print it ("87,5" in Vietnamese)."""
+    from ward_desk.domain.criteria import format_score
+    from ward_desk.i18n import get_language
+
+    return format_score(points, get_language())

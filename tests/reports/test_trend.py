@@ -63,3 +63,12 @@ def _months(last: Period, n: int) -> list[Period]:
     while len(out) < n:
         out.append(out[-1].previous())
     return out[::-1]
+
+
+def test_trend_text_writes_the_language_decimal_mark() -> None:
+    from reports.trend import TrendRow
+
+    rows = [TrendRow("2026-01", 0.9642, 28, 8750, "submitted"), TrendRow("2026-02", None, 0, None, None)]
+    vi, en = render_trend(rows, "vi"), render_trend(rows, "en")
+    assert "96,4" in vi and "87,5" in vi and "96.4" not in vi
+    assert "96.4" in en and "87.5" in en and "96,4" not in en

@@ -5,7 +5,8 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from ward_desk.i18n import set_language
-from ward_desk.ui.i18n import fmt_decimal, fmt_percent
+from ward_desk.domain.criteria import format_decimal, format_score
+from ward_desk.ui.i18n import fmt_percent
 from ward_desk.ui.screens.dashboard import DashboardScreen
 from ward_desk.ui.tables import cell
 
@@ -13,11 +14,12 @@ from ward_desk.ui.tables import cell
 def test_percent_and_decimal_follow_the_language():
     assert fmt_percent(597 / 605) == "98,7%"
     assert fmt_percent(None) == "—"
-    assert fmt_decimal(96.44) == "96,4"
+    assert format_decimal(96.44, "vi") == "96,4" and format_score(87.5, "vi") == "87,5"
+    assert format_score(None, "vi") == "-" and format_score(90.0, "vi") == "90"
     assert cell(96.44).plain == "96,4"
     set_language("en")
     assert fmt_percent(597 / 605) == "98.7%"
-    assert fmt_decimal(96.44) == "96.4"
+    assert format_decimal(96.44, "en") == "96.4" and format_score(87.5, "en") == "87.5"
     assert cell(96.44).plain == "96.4"
 
 

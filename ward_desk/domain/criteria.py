@@ -256,10 +256,20 @@ def format_points(centi: int, language: str = "vi") -> str:
     return text.replace(".", ",") if language == "vi" else text
 
 
+def format_decimal(value: float, language: str = "vi", places: int = 1) -> str:
+    """96.42 -> "96.4" ("96,4" in Vietnamese): the one way figures are written for people."""
+    text = f"{value:.{places}f}"
+    return text.replace(".", ",") if language == "vi" else text
+
+
 def format_rate(value: float, language: str = "vi") -> str:
     """0.9642 -> "96.4" ("96,4" in Vietnamese)."""
-    text = f"{value * 100:.1f}"
-    return text.replace(".", ",") if language == "vi" else text
+    return format_decimal(value * 100, language)
+
+
+def format_score(points: float | None, language: str = "vi") -> str:
+    """A total in points as upstream stores it (87.5 -> "87,5" in Vietnamese); "-" for none."""
+    return "-" if points is None else format_points(round(points * 100), language)
 
 
 # ---------------------------------------------------------------------------

@@ -55,12 +55,6 @@ def fmt_percent(rate: float | None) -> str:
     return f"{format_rate(rate, get_language())}%"
 
 
-def fmt_decimal(value: float) -> str:
-    """A number with one decimal: "96,4" in Vietnamese, "96.4" in English."""
-    text = f"{value:.1f}"
-    return text.replace(".", ",") if get_language() == "vi" else text
-
-
 def state_text(state: str) -> str:
     """The people's name of a lifecycle state value."""
     return t(f"lifecycle.state.{state}")

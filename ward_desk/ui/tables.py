@@ -6,7 +6,8 @@ from typing import Any
 
 from rich.text import Text
 
-from ward_desk.ui.i18n import fmt_decimal
+from ward_desk.domain.criteria import format_decimal
+from ward_desk.i18n import get_language
 
 
 def cell(value: Any) -> Any:
@@ -14,7 +15,7 @@ def cell(value: Any) -> Any:
     if value is None or value == "":
         return Text("-", justify="right", style="dim")
     if isinstance(value, float):
-        return Text(fmt_decimal(value), justify="right")
+        return Text(format_decimal(value, get_language()), justify="right")
     if isinstance(value, int):
         return Text(str(value), justify="right")
     return str(value)

@@ -21,6 +21,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
+from sync_agent.district.views import rate_text, score_text
 from sync_agent.district_ui.bindings import translate_bindings
 from ward_desk.i18n import t
 
@@ -36,10 +37,6 @@ def _local(iso: str | None, with_time: bool = True) -> str:
 
     dt = datetime.fromisoformat(iso.rstrip("Z")).replace(tzinfo=timezone.utc).astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
     return dt.strftime("%d/%m %H:%M" if with_time else "%d/%m/%Y")
-
-
-def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{value * 100:.1f}"
 
 
 def previous_month(today: date) -> str:
@@ -340,8 +337,8 @@ class MainScreen(Screen[None]):
         for r in data["ranked"]:
             style = RED if r["inflated"] else ""
             rows.append([
-                str(r["rank_total"]), r["office_code"], r["ward"], Text(f"{r['self_total']:g}", style=style),
-                "-" if r["district_total"] is None else f"{r['district_total']:g}", _pct(r["on_time_rate"]),
+                str(r["rank_total"]), r["office_code"], r["ward"], Text(score_text(r["self_total"]), style=style),
+                score_text(r["district_total"]), rate_text(r["on_time_rate"]),
                 Text(", ".join(t(f"district.rank.flag.{f}") for f in r["flags"]), style=style),
                 _local(r["data_as_of"]),
             ])
@@ -369,6 +366,6 @@ class MainScreen(Screen[None]):
             pending = r["state"] == "submitted" and not r["review"]
             review = (t(f"district.assess.state.{r['review']}") if r["review"]
                       else Text(t("district.assess.to_review"), style="bold") if pending else "")
-            rows.append([r["office_code"], r["ward"], r["month"], str(r["revision"]), f"{r['total']:g}",
+            rows.append([r["office_code"], r["ward"], r["month"], str(r["revision"]), score_text(r["total"]),
                          t(f"district.assess.state.{r['state']}"), review])
         self._fill(self.query_one("#reviews-table", DataTable), cols, rows, t("district.assess.none"))
