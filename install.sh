@@ -43,5 +43,8 @@ fi
 # editable checkout): otherwise every start compiles ~40 modules from source when
 # the user cannot write __pycache__ or has PYTHONDONTWRITEBYTECODE set (~0.1 s of
 # each launch on one core).
-.venv/bin/python -m compileall -q -j 0 ward_desk sync_agent reports migrations >/dev/null
+if ! .venv/bin/python -m compileall -q -j 0 ward_desk sync_agent reports migrations; then
+  echo "install.sh: some Ward Desk modules did not byte-compile (listed above); the app would fail to start." >&2
+  exit 1
+fi
 echo "Ward Desk installed in $(pwd)/.venv (ward-desk, district-desk)."

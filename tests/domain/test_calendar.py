@@ -230,3 +230,17 @@ def test_only_vietnam_is_loaded_and_it_matches_the_registry() -> None:
     for year, days in out["days"].items():
         expected = sorted((d.isoformat(), n) for d, n in holidays.Vietnam(years=int(year), language="vi").items())
         assert [tuple(x) for x in days] == expected, year
+
+
+def test_vietnam_class_falls_back_to_the_registry_when_the_layout_changes(monkeypatch, tmp_path) -> None:
+    """If a future holidays release moves its country modules, the calendar still
+    works, through the package's own registry."""
+    import types
+
+    import ward_desk.domain.calendar as calendar
+
+    monkeypatch.delitem(sys.modules, "holidays.countries.vietnam", raising=False)
+    fake = types.SimpleNamespace(__file__=str(tmp_path / "holidays" / "__init__.py"), Vietnam=holidays.Vietnam,
+                                 HolidayBase=holidays.HolidayBase)
+    monkeypatch.setattr(calendar, "_holidays_pkg", fake)
+    assert calendar._vietnam_class() is holidays.Vietnam

@@ -59,6 +59,9 @@ def _vietnam_class() -> type[_holidays_pkg.HolidayBase]:
             except BaseException:
                 del sys.modules[_VIETNAM_MODULE]
                 raise
+            parent = sys.modules.get("holidays.countries")
+            if parent is not None:  # what a normal import of a submodule also does
+                parent.vietnam = module  # type: ignore[attr-defined]
     return module.Vietnam  # type: ignore[no-any-return]
 
 
