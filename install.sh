@@ -47,4 +47,6 @@ if ! .venv/bin/python -m compileall -q -j 0 ward_desk sync_agent reports migrati
   echo "install.sh: some Ward Desk modules did not byte-compile (listed above); the app would fail to start." >&2
   exit 1
 fi
+# Likewise the message catalogue, parsed once into its cache (~20 ms off every start).
+.venv/bin/python -c "from ward_desk.i18n import build_cache; build_cache()"
 echo "Ward Desk installed in $(pwd)/.venv (ward-desk, district-desk)."

@@ -6,8 +6,10 @@ import re
 import sys
 from pathlib import Path
 
+import pytest
+
 from ward_desk.domain.lifecycle import Action, State
-from ward_desk.i18n import _catalog
+from ward_desk.i18n import load_catalogs
 
 try:
     import tomllib
@@ -39,8 +41,44 @@ def test_every_used_id_is_translated() -> None:
 
 
 def test_catalogue_loads_without_clashes() -> None:
-    # _catalog raises if two files define the same id.
-    assert "validation.phone" in _catalog("vi")
+    # Parsed afresh (no cache): parsing raises if two files define the same id.
+    messages = load_catalogs(CATALOG.parent, None)
+    assert "validation.phone" in messages["vi"] and "validation.phone" in messages["en"]
+
+
+def _write(folder: Path, name: str, vi: str, en: str) -> None:
+    (folder / name).write_text(f'[vi]\n"x.{name}" = "{vi}"\n[en]\n"x.{name}" = "{en}"\n', encoding="utf-8")
+
+
+def test_parsed_catalogue_is_cached_and_follows_its_sources(tmp_path: Path, monkeypatch) -> None:
+    """The parsed catalogue is reused while its TOML files are unchanged, re-read as
+    soon as one changes, and never written where writing is not wanted."""
+    import ward_desk.i18n as i18n
+
+    folder, cache_file = tmp_path / "catalog", tmp_path / "cache" / "catalog.json"
+    folder.mkdir()
+    _write(folder, "a.toml", "một", "one")
+    _write(folder, "b.toml", "hai", "two")
+    assert load_catalogs(folder, cache_file, write=False)["vi"]["x.a.toml"] == "một"
+    assert not cache_file.exists()
+    first = load_catalogs(folder, cache_file)
+    assert cache_file.exists()
+
+    def no_parsing(*args, **kwargs):
+        raise AssertionError("parsed although the cache is fresh")
+
+    monkeypatch.setattr(i18n, "_parse", no_parsing)
+    assert load_catalogs(folder, cache_file) == first
+    monkeypatch.undo()
+
+    _write(folder, "b.toml", "hai (sửa)", "two (edited)")
+    assert load_catalogs(folder, cache_file)["vi"]["x.b.toml"] == "hai (sửa)"
+    cache_file.write_text("{not json", encoding="utf-8")  # a damaged cache is parsed around and replaced
+    assert load_catalogs(folder, cache_file)["en"]["x.b.toml"] == "two (edited)"
+    _write(folder, "c.toml", "một", "one")  # c.toml defines x.c.toml: no clash
+    (folder / "d.toml").write_text('[vi]\n"x.a.toml" = "lại"\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="defined twice"):
+        load_catalogs(folder, cache_file)
 
 
 def test_domain_is_pure() -> None:
