@@ -127,9 +127,9 @@ def _desk_class():
 
 def _as_the_ward_entry_point() -> None:
     """What ``ward-desk`` does before anything else (no PostgreSQL driver on the ward)."""
-    from ward_desk.cli.main import _skip_postgres_driver
+    from ward_desk.cli.main import lean_imports
 
-    _skip_postgres_driver()
+    lean_imports()
 
 
 def _child_desk(mode: str, data_dir: Path, user: str, password: str) -> None:

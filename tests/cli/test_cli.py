@@ -382,3 +382,25 @@ def test_restore_does_not_upgrade_the_store_it_replaces(tmp_path: Path) -> None:
     opened = ok(run_cli("stats", "--json", "--data-dir", data))
     assert "Đang nâng cấp kho dữ liệu" in opened.stderr and json.loads(opened.stdout)["dossiers"] == 3
     assert len(list((data / "backups").glob("before-schema-*.db"))) == 1
+
+
+def test_the_ward_process_loads_one_sqlite_engine(ward: Path) -> None:
+    """peewee would load the standard library's SQLite next to SQLCipher's; the ward's
+    entry point leaves only SQLCipher's (and no PostgreSQL driver) in the process."""
+    import subprocess
+    import sys
+
+    from wd_testkit import cli_env
+
+    code = (
+        "import sys, io, contextlib\n"
+        "from ward_desk.cli.main import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
+        f"    code = main(['stats', '--json', '--data-dir', {str(ward)!r}])\n"
+        "loaded = sorted(m for m in sys.modules if m in ('_sqlite3', 'sqlcipher3._sqlite3', 'psycopg', 'psycopg2')"
+        " and sys.modules[m] is not None)\n"
+        "print(code, loaded, out.getvalue().count('dossiers'))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=cli_env(), timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["0", "['sqlcipher3._sqlite3']", "1"]

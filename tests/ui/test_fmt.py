@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from ward_desk.i18n import set_language
 from ward_desk.domain.criteria import format_decimal, format_score
+from ward_desk.i18n import set_language
 from ward_desk.ui.i18n import fmt_percent
 from ward_desk.ui.screens.dashboard import DashboardScreen
 from ward_desk.ui.tables import cell
