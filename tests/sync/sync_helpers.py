@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import socket
@@ -212,3 +213,45 @@ class Receiver:
                 self.kill()
 
 
+# ------------------------------------------------------------ checks on a real ward and district
+
+# Agent timings for tests: the same logic, quick retries.
+FAST = dict(backoff_base=0.02, backoff_max=0.2, connect_timeout=2, read_timeout=3)
+
+
+def outbox_max() -> int:
+    from ward_desk.store.models import Outbox
+
+    return Outbox.select().order_by(Outbox.seq.desc()).get().seq
+
+
+def ward_entities() -> int:
+    from ward_desk.store.models import Outbox
+
+    return Outbox.select(Outbox.entity, Outbox.entity_uid).distinct().count()
+
+
+def district_ack(server: Receiver, office: str) -> dict:
+    import requests
+
+    return requests.get(f"{server.url}/v1/wards/{office}/ack", timeout=5).json()
+
+
+def assert_exactly_once(district_dir: Path, expected_seq: int, expected_records: int) -> None:
+    """Batches tile 1..expected_seq with no overlap, every record is held once,
+    nothing is quarantined."""
+    from sync_agent.district.models import Batch, Quarantine, Record
+    from sync_agent.district.store import DistrictStore
+
+    store = DistrictStore.open(district_dir, password=TEST_PASSWORD)
+    try:
+        batches = list(Batch.select().order_by(Batch.batch_no))
+        assert [b.batch_no for b in batches] == list(range(1, len(batches) + 1))
+        assert batches[0].first_seq == 1 and batches[-1].last_seq == expected_seq
+        for prev, nxt in itertools.pairwise(batches):
+            assert nxt.first_seq == prev.last_seq + 1 and nxt.prev_hash == prev.batch_hash
+        assert Record.select().count() == expected_records
+        # Envelopes whose signature does not verify are kept as evidence, never applied.
+        assert Quarantine.select().where(Quarantine.reason != "unverified").count() == 0
+    finally:
+        store.close()

@@ -3,7 +3,6 @@ the USB path and key escrow, with nothing lost or doubled."""
 
 from __future__ import annotations
 
-import itertools
 import json
 import threading
 from argparse import Namespace
@@ -11,16 +10,24 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import requests
 from fault_proxy import FaultProxy
-from sync_helpers import TEST_PASSWORD, Receiver, district_cli, free_port, wait_until
+from sync_helpers import (
+    FAST,
+    Receiver,
+    assert_exactly_once,
+    district_ack,
+    district_cli,
+    free_port,
+    outbox_max,
+    wait_until,
+    ward_entities,
+)
 
 from sync_agent import ward_cli
 from sync_agent.agent import AgentConfig, SyncAgent, status
 
 NAMES = ["Nguyễn Văn An", "Trần Thị Bình", "Lê Hoàng Cường", "Phạm Thị Dung", "Hoàng Văn Em"]
 ADMIN, PASSWORD = "admin", "mat-khau-123"  # the `session` fixture's user (tests/conftest.py)
-FAST = dict(backoff_base=0.02, backoff_max=0.2, connect_timeout=2, read_timeout=3)
 
 
 def enrol(session, district_dir: Path, url: str) -> None:
@@ -53,42 +60,6 @@ def make_dossiers(session, clock, days: int, per_day: int) -> list[str]:
             if i % 6 == 0:
                 dossiers.move(session, d.code, "mark_result_ready")
     return codes
-
-
-def outbox_max() -> int:
-    from ward_desk.store.models import Outbox
-
-    return Outbox.select().order_by(Outbox.seq.desc()).get().seq
-
-
-def ward_entities() -> int:
-    from ward_desk.store.models import Outbox
-
-    return Outbox.select(Outbox.entity, Outbox.entity_uid).distinct().count()
-
-
-def district_ack(server: Receiver, office: str) -> dict:
-    return requests.get(f"{server.url}/v1/wards/{office}/ack", timeout=5).json()
-
-
-def assert_exactly_once(district_dir: Path, expected_seq: int, expected_records: int) -> None:
-    """Batches tile 1..expected_seq with no overlap, every record is held once,
-    nothing is quarantined."""
-    from sync_agent.district.models import Batch, Quarantine, Record
-    from sync_agent.district.store import DistrictStore
-
-    store = DistrictStore.open(district_dir, password=TEST_PASSWORD)
-    try:
-        batches = list(Batch.select().order_by(Batch.batch_no))
-        assert [b.batch_no for b in batches] == list(range(1, len(batches) + 1))
-        assert batches[0].first_seq == 1 and batches[-1].last_seq == expected_seq
-        for prev, nxt in itertools.pairwise(batches):
-            assert nxt.first_seq == prev.last_seq + 1 and nxt.prev_hash == prev.batch_hash
-        assert Record.select().count() == expected_records
-        # Envelopes whose signature does not verify are kept as evidence, never applied.
-        assert Quarantine.select().where(Quarantine.reason != "unverified").count() == 0
-    finally:
-        store.close()
 
 
 @pytest.fixture
