@@ -11,7 +11,6 @@ password; 4 damaged.
 from __future__ import annotations
 
 import argparse
-import base64
 import json
 import signal
 import threading
@@ -160,16 +159,9 @@ def cmd_status(args: argparse.Namespace, session: Any) -> int:
 
 def cmd_key(args: argparse.Namespace, session: Any) -> int:
     """Write ``ward.pub`` for the district."""
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from sync_agent.enrolment import ward_public_key
 
-    from sync_agent.envelope import raw_public
-    from sync_agent.keyfiles import WardPublicKey
-
-    office = session.office
-    if not office.signing_key:
-        raise BadInput("sync.agent.no_signing_key")
-    public = raw_public(Ed25519PrivateKey.from_private_bytes(bytes(office.signing_key)))
-    key = WardPublicKey(office_code=office.code, office_name=office.name, sign=public)
+    key = ward_public_key(session.office)
     out = Path(args.out)
     try:
         out.write_text(key.to_json(), encoding="utf-8")
@@ -186,14 +178,11 @@ def _normal_fingerprint(text: str) -> str:
 
 def cmd_enrol(args: argparse.Namespace, session: Any) -> int:
     """Record the district's keys and URL, and escrow the store key to the district."""
-    from sync_agent.agent import SyncStateStore
-    from sync_agent.envelope import wrap_key_to
+    from sync_agent.enrolment import normal_district_url, record_district
     from sync_agent.keyfiles import DistrictPublicKeys
 
     session.require_role("admin")
-    url = args.district_url.strip().rstrip("/")
-    if not url.startswith(("http://", "https://")):
-        raise BadInput("sync.ward.bad_url", url=url)
+    url = normal_district_url(args.district_url)
     if bool(getattr(args, "code", None)) == bool(args.district_key):
         raise BadInput("sync.ward.key_or_code")
     if getattr(args, "code", None):
@@ -202,45 +191,19 @@ def cmd_enrol(args: argparse.Namespace, session: Any) -> int:
         keys = DistrictPublicKeys.read(Path(args.district_key))
     if args.fingerprint and _normal_fingerprint(args.fingerprint) != keys.fingerprint:
         raise BadInput("sync.ward.fingerprint_mismatch", given=args.fingerprint, actual=keys.fingerprint)
-    office = session.office
-    new_district = bytes(office.upstream_public_key or b"") != keys.encrypt
-    with session.store.db.atomic():
-        office.upstream_url = url
-        office.upstream_label = keys.name
-        office.upstream_public_key = keys.encrypt
-        office.upstream_signing_key = keys.sign
-        office.upstream_recovery_key = keys.recovery
-        office.save()
-        if new_district:
-            # Another district knows nothing of our chain: start it again at batch 1.
-            SyncStateStore().put(acked_seq="0", acked_batch_no="0", acked_hash="", built=[], last_error="")
-    keyfile = session.store.keyfile()
-    blob = wrap_key_to(keys.recovery, session.store.key, keyfile.escrow_aad())
-    keyfile.set_escrow(
-        base64.b64encode(blob).decode("ascii"),
-        {"district": keys.name, "fingerprint": keys.fingerprint,
-         "created_at": datetime.now(timezone.utc).replace(tzinfo=None).isoformat()},
-    )
-    keyfile.save(session.store.keys_path)
+    record_district(session, url, keys)
     print(t("sync.ward.enrolled", name=keys.name, url=url, fingerprint=keys.fingerprint))
     return 0
 
 
 def _district_keys_by_code(session: Any, url: str, code: str) -> Any:
     """Enrol at the district with a one-time code; the district key it proves."""
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
     from sync_agent.agent import SyncFailed, enrol_with_code
-    from sync_agent.envelope import raw_public
-    from sync_agent.keyfiles import WardPublicKey
+    from sync_agent.enrolment import ward_public_key
 
-    office = session.office
-    if not office.signing_key:
-        raise BadInput("sync.agent.no_signing_key")
-    public = raw_public(Ed25519PrivateKey.from_private_bytes(bytes(office.signing_key)))
-    ward_doc = WardPublicKey(office_code=office.code, office_name=office.name, sign=public).to_json()
+    ward_doc = ward_public_key(session.office).to_json()
     try:
-        return enrol_with_code(url, office.code, code, ward_doc)
+        return enrol_with_code(url, session.office.code, code, ward_doc)
     except SyncFailed as exc:
         raise BadInput(exc.error.message_id, **exc.error.params) from exc
 
