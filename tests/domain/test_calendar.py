@@ -220,7 +220,7 @@ def test_only_vietnam_is_loaded_and_it_matches_the_registry() -> None:
         "cal = WorkingCalendar()\n"
         "cal.next_working_day(date(2026, 2, 13))\n"
         "loaded = sorted(m for m in sys.modules if m.startswith('holidays.countries'))\n"
-        "days = {y: sorted((d.isoformat(), n) for d, n in cal._national_year(y).items()) for y in range(2015, 2036)}\n"
+        "days = {y: sorted((d.isoformat(), n) for d, n in cal._national_year(y).holidays.items()) for y in range(2015, 2036)}\n"
         "print(json.dumps({'loaded': loaded, 'days': days}))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
@@ -235,12 +235,27 @@ def test_only_vietnam_is_loaded_and_it_matches_the_registry() -> None:
 def test_vietnam_class_falls_back_to_the_registry_when_the_layout_changes(monkeypatch, tmp_path) -> None:
     """If a future holidays release moves its country modules, the calendar still
     works, through the package's own registry."""
-    import types
-
     import ward_desk.domain.calendar as calendar
 
     monkeypatch.delitem(sys.modules, "holidays.countries.vietnam", raising=False)
-    fake = types.SimpleNamespace(__file__=str(tmp_path / "holidays" / "__init__.py"), Vietnam=holidays.Vietnam,
-                                 HolidayBase=holidays.HolidayBase)
-    monkeypatch.setattr(calendar, "_holidays_pkg", fake)
+    monkeypatch.setattr(holidays, "__file__", str(tmp_path / "holidays" / "__init__.py"))
     assert calendar._vietnam_class() is holidays.Vietnam
+
+
+def test_a_national_source_replaces_the_package() -> None:
+    """The calendar asks its national source (the package, or a cache of it) once a
+    year and language; the working days follow what it says."""
+    from ward_desk.domain.calendar import NationalYear
+
+    asked: list[tuple[int, str]] = []
+
+    def source(year: int, language: str) -> NationalYear:
+        asked.append((year, language))
+        days = {date(year, 3, 3): "Ngày thử"} if year == 2026 else {}
+        return NationalYear(days, frozenset({date(2026, 3, 7)}) if year == 2026 else frozenset())
+
+    cal = WorkingCalendar(national=source)
+    assert not cal.is_working_day(date(2026, 3, 3)) and cal.holiday_name(date(2026, 3, 3)) == "Ngày thử"
+    assert cal.is_working_day(date(2026, 3, 7))  # a Saturday made a working day
+    assert cal.is_working_day(date(2026, 1, 1))  # the source, not the package, decides
+    assert sorted(set(asked)) == [(2025, "vi"), (2026, "vi"), (2027, "vi")] and len(asked) == 3

@@ -17,14 +17,15 @@ import os
 import sys
 import threading
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, time
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import holidays as _holidays_pkg
+if TYPE_CHECKING:
+    import holidays as _holidays_typing
 
-__all__ = ["CalendarOverride", "OfficeHours", "WorkingCalendar"]
+__all__ = ["CalendarOverride", "NationalYear", "OfficeHours", "WorkingCalendar", "national_year"]
 
 # The holidays package names its languages by locale; the app by bare language code.
 _PKG_LANGUAGE = {"vi": "vi", "en": "en_US"}
@@ -33,7 +34,7 @@ _VIETNAM_MODULE = "holidays.countries.vietnam"
 _import_lock = threading.Lock()
 
 
-def _vietnam_class() -> type[_holidays_pkg.HolidayBase]:
+def _vietnam_class() -> type[_holidays_typing.HolidayBase]:
     """The ``holidays`` package's Vietnam calendar class, loaded on its own.
 
     ``holidays.Vietnam`` goes through the package's registry, which imports
@@ -45,6 +46,8 @@ def _vietnam_class() -> type[_holidays_pkg.HolidayBase]:
     ``sys.modules`` and reuses it. If the package's layout ever changes, the
     registry is used as before.
     """
+    import holidays as _holidays_pkg  # here, not at the top: a cached calendar never needs it
+
     with _import_lock:
         module = sys.modules.get(_VIETNAM_MODULE)
         if module is None:
@@ -63,6 +66,24 @@ def _vietnam_class() -> type[_holidays_pkg.HolidayBase]:
             if parent is not None:  # what a normal import of a submodule also does
                 parent.vietnam = module  # type: ignore[attr-defined]
     return module.Vietnam  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class NationalYear:
+    """One year of Vietnam's national calendar as the ``holidays`` package states it."""
+
+    holidays: dict[date, str]  # days off (with substituted ones), named in the calendar's language
+    weekend_workdays: frozenset[date]  # weekend days made working days by that year's decisions
+
+
+NationalSource = Callable[[int, str], NationalYear]
+"""Gives the national calendar of (year, language): :func:`national_year`, or a cache of it."""
+
+
+def national_year(year: int, language: str = "vi") -> NationalYear:
+    """Vietnam's national calendar for ``year``, computed by the ``holidays`` package."""
+    national = _vietnam_class()(years=year, language=_PKG_LANGUAGE.get(language, "vi"))
+    return NationalYear({d: str(n) for d, n in national.items()}, frozenset(national.weekend_workdays))
 
 
 @dataclass(frozen=True)
@@ -121,6 +142,7 @@ class WorkingCalendar:
         hours: OfficeHours = OfficeHours(),
         *,
         language: str = "vi",
+        national: NationalSource = national_year,
     ) -> None:
         self.hours = hours
         self.language = language
@@ -128,7 +150,8 @@ class WorkingCalendar:
         for override in overrides:
             self._overrides[override.day] = override
         self._years: dict[int, _Year] = {}
-        self._national: dict[int, _holidays_pkg.HolidayBase] = {}
+        self._source = national
+        self._national: dict[int, NationalYear] = {}
         self._lock = threading.Lock()
 
     @property
@@ -138,12 +161,10 @@ class WorkingCalendar:
 
     # -- building -----------------------------------------------------------------
 
-    def _national_year(self, year: int) -> _holidays_pkg.HolidayBase:
+    def _national_year(self, year: int) -> NationalYear:
         national = self._national.get(year)
         if national is None:
-            national = _vietnam_class()(
-                years=year, language=_PKG_LANGUAGE.get(self.language, "vi")
-            )
+            national = self._source(year, self.language)
             self._national[year] = national
         return national
 
@@ -166,7 +187,7 @@ class WorkingCalendar:
         for y in (year - 1, year, year + 1):
             if 1 <= y <= 9999:
                 make_up.update(d for d in self._national_year(y).weekend_workdays if d.year == year)
-        names: dict[date, str] = {d: str(n) for d, n in national.items() if d.year == year}
+        names: dict[date, str] = {d: n for d, n in national.holidays.items() if d.year == year}
 
         days_off: dict[date, str] = {}
         working: list[int] = []

@@ -21,10 +21,13 @@ from ward_desk.store.keys import KeyFile
 from ward_desk.store.models import CalendarOverride, Office
 
 
-def load_calendar() -> WorkingCalendar:
-    """The office calendar: the holidays package plus local and upstream overrides."""
+def load_calendar(data_dir: Path) -> WorkingCalendar:
+    """The office calendar: the holidays package (through its cache in ``data_dir``)
+    plus local and upstream overrides."""
+    from ward_desk.services.national_calendar import CACHE_FILE, CachedNationalCalendar
+
     overrides = [Override(o.day, o.kind, o.note) for o in CalendarOverride.select()]
-    return WorkingCalendar(overrides)
+    return WorkingCalendar(overrides, national=CachedNationalCalendar(Path(data_dir) / CACHE_FILE))
 
 
 def session_for(store: database.Store, username: str | None, clock=utc_now) -> Session:
@@ -34,7 +37,7 @@ def session_for(store: database.Store, username: str | None, clock=utc_now) -> S
         raise InvalidInput("auth.user_required")
     user = get_user(name)
     office = Office.select().get()
-    return Session(store=store, user=user, office=office, calendar=load_calendar(), clock=clock)
+    return Session(store=store, user=user, office=office, calendar=load_calendar(store.data_dir), clock=clock)
 
 
 def upgrade_notice(found: int, target: int, size_bytes: int) -> Message:
@@ -160,6 +163,6 @@ def set_calendar_override(session: Session, day, kind: str, note: str = "", sour
         raise InvalidInput("calendar.bad_override_kind", kind=kind)
     with session.store.db.atomic():
         CalendarOverride.replace(day=day, kind=kind, note=note, source=source).execute()
-    session.calendar = load_calendar()
+    session.calendar = load_calendar(session.store.data_dir)
 
 
