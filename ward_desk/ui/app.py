@@ -2,9 +2,10 @@
 
 Start-up is kept lean (habit 7): only Textual and the message catalogue are
 imported before the first screen shows. The store and services (peewee,
-SQLCipher, cryptography, holidays) are warmed up in a background thread while
-the clerk types the password, and every screen after the unlock screen is
-imported only when first shown.
+SQLCipher, cryptography) are warmed up in a background thread while the clerk
+types the password, and every screen after the unlock screen is imported only
+when first shown. The national holidays come from a cache in the data folder
+(``services.national_calendar``), so the holidays package is not imported at all.
 """
 
 from __future__ import annotations
