@@ -255,3 +255,29 @@ def assert_exactly_once(district_dir: Path, expected_seq: int, expected_records:
         assert Quarantine.select().where(Quarantine.reason != "unverified").count() == 0
     finally:
         store.close()
+
+
+def run_through_a_cut(agent: Any, server: Receiver, office: str, proxy: Any, cut_request_bytes: int,
+                      timeout: float = 120) -> Any:
+    """Run ``agent.run_once()`` (its URL is ``proxy``'s) and, once the district holds three
+    batches, cut the link: the live connection drops, reconnects are refused; then
+    restore it with the first two connections dying half-way up and half-way down.
+    Returns the run's report; the agent is closed."""
+    import threading
+
+    result: dict = {}
+    thread = threading.Thread(target=lambda: result.setdefault("report", agent.run_once()))
+    try:
+        thread.start()
+        wait_until(lambda: district_ack(server, office)["acked_batch_no"] >= 3, timeout=60, what="first batches")
+        proxy.down()
+        wait_until(lambda: proxy.refused >= 3, what="refused reconnects")
+        proxy.queue(("cut_request", cut_request_bytes), ("cut_response", 40))
+        proxy.up()
+        thread.join(timeout=timeout)
+        assert not thread.is_alive()
+    finally:
+        agent.cancel.set()
+        proxy.close()
+        agent.close()
+    return result["report"]

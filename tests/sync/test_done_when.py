@@ -14,7 +14,6 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
@@ -27,7 +26,7 @@ from sync_helpers import (
     district_ack,
     district_cli,
     outbox_max,
-    wait_until,
+    run_through_a_cut,
     ward_entities,
 )
 
@@ -92,23 +91,7 @@ def test_a_demo_ward_syncs_with_a_district_end_to_end(demo_template: Path, recei
     try:
         proxy = FaultProxy(receiver.port)
         agent = SyncAgent(data, AgentConfig(url=proxy.url, max_attempts=200, **FAST))
-        result: dict = {}
-        run = threading.Thread(target=lambda: result.setdefault("report", agent.run_once()))
-        try:
-            run.start()
-            wait_until(lambda: district_ack(receiver, "22918")["acked_batch_no"] >= 3, timeout=60,
-                       what="the first batches")
-            proxy.down()
-            wait_until(lambda: proxy.refused >= 3, what="refused reconnects")
-            proxy.queue(("cut_request", 5000), ("cut_response", 40))
-            proxy.up()
-            run.join(timeout=240)
-            assert not run.is_alive()
-        finally:
-            agent.cancel.set()
-            proxy.close()
-            agent.close()
-        report = result["report"]
+        report = run_through_a_cut(agent, receiver, "22918", proxy, cut_request_bytes=5000, timeout=240)
         assert report.ok, report.error and report.error.render("en")
         assert report.pending == 0 and report.acked_seq == outbox_max()
         wards = json.loads(district_cli("report", "wards", "--json", "--data-dir", str(district)).stdout)

@@ -4,7 +4,6 @@ the USB path and key escrow, with nothing lost or doubled."""
 from __future__ import annotations
 
 import json
-import threading
 from argparse import Namespace
 from datetime import timedelta
 from pathlib import Path
@@ -19,7 +18,7 @@ from sync_helpers import (
     district_cli,
     free_port,
     outbox_max,
-    wait_until,
+    run_through_a_cut,
     ward_entities,
 )
 
@@ -91,23 +90,7 @@ def test_network_cut_and_restored_mid_sync(session, clock, server: Receiver) -> 
     proxy = FaultProxy(server.port)
     agent = SyncAgent(session.store.data_dir, AgentConfig(url=proxy.url, max_batch_records=20,
                                                           max_attempts=200, **FAST))
-    result: dict = {}
-    thread = threading.Thread(target=lambda: result.setdefault("report", agent.run_once()))
-    try:
-        thread.start()
-        wait_until(lambda: district_ack(server, session.office.code)["acked_batch_no"] >= 3, what="first batches")
-        proxy.down()  # cut: the live connection drops mid-whatever, new ones are refused
-        wait_until(lambda: proxy.refused >= 3, what="refused reconnects")
-        # When it comes back, the first two connections die half-way up and half-way down.
-        proxy.queue(("cut_request", 700), ("cut_response", 40))
-        proxy.up()
-        thread.join(timeout=120)
-        assert not thread.is_alive()
-    finally:
-        agent.cancel.set()
-        proxy.close()
-        agent.close()
-    report = result["report"]
+    report = run_through_a_cut(agent, server, session.office.code, proxy, cut_request_bytes=700)
     assert report.ok, report.error and report.error.render("en")
     assert report.acked_seq == outbox_max() and report.pending == 0
     server.stop()
