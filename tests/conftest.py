@@ -85,3 +85,17 @@ def session(store_dir: Path, clock: Clock) -> Iterator:
     s = open_session(store_dir, ADMIN, PASSWORD, clock=clock)
     yield s
     s.store.close()
+
+
+@pytest.fixture(scope="session")
+def demo_ward_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo ward ``ward-desk demo`` builds (two years, ~20,000 dossiers), built once per
+    run; tests copy it (``shutil.copytree``) before changing anything."""
+    import subprocess
+    import sys
+
+    data = tmp_path_factory.mktemp("demo") / "ward"
+    env = {**os.environ, "WARD_DESK_KDF_MEMORY_KIB": "64"}
+    subprocess.run([sys.executable, "-m", "ward_desk.cli.main", "demo", "--no-ui", "--data-dir", str(data)],
+                   check=True, capture_output=True, env=env, timeout=300)
+    return data

@@ -49,22 +49,13 @@ def ward(data: Path, *args: str, user: str = "admin") -> subprocess.CompletedPro
     return proc
 
 
-@pytest.fixture(scope="module")
-def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    data = tmp_path_factory.mktemp("demo") / "ward"
-    env = {**os.environ, "WARD_DESK_KDF_MEMORY_KIB": "64"}
-    subprocess.run([sys.executable, "-m", "ward_desk.cli.main", "demo", "--no-ui", "--data-dir", str(data)],
-                   check=True, capture_output=True, env=env, timeout=300)
-    return data
-
-
-def test_a_demo_ward_syncs_with_a_district_end_to_end(demo_template: Path, receiver: Receiver,
+def test_a_demo_ward_syncs_with_a_district_end_to_end(demo_ward_template: Path, receiver: Receiver,
                                                      tmp_path: Path) -> None:
     from ward_desk.services.desk import open_session
     from ward_desk.store.models import Dossier
 
     data = tmp_path / "ward"
-    shutil.copytree(demo_template, data)
+    shutil.copytree(demo_ward_template, data)
     district = receiver.data_dir
 
     # Enrolment, by the commands a district officer and the ward's admin type.

@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
+import shutil
 from datetime import datetime, timezone
 from pathlib import Path
-
-import pytest
 
 from tests.conftest import Clock
 from tests.ui.conftest import make_app, settle
@@ -27,15 +24,6 @@ from ward_desk.ui.screens.intake import IntakeScreen
 DEMO_PASSWORD = "demo-muine"  # printed by `ward-desk demo` and prefilled there
 
 
-@pytest.fixture(scope="module")
-def demo_ward(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    data = tmp_path_factory.mktemp("demo") / "ward"
-    env = {**os.environ, "WARD_DESK_KDF_MEMORY_KIB": "64"}
-    subprocess.run([sys.executable, "-m", "ward_desk.cli.main", "demo", "--no-ui", "--data-dir", str(data)],
-                   check=True, capture_output=True, env=env, timeout=300)
-    return data
-
-
 async def pick_action(pilot, action: str) -> None:
     actions = pilot.app.screen.query_one("#actions")
     ids = [actions.get_option_at_index(i).id for i in range(actions.option_count)]
@@ -46,7 +34,9 @@ async def pick_action(pilot, action: str) -> None:
     await settle(pilot)
 
 
-def test_new_user_on_the_demo_ward_keyboard_only(demo_ward: Path) -> None:
+def test_new_user_on_the_demo_ward_keyboard_only(demo_ward_template: Path, tmp_path: Path) -> None:
+    demo_ward = tmp_path / "ward"
+    shutil.copytree(demo_ward_template, demo_ward)
     clock = Clock(datetime.now(timezone.utc).replace(tzinfo=None))
 
     async def scenario() -> None:
