@@ -59,5 +59,6 @@ async def unlock(pilot, password: str = "mat-khau-123") -> None:
 async def settle(pilot) -> None:
     """Let workers finish and their results be drawn."""
     for _ in range(3):
+        await pilot.app.key_gate.wait_idle()
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()

@@ -94,7 +94,10 @@ def _dossier_dict(d, events) -> dict:
     return {
         "code": d.code, "state": d.state, "procedure": d.procedure.code, "procedure_name": d.procedure.name,
         "field": d.procedure.field, "applicant_name": d.applicant_name, "id_number": d.applicant_id_number,
-        "phone": d.applicant_phone, "channel": d.channel, "received_at": format_datetime(d.received_at),
+        "phone": d.applicant_phone, "address": d.applicant_address, "channel": d.channel,
+        "documents": [{"name": x["name"], "received": bool(x.get("received", True))}
+                      for x in json.loads(d.documents or "[]")],
+        "received_at": format_datetime(d.received_at),
         "due_at": format_datetime(d.due_at), "completed_at": format_datetime(d.completed_at),
         "returned_at": format_datetime(d.returned_at), "apology_count": d.apology_count,
         "events": [{"at": format_datetime(e.at), "kind": e.kind, "action": e.action, "from": e.from_state,

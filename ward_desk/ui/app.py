@@ -27,6 +27,7 @@ from textual.screen import Screen
 
 from ward_desk.i18n import get_language, set_language, t
 from ward_desk.ui.i18n import translate_bindings
+from ward_desk.ui.keys import KeyGate
 from ward_desk.ui.workers import StoreThread
 
 if TYPE_CHECKING:
@@ -200,6 +201,8 @@ class WardDeskApp(App[None]):
         self.sync_running = False
         self._sync_cancel = threading.Event()
         self._sync_timer: Any = None
+        # Keys and pastes reach the widgets one at a time, in the order typed (ward_desk.ui.keys).
+        self.key_gate = KeyGate(self)
 
     # -- start ----------------------------------------------------------------
     def on_mount(self) -> None:
@@ -234,7 +237,12 @@ class WardDeskApp(App[None]):
 
     # -- idle lock --------------------------------------------------------------
     async def on_event(self, event: events.Event) -> None:
-        if isinstance(event, (events.Key, events.MouseDown, events.Paste)):
+        if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded:
+            if not self.key_gate.is_released(event):
+                self._last_input = time.monotonic()
+                self.key_gate.hold(event)  # delivered after what the keys before it caused
+                return
+        elif isinstance(event, events.MouseDown):
             self._last_input = time.monotonic()
         await super().on_event(event)
 
