@@ -55,6 +55,8 @@ class BoundCommand(NamedTuple):
     id: str
     node: Any
     action: str
+    key_name: str = ""
+    """The key as Textual names it (``"f4"``, ``"ctrl+s"``); ``key`` is how it is shown."""
 
     @property
     def label(self) -> str:
@@ -376,9 +378,28 @@ class WardDeskApp(App[None]):
         return not (action in self._SESSION_ACTIONS and (self.session is None or self.locked))
 
     def action_goto(self, mode: str) -> None:
-        """Show one of the main screens (each keeps its own state and stack)."""
-        if mode in SCREENS and self.current_mode != mode:
+        """Show the home screen of one of the main modes (F3-F7): the mode's first
+        screen, whatever was opened over it before (each mode keeps its own state)."""
+        if mode not in SCREENS:
+            return
+        if self.current_mode != mode:
             self.switch_mode(mode)
+        while len(self.screen_stack) > 1 and not self.screen.is_modal:
+            self.pop_screen()
+
+    def go_back(self) -> None:
+        """Esc: one step back. A screen opened over another closes; a mode's home
+        screen goes to the dashboard; the dashboard stays. Dialogs close themselves."""
+        if self.screen.is_modal:
+            return
+        if len(self.screen_stack) > 1:
+            self.pop_screen()
+        elif self.current_mode != "dashboard":
+            self.switch_mode("dashboard")
+
+    def can_go_back(self) -> bool:
+        """Whether Esc has somewhere to go from the screen shown (the footer says so only then)."""
+        return len(self.screen_stack) > 1 or self.current_mode != "dashboard"
 
     async def action_toggle_language(self) -> None:
         """Switch between Vietnamese and English, re-rendering what is shown."""
@@ -406,7 +427,7 @@ class WardDeskApp(App[None]):
                 continue
             seen.add(binding.id)
             yield BoundCommand(self.get_key_display(binding.with_key(key)), binding.id,
-                               active.node, binding.action)
+                               active.node, binding.action, key)
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         # One action table (the bindings) feeds the keys, the footer and the palette.

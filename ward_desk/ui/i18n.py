@@ -27,6 +27,18 @@ def translate_bindings(node: DOMNode) -> None:
         ]
 
 
+def key_hints(node: DOMNode, ids: tuple[str, ...]) -> str:
+    """``"n: Hồ sơ mới · s, /: Tìm"``: the keys ``node`` binds to each binding id in
+    ``ids``, as the footer shows them, so that a screen's hint line cannot drift from
+    its keys. Upper-case aliases (the same key with Caps Lock on) are not repeated."""
+    shown: dict[str, list[str]] = {}
+    for key, bindings in node._bindings.key_to_bindings.items():
+        for b in bindings:
+            if b.id in ids and not (len(key) == 1 and key.isupper()):
+                shown.setdefault(b.id, []).append(node.app.get_key_display(b.with_key(key)))
+    return " · ".join(f"{', '.join(shown[i])}: {t(f'key.{i}')}" for i in ids if i in shown)
+
+
 def fmt_date(utc: datetime | None) -> str:
     """dd/mm/yyyy of a naive-UTC instant in office time ("" for None)."""
     if utc is None:

@@ -46,7 +46,7 @@ class AssessmentScreen(DeskScreen):
         Binding("v", "revise", "key.revise", id="revise"),
         Binding("m", "report", "key.report", id="report"),
         Binding("t", "trend", "key.trend", id="trend"),
-        Binding("escape", "app.goto('dashboard')", "key.back", id="back", show=False),
+        Binding("escape", "back", "key.back", id="back", show=False),
     ]
     BUSY_SELECTOR = "#items"
 
@@ -99,7 +99,7 @@ class AssessmentScreen(DeskScreen):
             return self.is_leader and view is not None and not view.locked
         if action == "revise":
             return self.is_leader and view is not None and view.locked
-        return True
+        return super().check_action(action, parameters)
 
     def render_data(self) -> None:
         data = self._data

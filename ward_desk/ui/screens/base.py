@@ -131,7 +131,8 @@ class DeskMixin:
 
 
 class DeskScreen(DeskMixin, Screen[Any]):
-    """A full desk screen."""
+    """A full desk screen. Esc (binding id ``back``, declared by each screen so the
+    footer and help list it there) goes one step back: :meth:`WardDeskApp.go_back`."""
 
     def __init__(self, *, name: str | None = None, id: str | None = None) -> None:
         super().__init__(name=name, id=id)
@@ -139,6 +140,15 @@ class DeskScreen(DeskMixin, Screen[Any]):
 
     def on_mount(self) -> None:
         self._language_epoch = self.desk.language_epoch
+
+    def action_back(self) -> None:
+        """One step back (the same on every screen)."""
+        self.desk.go_back()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "back":
+            return self.desk.can_go_back()
+        return True
 
 
 class DeskModal(DeskMixin, ModalScreen[Any]):

@@ -35,7 +35,7 @@ class CallListScreen(DeskScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("c,space", "mark_called", "key.mark_called", id="mark_called"),
         Binding("r", "reload", "key.reload", id="reload"),
-        Binding("escape", "app.goto('dashboard')", "key.back", id="back"),
+        Binding("escape", "back", "key.back", id="back"),
     ]
     BUSY_SELECTOR = "#table"
 

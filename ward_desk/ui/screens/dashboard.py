@@ -12,7 +12,7 @@ from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ward_desk.i18n import t
-from ward_desk.ui.i18n import fmt_date, fmt_percent
+from ward_desk.ui.i18n import fmt_date, fmt_percent, key_hints
 from ward_desk.ui.screens.base import DeskScreen
 from ward_desk.ui.workers import store_work
 
@@ -39,10 +39,11 @@ class DashboardScreen(DeskScreen):
     CSS_PATH = "dashboard.tcss"
     REFRESH_SECONDS = 60.0
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("n", "app.goto('intake')", "key.new_dossier", id="new_dossier"),
-        Binding("slash,s", "app.goto('dossiers')", "key.search", id="search"),
-        Binding("c", "app.goto('calls')", "key.call_list", id="call_list"),
-        Binding("r", "reload", "key.reload", id="reload"),
+        # Upper case too: the same key with Caps Lock on (or Shift) does the same.
+        Binding("n,N", "app.goto('intake')", "key.new_dossier", id="new_dossier"),
+        Binding("s,slash,S", "app.goto('dossiers')", "key.search", id="search"),
+        Binding("c,C", "app.goto('calls')", "key.call_list", id="call_list"),
+        Binding("r,R", "reload", "key.reload", id="reload"),
     ]
 
     def __init__(self) -> None:
@@ -56,7 +57,7 @@ class DashboardScreen(DeskScreen):
         with Vertical(id="body"):
             yield Static(self._today_line(), id="today", classes="title")
             yield OptionList(id="lines")
-            yield Static(t("ui.dashboard.hint"), classes="status")
+            yield Static(self._hint(), id="hint", classes="status")
             yield Static(self._sync_line(), id="sync", classes="status")
         yield Footer()
 
@@ -79,6 +80,9 @@ class DashboardScreen(DeskScreen):
         """Called by the app when the background sync's status changed."""
         if self.is_mounted:
             self.query_one("#sync", Static).update(self._sync_line())
+
+    def _hint(self) -> str:
+        return t("ui.dashboard.hint", keys=key_hints(self, ("new_dossier", "search", "call_list")))
 
     def _today_line(self) -> str:
         return t("ui.dashboard.today", day=fmt_date(self.desk.clock()))

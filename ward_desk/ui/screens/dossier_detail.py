@@ -137,7 +137,7 @@ class DossierDetailScreen(DeskScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "apology":
             return self._view is not None and self._view.can_apologize
-        return True
+        return super().check_action(action, parameters)
 
     @store_work("detail")
     def load(self) -> DetailView:
@@ -376,6 +376,3 @@ class DossierDetailScreen(DeskScreen):
 
         self.app.push_screen(PreviewScreen(text))
 
-    def action_back(self) -> None:
-        """Back to the list (or wherever the dossier was opened from)."""
-        self.app.pop_screen()

@@ -81,6 +81,7 @@ class DossierListScreen(DeskScreen):
         Binding("escape", "back", "key.back", id="back"),
         Binding("ctrl+f,f10", "focus_search", "key.focus_search", id="focus_search"),
         Binding("f8", "clear_filters", "key.clear_filters", id="clear_filters"),
+        Binding("down", "into_list", show=False),  # from the search box, like Enter
     ]
     BUSY_SELECTOR = "#table"
 
@@ -95,6 +96,10 @@ class DossierListScreen(DeskScreen):
         self._officers: list[tuple[str, str]] = []
         state, due = VIEW_PRESETS.get(view, (None, None))
         self._preset_state, self._preset_due = state, due
+        self._shown: Query | None = None  # the query the table's rows answer
+        # Enter (or ↓) in the search box before its results came: "focus" the list when
+        # they come; a second Enter meanwhile: "open" the first result too.
+        self._after_results: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -233,9 +238,13 @@ class DossierListScreen(DeskScreen):
         if q != self.current_query():
             return  # typed on since: a newer fetch is on its way
         self._loaded = True
+        self._shown = q
         self._rows = [*self._rows, *rows] if appended else rows
         self._more = more
         self.render_data(appended=len(rows) if appended else None)
+        after, self._after_results = self._after_results, None
+        if after is not None:
+            self._enter_list(open_first=after == "open")
 
     def render_data(self, appended: int | None = None) -> None:
         table = self.query_one("#table", DataTable)
@@ -266,13 +275,38 @@ class DossierListScreen(DeskScreen):
         # Debounce: search ~150 ms after the last keystroke; the echo itself is immediate.
         if self._debounce is not None:
             self._debounce.stop()
-        self._debounce = self.set_timer(DEBOUNCE, self.reload)
+        self._debounce = self.set_timer(DEBOUNCE, self._search_now)
+
+    def _search_now(self) -> None:
+        self._debounce = None
+        self.reload()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        self.action_into_list()
+
+    def action_into_list(self) -> None:
+        """From the search box into the list, once the list shows what is typed: the
+        clerk's next Enter opens the dossier under the cursor, never a stale row."""
+        if self.focused is not self.query_one("#search", Input):
+            return
+        if self._shown == self.current_query() and self._debounce is None:
+            self._enter_list(open_first=False)
+            return
+        self._after_results = "open" if self._after_results is not None else "focus"
+        if self._debounce is not None:  # search now rather than after the pause
+            self._debounce.stop()
+            self._debounce = None
+            self.reload()
+
+    def _enter_list(self, *, open_first: bool) -> None:
         table = self.query_one("#table", DataTable)
-        if table.row_count:
-            table.focus()
+        if not table.row_count:
+            return
+        table.focus()
+        table.move_cursor(row=0)
+        if open_first:
+            self._open(self._rows[0].code)
 
     def on_select_changed(self, event: Select.Changed) -> None:
         if self.is_mounted and event.select.id and event.select.id.startswith("f-"):
@@ -292,19 +326,15 @@ class DossierListScreen(DeskScreen):
             self.fetch(self.current_query(), (last.received_at, last.id))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value:
+            self._open(str(event.row_key.value))
+
+    def _open(self, code: str) -> None:
         from ward_desk.ui.screens.dossier_detail import DossierDetailScreen
 
-        if event.row_key.value:
-            self.app.push_screen(DossierDetailScreen(str(event.row_key.value)))
+        self.app.push_screen(DossierDetailScreen(code))
 
     # -- actions -----------------------------------------------------------------------
-    def action_back(self) -> None:
-        """Back to where the list was opened from."""
-        if len(self.app.screen_stack) > 1:
-            self.app.pop_screen()
-        else:
-            self.app.run_action("goto('dashboard')")
-
     def action_focus_search(self) -> None:
         """Cursor back to the search box, text selected."""
         box = self.query_one("#search", Input)

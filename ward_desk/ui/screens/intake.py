@@ -89,8 +89,9 @@ class IntakeScreen(DeskScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s,f2", "save", "key.save", id="save", priority=True),
         Binding("f8", "clear", "key.clear", id="clear"),
-        Binding("f7", "open_last", "key.open_last", id="open_last"),
-        Binding("escape", "app.goto('dashboard')", "key.back", id="back"),
+        # Not F7: that is the self-assessment on every screen (one key map).
+        Binding("ctrl+o", "open_last", "key.open_last", id="open_last"),
+        Binding("escape", "back", "key.back", id="back"),
     ]
     TEXT_FIELDS = ("procedure", "name", "id_number", "phone", "address")
 
@@ -142,7 +143,7 @@ class IntakeScreen(DeskScreen):
         self.load_catalogue()
 
     def on_screen_resume(self) -> None:
-        # Back at the form (Esc then n, the lock, a dossier opened with F7): what is
+        # Back at the form (Esc then n, the lock, a dossier opened with Ctrl+O): what is
         # still typed is an unsaved draft, kept on purpose and said so. The catalogue
         # is read again in case it changed; the cached one serves meanwhile.
         if self._catalogue is not None:

@@ -99,6 +99,3 @@ class ReportScreen(DeskScreen):
         self._section = (self._section + 1) % len(SECTIONS)
         self.render_data()
 
-    def action_back(self) -> None:
-        """Back to the self-assessment."""
-        self.app.pop_screen()

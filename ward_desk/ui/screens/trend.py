@@ -101,9 +101,6 @@ class TrendScreen(DeskScreen):
         if self._month is not None:
             self.load(shift_month(self._month, step))
 
-    def action_back(self) -> None:
-        """Back to the self-assessment."""
-        self.app.pop_screen()
 
 
 def _mm(month: str) -> str:
