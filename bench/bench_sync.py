@@ -271,7 +271,7 @@ def real_outbox(args: argparse.Namespace, backend: str) -> None:
             try:
                 outbox = session.store.db.execute_sql("SELECT count(*) FROM outbox").fetchone()[0]
                 timer = StageTimer()
-                patches = {"_outbox_records": "outbox read", "build_batch": "seal", "make_heartbeat": "heartbeat"}
+                patches = {"outbox_records": "outbox read", "build_batch": "seal", "make_heartbeat": "heartbeat"}
                 originals = {name: getattr(agent_mod, name) for name in patches}
                 for name, stage in patches.items():
                     setattr(agent_mod, name, timer.wrap(stage, originals[name]))

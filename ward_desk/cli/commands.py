@@ -382,17 +382,16 @@ def verify(args: argparse.Namespace, session) -> int:
 @with_session
 def stats(args: argparse.Namespace, session) -> int:
     from ward_desk.services.dossiers import stats as dossier_stats
-    from ward_desk.store.models import Outbox, SyncState
+    from ward_desk.services.outbox import SyncStateStore, pending_stats
 
     counts = dossier_stats()
-    acked = SyncState.get_or_none(SyncState.key == "acked_seq")
-    acked_seq = int(acked.value) if acked else 0
+    acked_seq = SyncStateStore().acked_seq()
     data = {
         "office_code": session.office.code,
         "dossiers": counts["dossiers"],
         "events": counts["events"],
         "open": counts["open"],
-        "outbox_pending": Outbox.select().where(Outbox.seq > acked_seq).count(),
+        "outbox_pending": pending_stats(acked_seq, session.clock())[0],
         "acked_seq": acked_seq,
     }
     emit(args, data, tabulate(list(data.items()), tablefmt="plain"))
