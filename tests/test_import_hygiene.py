@@ -25,7 +25,7 @@ PROBE = textwrap.dedent(
     """
     import importlib, json, pkgutil, sys
 
-    UI_INSIDE = ("sync_agent.district_ui.",)
+    UI_INSIDE = ("district_desk.ui.",)
 
     imported, missing = [], []
     for top in sys.argv[1:]:

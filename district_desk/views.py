@@ -24,7 +24,7 @@ from typing import Any
 import peewee
 from peewee import SQL, Case, SqliteDatabase, fn
 
-from sync_agent.district.models import (
+from district_desk.models import (
     VIEW_MODELS,
     AssessmentReview,
     Batch,
@@ -38,7 +38,7 @@ from sync_agent.district.models import (
     Ward,
     WardProgress,
 )
-from sync_agent.district.store import DistrictStore, utcnow
+from district_desk.store import DistrictStore, utcnow
 from sync_agent.errors import BadInput
 from ward_desk.domain.calendar import CalendarOverride, WorkingCalendar
 from ward_desk.domain.report_math import Counts, Period, parse_period

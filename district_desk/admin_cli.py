@@ -2,7 +2,7 @@
 look after it: ``serve`` (one process or several workers), ``quarantine
 list|show|release|discard`` and ``enrol-code``.
 
-:func:`register` is called by :func:`sync_agent.district_cli.build_parser` with
+:func:`register` is called by :func:`district_desk.cli.build_parser` with
 its sub-parsers and the shared option parents; handlers return exit codes
 (0 ok, 2 bad input, 3 wrong passphrase, 4 damaged; ``quarantine release``
 answers 5 when the batch is still not applicable).
@@ -62,7 +62,7 @@ def register(sub: Any, common: argparse.ArgumentParser, secret: argparse.Argumen
 
 
 def _open(args: argparse.Namespace) -> Any:
-    from sync_agent.district_cli import _open as open_store
+    from district_desk.cli import _open as open_store
 
     return open_store(args)
 
@@ -75,9 +75,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     processes sharing the port (uvicorn's supervisor, an app factory per worker)."""
     import uvicorn
 
-    from sync_agent.district_cli import _data_dir, _password, _setup_logging
+    from district_desk.cli import _data_dir, _password, _setup_logging
+    from district_desk.receiver import WORKER_ENV, ReceiverConfig, create_app, worker_config
     from sync_agent.envelope import Limits
-    from sync_agent.receiver import WORKER_ENV, ReceiverConfig, create_app, worker_config
 
     if args.workers < 1:
         raise BadInput("sync.admin.bad_workers", workers=args.workers)
@@ -113,7 +113,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     _say("sync.admin.serving_workers", host=args.host, port=args.port, workers=args.workers, fingerprint=fingerprint)
     sys.stdout.flush()
     try:
-        uvicorn.run("sync_agent.receiver:app_from_environment", factory=True, workers=args.workers, **common)
+        uvicorn.run("district_desk.receiver:app_from_environment", factory=True, workers=args.workers, **common)
     finally:
         os.environ.pop(WORKER_ENV, None)
     return EXIT_OK
@@ -132,7 +132,7 @@ def _local(dt: Any) -> str:
 
 
 def cmd_quarantine_list(args: argparse.Namespace) -> int:
-    from sync_agent.district.quarantine import list_quarantined
+    from district_desk.quarantine import list_quarantined
 
     store = _open(args)
     try:
@@ -166,7 +166,7 @@ def _local_iso(iso: str | None) -> str:
 
 
 def cmd_quarantine_show(args: argparse.Namespace) -> int:
-    from sync_agent.district.quarantine import describe
+    from district_desk.quarantine import describe
 
     store = _open(args)
     try:
@@ -193,8 +193,8 @@ def cmd_quarantine_show(args: argparse.Namespace) -> int:
 
 
 def cmd_quarantine_release(args: argparse.Namespace) -> int:
-    from sync_agent.district.quarantine import release
-    from sync_agent.district_cli import _password
+    from district_desk.cli import _password
+    from district_desk.quarantine import release
 
     _password(args)
     store = _open(args)
@@ -212,7 +212,7 @@ def cmd_quarantine_release(args: argparse.Namespace) -> int:
 
 
 def cmd_quarantine_discard(args: argparse.Namespace) -> int:
-    from sync_agent.district.quarantine import discard
+    from district_desk.quarantine import discard
 
     if not args.note.strip():
         raise BadInput("sync.admin.note_required")
@@ -229,8 +229,8 @@ def cmd_quarantine_discard(args: argparse.Namespace) -> int:
 
 
 def cmd_enrol_code(args: argparse.Namespace) -> int:
-    from sync_agent.district.enrolment import new_code
-    from sync_agent.district.store import check_office_code
+    from district_desk.enrolment import new_code
+    from district_desk.store import check_office_code
 
     code = check_office_code(args.office_code)
     if not 0 < args.hours <= 24 * 14:

@@ -30,8 +30,8 @@ from typing import Any
 import peewee
 from peewee import SqliteDatabase
 
-from sync_agent.district.keys import DistrictKeys
-from sync_agent.district.models import (
+from district_desk.keys import DistrictKeys
+from district_desk.models import (
     Batch,
     Dossier,
     Heartbeat,
@@ -42,7 +42,7 @@ from sync_agent.district.models import (
     Ward,
     WardProgress,
 )
-from sync_agent.district.store import AckState, DistrictStore, utcnow
+from district_desk.store import AckState, DistrictStore, utcnow
 from sync_agent.envelope import (
     DEFAULT_LIMITS,
     EnvelopeError,

@@ -15,9 +15,9 @@ from datetime import datetime, timedelta
 
 import peewee
 
+from district_desk.models import EnrolmentCode, Ward
+from district_desk.store import DistrictStore, utcnow
 from sync_agent import enrol_code
-from sync_agent.district.models import EnrolmentCode, Ward
-from sync_agent.district.store import DistrictStore, utcnow
 from sync_agent.errors import BadInput
 from sync_agent.keyfiles import WardPublicKey
 

@@ -64,13 +64,13 @@ def _ask_password(args: argparse.Namespace, *, confirm: bool = False) -> str:
 
 
 def _data_dir(args: argparse.Namespace) -> Path:
-    from sync_agent.district.store import default_data_dir
+    from district_desk.store import default_data_dir
 
     return Path(args.data_dir) if args.data_dir else default_data_dir()
 
 
 def _open(args: argparse.Namespace) -> Any:
-    from sync_agent.district.store import DistrictStore
+    from district_desk.store import DistrictStore
 
     # The SQLite store is encrypted: the passphrase is asked only when it is needed.
     return DistrictStore.open(_data_dir(args), getattr(args, "db", None), lambda: _password(args))
@@ -80,7 +80,7 @@ def _open(args: argparse.Namespace) -> Any:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from sync_agent.district.store import DistrictStore, redact_url
+    from district_desk.store import DistrictStore, redact_url
 
     data_dir = _data_dir(args)
     store = DistrictStore.create(data_dir, args.name, _password(args, confirm=True), args.db)
@@ -108,7 +108,7 @@ def cmd_key(args: argparse.Namespace) -> int:
 
 
 def cmd_enrol(args: argparse.Namespace) -> int:
-    from sync_agent.district.store import check_office_code
+    from district_desk.store import check_office_code
     from sync_agent.keyfiles import WardPublicKey
 
     code = check_office_code(args.office_code)
@@ -133,7 +133,7 @@ def cmd_revoke(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from sync_agent.district_admin_cli import cmd_serve as serve
+    from district_desk.admin_cli import cmd_serve as serve
 
     return serve(args)
 
@@ -168,7 +168,7 @@ def _envelope_files(paths: Sequence[str]) -> list[Path]:
 
 def cmd_import(args: argparse.Namespace) -> int:
     """Apply envelopes carried on a USB stick (files or directories of ``*.wdu``)."""
-    from sync_agent.district.ingest import Rejected, ingest
+    from district_desk.ingest import Rejected, ingest
 
     files = _envelope_files(args.files)
     password = _password(args)
@@ -330,7 +330,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", metavar="FILE")
     p.set_defaults(func=cmd_import)
 
-    from sync_agent.district import view_cli
+    from district_desk import view_cli
 
     view_cli.register(sub, common, secret, _password)  # report, rank, review, ui
 
@@ -347,7 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--new-password-file", default=None, help=t("sync.cli.help.new_password_file"))
     p.set_defaults(func=cmd_recover)
 
-    from sync_agent.district_admin_cli import register as register_admin  # quarantine, enrol-code
+    from district_desk.admin_cli import register as register_admin  # quarantine, enrol-code
 
     register_admin(sub, common, secret)
     return parser

@@ -30,8 +30,8 @@ from typing import Any
 import peewee
 from peewee import PostgresqlDatabase, SqliteDatabase, fn
 
-from sync_agent.district import keys as keymod
-from sync_agent.district.models import (
+from district_desk import keys as keymod
+from district_desk.models import (
     ALL_MODELS,
     SCHEMA_VERSION,
     Batch,

@@ -34,11 +34,11 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from sync_agent.district.ingest import Rejected, ingest
-from sync_agent.district.keys import DistrictKeys
-from sync_agent.district.store import DistrictStore, StatusView
+from district_desk.ingest import Rejected, ingest
+from district_desk.keys import DistrictKeys
+from district_desk.ratelimit import TokenBuckets
+from district_desk.store import DistrictStore, StatusView
 from sync_agent.envelope import DEFAULT_LIMITS, OFFICE_CODE_RE, Limits
-from sync_agent.ratelimit import TokenBuckets
 from ward_desk.i18n import LANGUAGES, t
 
 log = logging.getLogger("district_desk.receiver")
@@ -208,7 +208,7 @@ def create_app(store: DistrictStore, config: ReceiverConfig) -> Starlette:
     enrol_buckets = TokenBuckets(config.status_burst, config.status_refill_seconds)
 
     async def enrol_offer(request: Request) -> JSONResponse:
-        from sync_agent.district.enrolment import EnrolmentRefused, district_offer
+        from district_desk.enrolment import EnrolmentRefused, district_offer
 
         office = _office(request)
         if office is None:
@@ -224,7 +224,7 @@ def create_app(store: DistrictStore, config: ReceiverConfig) -> Starlette:
         return JSONResponse(offer)
 
     async def enrol_ward(request: Request) -> JSONResponse:
-        from sync_agent.district.enrolment import EnrolmentRefused, enrol_with_proof
+        from district_desk.enrolment import EnrolmentRefused, enrol_with_proof
         from sync_agent.errors import BadInput
 
         office = _office(request)
@@ -305,7 +305,7 @@ def app_from_environment() -> Starlette:
     opens its own connection to the store and unlocks the keys from
     :data:`WORKER_ENV`. Several workers share one port; over PostgreSQL the
     per-ward row lock serialises contacts of one ward across them."""
-    from sync_agent.district_cli import _setup_logging
+    from district_desk.cli import _setup_logging
 
     cfg = json.loads(os.environ[WORKER_ENV])
     data_dir = Path(cfg["data_dir"])
