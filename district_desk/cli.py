@@ -80,7 +80,8 @@ def _open(args: argparse.Namespace) -> Any:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from district_desk.store import DistrictStore, redact_url
+    from district_desk.backends import redact_url
+    from district_desk.store import DistrictStore
 
     data_dir = _data_dir(args)
     store = DistrictStore.create(data_dir, args.name, _password(args, confirm=True), args.db)
