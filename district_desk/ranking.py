@@ -307,7 +307,7 @@ def local_text(iso: str | None) -> str:
 
 def ranking_tables(ranking: dict[str, Any], language: str | None = None) -> tuple[list[str], list[Any]]:
     """Headline and tables of a ranking for :mod:`reports` (text, XLSX)."""
-    from reports.tables import Table
+    from reports.cells import Table
     from ward_desk.i18n import t
 
     def h(key: str) -> str:

@@ -300,18 +300,32 @@ def worker_config(
     })
 
 
+def setup_logging(data_dir: Path) -> None:
+    """The receiver's log: ``<data dir>/logs/receiver.log`` (rotated) and stderr."""
+    from logging.handlers import RotatingFileHandler
+
+    logs = data_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    handler = RotatingFileHandler(logs / "receiver.log", maxBytes=5_000_000, backupCount=5, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    stream = logging.StreamHandler()
+    stream.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
+    root = logging.getLogger("district_desk")
+    root.setLevel(logging.INFO)
+    root.addHandler(handler)
+    root.addHandler(stream)
+
+
 def app_from_environment() -> Starlette:
     """App factory run by each uvicorn worker process (``serve --workers N``):
     opens its own connection to the store and unlocks the keys from
     :data:`WORKER_ENV`. Several workers share one port; over PostgreSQL the
     per-ward row lock serialises contacts of one ward across them."""
-    from district_desk.cli import _setup_logging
-
     cfg = json.loads(os.environ[WORKER_ENV])
     data_dir = Path(cfg["data_dir"])
     store = DistrictStore.open(data_dir, cfg["db_url"], kek=(cfg["kdf"], bytes.fromhex(cfg["kek"])))
     keys = store.unlock()
-    _setup_logging(data_dir)
+    setup_logging(data_dir)
     log.info("receiver worker %d ready", os.getpid())
     return create_app(
         store,

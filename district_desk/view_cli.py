@@ -71,11 +71,6 @@ def _rule(args: argparse.Namespace) -> Any:
 # --------------------------------------------------------------------------- report
 
 
-def reasons_text(reasons: list[str]) -> str:
-    """Stuck reasons in the current language."""
-    return ", ".join(t(f"district.stuck.{r}") for r in reasons)
-
-
 def _read(args: argparse.Namespace, query: Callable[..., Any], *params: Any, **options: Any) -> Any:
     """Open the district store, run one read-only view query, close the store."""
     store = _open(args)
@@ -86,7 +81,7 @@ def _read(args: argparse.Namespace, query: Callable[..., Any], *params: Any, **o
 
 
 def cmd_report_wards(args: argparse.Namespace) -> int:
-    from district_desk.views import ward_rows
+    from district_desk.views import reasons_text, ward_rows
 
     rows = _read(args, ward_rows, rule=_rule(args))
     if args.json:
@@ -116,7 +111,7 @@ def _age(seconds: int | None) -> str:
 
 
 def cmd_report_backlog(args: argparse.Namespace) -> int:
-    from district_desk.views import backlog_rows
+    from district_desk.views import backlog_rows, reasons_text
 
     rows = _read(args, backlog_rows, rule=_rule(args))
     if args.json:
@@ -139,8 +134,8 @@ OVERDUE_COLUMNS = ("office_code", "ward", "code", "procedure_code", "field", "st
 
 
 def overdue_table(rows: list[dict[str, Any]], language: str | None = None) -> Any:
-    """The overdue list as a :class:`reports.tables.Table` (text and XLSX)."""
-    from reports.tables import Table
+    """The overdue list as a :class:`reports.cells.Table` (text and XLSX)."""
+    from reports.cells import Table
 
     header = [t(f"district.overdue.col.{k}", language) for k in OVERDUE_COLUMNS]
     body = [

@@ -55,6 +55,7 @@ __all__ = [
     "month_counts_by_ward",
     "month_period",
     "overdue_rows",
+    "reasons_text",
     "record_review",
     "refresh_facts",
     "ward_rows",
@@ -575,3 +576,10 @@ def score_text(points: float | None) -> str:
     from ward_desk.i18n import get_language
 
     return format_score(points, get_language())
+
+
+def reasons_text(reasons: list[str]) -> str:
+    """A ward's stuck reasons (:func:`ward_rows`) in the current language."""
+    from ward_desk.i18n import t
+
+    return ", ".join(t(f"district.stuck.{r}") for r in reasons)

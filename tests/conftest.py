@@ -65,7 +65,7 @@ def clock() -> Clock:
 @pytest.fixture
 def store_dir(tmp_path: Path) -> Path:
     """A fresh store (office 22918, user admin/PASSWORD), closed, ready to open."""
-    from ward_desk.store.database import create_store
+    from ward_desk.services.setup import create_store
 
     data_dir = tmp_path / "ward"
     store, recovery = create_store(

@@ -16,7 +16,7 @@ from ward_desk.i18n import t
 
 
 def init(args: argparse.Namespace) -> int:
-    from ward_desk.store.database import create_store
+    from ward_desk.services.setup import create_store
 
     password = read_password(args, prompt_id="cli.new_password_prompt", confirm=True)
     store, recovery = create_store(
@@ -294,7 +294,7 @@ def users_add(args: argparse.Namespace) -> int:
 
 
 def _new_password(args: argparse.Namespace) -> str:
-    from ward_desk.services.users import validate_password
+    from ward_desk.domain.validation import validate_password
 
     if args.new_password_file:
         try:

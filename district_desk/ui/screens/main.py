@@ -314,7 +314,7 @@ class MainScreen(Screen[None]):
             table.move_cursor(row=cursor)
 
     def _render_wards(self) -> None:
-        from district_desk.view_cli import reasons_text
+        from district_desk.views import reasons_text
 
         cols = [t(f"district.wards.col.{k}") for k in ("office_code", "name", "last_sync", "pending", "stuck")]
         rows = []
