@@ -4,7 +4,7 @@ the fast paths must keep the exact rows, payloads, chain and search results."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,13 +16,13 @@ from ward_desk.services.outbox import canonical_json, prune_outbox
 from ward_desk.store.database import maybe_checkpoint
 from ward_desk.store.models import Dossier, Event, Outbox, SyncState
 
-# The store's own rows (users, catalogue) are stamped with the real time at creation.
-NOW = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+# Wednesday 18/11/2026 09:30 in Mũi Né; the store is created an hour before.
+NOW = datetime(2026, 11, 18, 2, 30)
 
 
 @pytest.fixture
 def session(tmp_path: Path):
-    make_store(tmp_path / "ward")
+    make_store(tmp_path / "ward", now=NOW - timedelta(hours=1))
     clock = {"now": NOW}
     s = open_session(tmp_path / "ward", ADMIN, PASSWORD, clock=lambda: clock["now"])
     s.test_clock = clock  # type: ignore[attr-defined]
