@@ -32,6 +32,8 @@ def init(args: argparse.Namespace) -> int:
 
 
 def demo(args: argparse.Namespace) -> int:
+    from datetime import time
+
     from ward_desk.demo import DEMO_PASSWORD, DEMO_USER, build_demo
     from ward_desk.store.database import DB_NAME
 
@@ -42,7 +44,10 @@ def demo(args: argparse.Namespace) -> int:
     else:
         if args.force:
             _remove_store(Path(data_dir))
-        info = build_demo(Path(data_dir))
+        if not 0 < args.years <= 10:
+            raise InvalidInput("cli.demo_bad_years", years=args.years)
+        as_of = parse_local_datetime(args.as_of, default_time=time(9, 30)) if args.as_of else None
+        info = build_demo(Path(data_dir), years=args.years, seed=args.seed, now=as_of)
         info_user, info_password = info.username, info.password
         print(t("cli.demo_built", path=str(data_dir), dossiers=info.dossiers))
     print(t("cli.demo_credentials", user=info_user, password=info_password))

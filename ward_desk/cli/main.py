@@ -82,6 +82,10 @@ def build_parser(wanted: str | None = None) -> argparse.ArgumentParser:
     p = add("demo", commands.demo, "create a demo ward with two years of dossiers and open it")
     p.add_argument("--no-ui", action="store_true", help="build the demo and print where it is, without the app")
     p.add_argument("--force", action="store_true", help="rebuild even if a demo store exists there")
+    p.add_argument("--as-of", default=None, metavar="DD/MM/YYYY [HH:MM]",
+                   help="end the demo's history at this office time instead of now (training, tests)")
+    p.add_argument("--seed", type=int, default=1, help="the same seed and --as-of give the same ward")
+    p.add_argument("--years", type=float, default=2.0, help="years of history (default 2)")
 
     add("ui", commands.ui, "open the desk app (the default)")
 
