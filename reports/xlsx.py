@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import re
 
-from reports.tables import Table
+from reports.cells import Table
 
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 

@@ -22,10 +22,9 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import peewee
-from peewee import SQL, Case, SqliteDatabase, fn
+from peewee import SQL, Case, fn
 
-from sync_agent.district.models import (
-    VIEW_MODELS,
+from district_desk.models import (
     AssessmentReview,
     Batch,
     DossierFacts,
@@ -38,7 +37,7 @@ from sync_agent.district.models import (
     Ward,
     WardProgress,
 )
-from sync_agent.district.store import DistrictStore, utcnow
+from district_desk.store import DistrictStore, utcnow
 from sync_agent.errors import BadInput
 from ward_desk.domain.calendar import CalendarOverride, WorkingCalendar
 from ward_desk.domain.report_math import Counts, Period, parse_period
@@ -51,10 +50,10 @@ __all__ = [
     "assessment_rows",
     "backlog_rows",
     "district_calendar",
-    "ensure_view_tables",
     "month_counts_by_ward",
     "month_period",
     "overdue_rows",
+    "reasons_text",
     "record_review",
     "refresh_facts",
     "ward_rows",
@@ -65,11 +64,6 @@ PAUSED_STATES = ("supplement_requested", "suspended")
 SATISFIED = ("satisfied", "very_satisfied")
 _TIMING_CODE = {Timing.EARLY: 0, Timing.ON_TIME: 1, Timing.LATE: 2}
 CHUNK = 2000  # records read and written per statement while refreshing
-
-
-def ensure_view_tables(store: DistrictStore) -> None:
-    """Create the view tables in a store made before they existed (idempotent)."""
-    store.db.create_tables(VIEW_MODELS, safe=True)
 
 
 def month_period(text: str) -> Period:
@@ -178,26 +172,6 @@ def _rating_row(office: str, uid: str, payload: dict[str, Any]) -> dict[str, Any
     }
 
 
-def _upsert(store: DistrictStore, table: str, rows: list[dict[str, Any]], conflict: tuple[str, ...],
-            guard: str | None) -> None:
-    """INSERT ... ON CONFLICT DO UPDATE (same text on SQLite and PostgreSQL), executemany."""
-    if not rows:
-        return
-    columns = list(rows[0])
-    quoted = ", ".join(f'"{c}"' for c in columns)
-    updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c not in conflict)
-    where = f' WHERE "{table}"."{guard}" < excluded."{guard}"' if guard else ""
-    sql = (
-        f'INSERT INTO "{table}" ({quoted}) VALUES ({", ".join([store.db.param] * len(columns))}) '
-        f'ON CONFLICT ({", ".join(chr(34) + c + chr(34) for c in conflict)}) DO UPDATE SET {updates}{where}'
-    )
-    values = [tuple(row[c] for c in columns) for row in rows]
-    if isinstance(store.db, SqliteDatabase):
-        # The text form peewee writes and reads back for DateTimeField on SQLite.
-        values = [tuple(str(v) if isinstance(v, datetime) else v for v in row) for row in values]
-    store.db.cursor().executemany(sql, values)
-
-
 def _stale_records(store: DistrictStore, office: str, entity: str, facts_table: str, after: str,
                    version_check: bool) -> list[tuple[str, int, str]]:
     """The next chunk of ``entity`` records of ``office`` (uid order, after ``after``)
@@ -216,9 +190,8 @@ def _stale_records(store: DistrictStore, office: str, entity: str, facts_table: 
 
 def _refresh_office(store: DistrictStore, office: str, calendar: WorkingCalendar) -> int:
     done = 0
-    facts_table = DossierFacts._meta.table_name  # type: ignore[attr-defined]
-    ratings_table = RatingFacts._meta.table_name  # type: ignore[attr-defined]
-    for entity, table, version_check in (("dossier", facts_table, True), ("rating", ratings_table, False)):
+    for entity, model, version_check in (("dossier", DossierFacts, True), ("rating", RatingFacts, False)):
+        table = model._meta.table_name  # type: ignore[attr-defined]
         after = ""
         while True:
             chunk = _stale_records(store, office, entity, table, after, version_check)
@@ -237,10 +210,8 @@ def _refresh_office(store: DistrictStore, office: str, calendar: WorkingCalendar
                 else:
                     rows.append(_rating_row(office, uid, payload))
             with store.db.atomic():
-                if entity == "dossier":
-                    _upsert(store, table, rows, ("office_code", "uid"), "version")
-                else:
-                    _upsert(store, table, rows, ("office_code", "uid"), None)
+                # A dossier's facts follow its version; a rating is replaced as it comes.
+                store.backend.upsert(store.db, model, rows, ("office_code", "uid"), "version" if version_check else None)
             done += len(rows)
             after = chunk[-1][0]
             if len(chunk) < CHUNK:
@@ -252,7 +223,6 @@ def refresh_facts(store: DistrictStore, calendar: WorkingCalendar | None = None)
     """Bring the facts tables up to date with every batch applied so far; returns the
     number of rows written. Wards with no batch since the last refresh cost one
     comparison each; a ward's records are read in uid order, a chunk at a time."""
-    ensure_view_tables(store)
     latest: dict[str, int] = dict(
         _rows(Batch.select(Batch.office_code, fn.MAX(Batch.id)).group_by(Batch.office_code).tuples()))  # type: ignore[arg-type]
     marks: dict[str, int] = dict(
@@ -515,7 +485,6 @@ def assessment_rows(store: DistrictStore, month: str | None = None, *, pending_o
     """Submitted self-assessment revisions (state as the ward last sent it) with the
     district's decision, newest month first. ``pending_only``: submitted and not
     yet reviewed here."""
-    ensure_view_tables(store)
     S = SelfAssessment
     where = S.state.in_(["submitted", "returned", "accepted"])
     if month:
@@ -552,7 +521,6 @@ def record_review(store: DistrictStore, keys: Any, *, office_code: str, month: s
     """Decide on a submitted revision and publish the signed ``review`` document to
     that ward alone (its next sync applies it). One decision per revision; a
     returned month comes back as a new revision, which gets its own decision."""
-    ensure_view_tables(store)
     if status not in ("accepted", "returned"):
         raise BadInput("district.review.bad_status", status=status)
     comment = (comment or "").strip()
@@ -598,3 +566,10 @@ def score_text(points: float | None) -> str:
     from ward_desk.i18n import get_language
 
     return format_score(points, get_language())
+
+
+def reasons_text(reasons: list[str]) -> str:
+    """A ward's stuck reasons (:func:`ward_rows`) in the current language."""
+    from ward_desk.i18n import t
+
+    return ", ".join(t(f"district.stuck.{r}") for r in reasons)
