@@ -83,6 +83,7 @@ def test_intake_forward_ready_return_with_rating(store_dir, clock):
             await run_action(pilot, "mark_result_ready")
             assert app.screen._view.state == "result_ready"
             await run_action(pilot, "return_result")
+            await pilot.press("down", "enter")  # "yes, hand it back": "no" is the default
             await pilot.press("1")  # very satisfied
             await settle(pilot)
             view = app.screen._view

@@ -84,6 +84,7 @@ def test_new_user_on_the_demo_ward_keyboard_only(demo_ward: DemoWard, tmp_path: 
             await settle(pilot)
             await pick_action(pilot, "mark_result_ready")
             await pick_action(pilot, "return_result")
+            await pilot.press("down", "enter")  # "yes, hand it back": "no" is the default
             await pilot.press("2")  # satisfied
             await settle(pilot)
             view = app.screen._view

@@ -189,3 +189,25 @@ def parse_citizen_card_qr(text: str) -> CitizenCard | None:
         address=" ".join(unicodedata.normalize("NFC", parts[5]).split()),
         issued_on=_card_date(parts[6]),
     )
+
+
+# A reason is read by the citizen on the slip and by upstream in the record: a few letters
+# or a date alone (what a hurried clerk types) say nothing.
+REASON_MIN_LETTERS = 10
+_DATE_LIKE = re.compile(r"\b\d{1,4}\s*[/.\-]\s*\d{1,2}(?:\s*[/.\-]\s*\d{1,4})?\b")
+
+
+def validate_reason(s: str) -> str:
+    """A written reason (refusal, withdrawal, supplement, suspension), trimmed, with its
+    spaces collapsed. Raises ``InvalidInput("validation.reason_date_only")`` when it is
+    only a date (or numbers), ``InvalidInput("validation.reason_too_short")`` when it
+    has fewer than ``REASON_MIN_LETTERS`` letters or fewer than two words."""
+    text = " ".join(unicodedata.normalize("NFC", s or "").split())
+    without_dates = _DATE_LIKE.sub(" ", text)
+    letters = sum(ch.isalpha() for ch in without_dates)
+    if text and letters == 0:
+        raise InvalidInput("validation.reason_date_only", value=text)
+    words = [w for w in without_dates.split() if any(ch.isalpha() for ch in w)]
+    if letters < REASON_MIN_LETTERS or len(words) < 2:
+        raise InvalidInput("validation.reason_too_short", value=text, min=REASON_MIN_LETTERS)
+    return text

@@ -32,7 +32,12 @@ from ward_desk.domain.timing import (
     local_day,
     to_utc,
 )
-from ward_desk.domain.validation import validate_id_number, validate_person_name, validate_phone
+from ward_desk.domain.validation import (
+    validate_id_number,
+    validate_person_name,
+    validate_phone,
+    validate_reason,
+)
 from ward_desk.errors import InvalidInput, NotFound
 from ward_desk.services.outbox import (
     INSERT_OUTBOX_SQL,
@@ -336,6 +341,8 @@ def move(session: Session, code: str, action: Action | str, *, reason: str | Non
     now = session.clock()
     if rating is not None and rating not in RATING_LEVELS:
         raise InvalidInput("dossier.bad_rating", level=rating)
+    if lifecycle.requires_reason(action) and reason and reason.strip():
+        reason = validate_reason(reason)  # a date or a few letters is no reason
     with session.store.db.atomic("IMMEDIATE"):
         d = get(code)
         old = State(d.state)

@@ -3,9 +3,11 @@ preview (dossier detail); manual score with evidence, confirmation (self-assessm
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any, ClassVar
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
@@ -50,8 +52,15 @@ class _Dialog(DeskModal):
             self.query_one(f"#{key}", Input).value = value
 
 
+# How many common reasons the catalogue offers per action (ui.reason.<action>.<n>).
+COMMON_REASONS = {"reject": 4, "withdraw": 3, "request_supplement": 4, "suspend": 3}
+
+
 class ReasonDialog(_Dialog):
-    """Asks for the reason (and the legal basis where the rules need one) of an action."""
+    """Asks for the reason (and the legal basis where the rules need one) of an action:
+    one of the common reasons for that action, editable, or the clerk's own words.
+    A reason that is only a date or a few letters is refused beside the field, and the
+    dialog keeps what was typed."""
 
     def __init__(self, action: str, needs_reason: bool, needs_legal_basis: bool,
                  title: str | None = None) -> None:
@@ -60,21 +69,67 @@ class ReasonDialog(_Dialog):
         self._title = title
         self._needs_reason = needs_reason
         self._needs_legal_basis = needs_legal_basis
+        self._said_at: dict[str, Later] = {}
+
+    def _common(self) -> list[str]:
+        return [t(f"ui.reason.{self._action}.{i}")
+                for i in range(1, COMMON_REASONS.get(self._action, 0) + 1)]
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="dialog"):
+        with Vertical(id="dialog", classes="reason"):
             yield Static(self._title or action_text(self._action), classes="title")
+            common = self._common()
+            if common:
+                yield OptionList(*[Option(f"{i}. {r}", id=str(i)) for i, r in enumerate(common, 1)],
+                                 Option(t("ui.reason.other"), id="other"), id="common")
             yield Label(t("ui.dialog.reason"))
-            yield Input(id="reason", compact=True, placeholder=t("ui.dialog.reason_hint"))
+            # Not selected on focus: letters typed on the list, or a picked reason, go on.
+            yield Input(id="reason", compact=True, placeholder=t("ui.dialog.reason_hint"),
+                        select_on_focus=False)
+            yield Static(str(self._said_at.get("reason", "")), id="reason-problem", classes="error")
             if self._needs_legal_basis:
                 yield Label(t("ui.dialog.legal_basis"))
                 yield Input(id="legal_basis", compact=True,
                             placeholder=t("ui.dialog.legal_basis_hint"))
-            yield Static(str(self._said), id="problem", classes="error")
-            yield Static(t("ui.dialog.confirm_hint"), classes="status")
+                yield Static(str(self._said_at.get("legal_basis", "")), id="legal_basis-problem",
+                             classes="error")
+            yield Static(t("ui.reason.pick_hint") if common else t("ui.dialog.confirm_hint"),
+                         classes="status")
 
     def on_mount(self) -> None:
-        self.query_one("#reason", Input).focus()
+        super().on_mount()
+        found = self.query("#common")
+        (found.first() if found else self.query_one("#reason", Input)).focus()
+
+    def on_key(self, event: Any) -> None:
+        # On the list of common reasons: 1-9 pick one; any other letter starts the
+        # clerk's own words in the reason box (typed ahead of Tab, nothing is lost).
+        if self.focused is None or self.focused.id != "common" or not event.is_printable:
+            return
+        char = event.character or ""
+        common = self._common()
+        event.stop()
+        event.prevent_default()
+        if char.isdigit() and 1 <= int(char) <= len(common):
+            self._use(common[int(char) - 1])
+            return
+        box = self.query_one("#reason", Input)
+        box.insert_text_at_cursor(char)
+        box.focus()
+
+    def _use(self, reason: str) -> None:
+        box = self.query_one("#reason", Input)
+        box.value = reason
+        box.cursor_position = len(reason)
+        box.focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        box = self.query_one("#reason", Input)
+        if event.option.id and event.option.id != "other":
+            box.value = self._common()[int(event.option.id) - 1]
+            box.cursor_position = len(box.value)
+        box.focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -83,14 +138,34 @@ class ReasonDialog(_Dialog):
         else:
             self.action_confirm()
 
+    def _problem_at(self, field: str, text: Later) -> None:
+        self._said_at[field] = text
+        self.query_one(f"#{field}-problem", Static).update(str(text))
+        if str(text):
+            box = self.query_one(f"#{field}", Input)
+            box.focus()
+            box.select_all()  # what is typed next replaces it; End keeps it
+
     def action_confirm(self) -> None:
+        from ward_desk.domain.validation import validate_reason
+        from ward_desk.errors import WardDeskError
+
         reason = self.query_one("#reason", Input).value.strip()
         legal = self.query_one("#legal_basis", Input).value.strip() if self._needs_legal_basis else ""
-        if self._needs_reason and not reason:
-            self._problem(Later("ui.dialog.reason_required"))
-            return
+        self._problem_at("reason", Later())
+        if self._needs_legal_basis:
+            self._problem_at("legal_basis", Later())
+        if self._needs_reason:
+            if not reason:
+                self._problem_at("reason", Later("ui.dialog.reason_required"))
+                return
+            try:
+                reason = validate_reason(reason)
+            except WardDeskError as exc:
+                self._problem_at("reason", Later(exc))
+                return
         if self._needs_legal_basis and not legal:
-            self._problem(Later("ui.dialog.legal_basis_required"))
+            self._problem_at("legal_basis", Later("ui.dialog.legal_basis_required"))
             return
         self.dismiss((reason, legal))
 
@@ -130,42 +205,82 @@ class RatingDialog(_Dialog):
 
 class ApologyDialog(_Dialog):
     """The apology slip: a proposed new date and a reason, both prefilled, so that
-    the clerk issues it in two keystrokes (open, Enter)."""
+    the clerk issues it in two keystrokes (open, Enter). ``issue(day, reason)`` (run on
+    the store thread) records it; the dialog stays open, with what was typed, until it
+    succeeds, and shows what is wrong beside the field it is about."""
 
-    def __init__(self, proposed: date, reason: str) -> None:
+    def __init__(self, proposed: date, reason: str,
+                 issue: Callable[[date, str], Any] | None = None) -> None:
         super().__init__()
         self._proposed = proposed
         self._reason = reason
+        self._issue = issue
+        self._said_at: dict[str, Later] = {}
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Static(t("ui.apology.title"), classes="title")
             yield Label(t("ui.apology.new_date"))
             yield Input(self._proposed.strftime("%d/%m/%Y"), id="new_date", compact=True)
+            yield Static(str(self._said_at.get("new_date", "")), id="new_date-problem", classes="error")
             yield Label(t("ui.apology.reason"))
             yield Input(self._reason, id="reason", compact=True)
-            yield Static(str(self._said), id="problem", classes="error")
+            yield Static(str(self._said_at.get("reason", "")), id="reason-problem", classes="error")
             yield Static(t("ui.dialog.confirm_hint"), classes="status")
 
     def on_mount(self) -> None:
+        super().on_mount()
         self.query_one("#new_date", Input).focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self.action_confirm()
 
+    def _problem_at(self, field: str, text: Later) -> None:
+        self._said_at[field] = text
+        self.query_one(f"#{field}-problem", Static).update(str(text))
+        if str(text):
+            box = self.query_one(f"#{field}", Input)
+            box.focus()
+            box.select_all()  # what is typed next replaces it; End keeps it
+
     def action_confirm(self) -> None:
+        if self.busy:
+            return
+        self._problem_at("new_date", Later())
+        self._problem_at("reason", Later())
         text = self.query_one("#new_date", Input).value.strip()
         try:
             day = datetime.strptime(text, "%d/%m/%Y").date()
         except ValueError:
-            self._problem(Later("ui.apology.bad_date", value=text))
+            self._problem_at("new_date", Later("ui.apology.bad_date", value=text))
             return
         reason = self.query_one("#reason", Input).value.strip()
         if not reason:
-            self._problem(Later("apology.reason_required"))
+            self._problem_at("reason", Later("apology.reason_required"))
             return
-        self.dismiss((day, reason))
+        if self._issue is None:
+            self.dismiss((day, reason))
+        else:
+            self.submit(day, reason)
+
+    @work(group="apology", exclusive=True, exit_on_error=False)
+    async def submit(self, day: date, reason: str) -> Any:
+        """Record the slip on the store thread (the services check the date)."""
+        assert self._issue is not None
+        return await self.desk.store_thread.call(self._issue, day, reason)
+
+    def done_submit(self, result: Any) -> None:
+        self.dismiss(result)
+
+    def failed_submit(self, error: BaseException | None) -> bool:
+        from ward_desk.errors import WardDeskError
+
+        if not isinstance(error, WardDeskError):
+            return False
+        message_id = getattr(getattr(error, "message", None), "id", "")
+        self._problem_at("reason" if "reason" in message_id else "new_date", Later(error))
+        return True
 
 
 class PreviewScreen(_Dialog):
@@ -271,24 +386,47 @@ class ScoreDialog(_Dialog):
 
 
 class ConfirmDialog(_Dialog):
-    """Yes (Enter, Ctrl+S, F2) or no (Esc) to one question."""
+    """Yes or no to one question. Plain questions: Enter (Ctrl+S, F2) is yes, Esc no.
+    With ``yes_label`` (irreversible actions) the answers are a list with "no" chosen,
+    so Enter alone never does it: ↓ then Enter says yes."""
 
-    def __init__(self, question: str) -> None:
+    def __init__(self, question: str, yes_label: str | None = None) -> None:
         super().__init__()
         self._question = question
+        self._yes_label = yes_label
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Static(self._question, classes="title")
-            yield Static(t("ui.confirm.hint"), classes="status")
+            yield Static(self._question, id="question", classes="title")
+            if self._yes_label is None:
+                yield Static(t("ui.confirm.hint"), classes="status")
+            else:
+                yield OptionList(Option(t("ui.confirm.no"), id="no"),
+                                 Option(self._yes_label, id="yes"), id="answers")
+                yield Static(t("ui.confirm.choose_hint"), classes="status")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        if self._yes_label is not None:
+            answers = self.query_one("#answers", OptionList)
+            answers.highlighted = 0
+            answers.focus()
 
     def on_key(self, event: Any) -> None:
-        if event.key == "enter":
+        if event.key == "enter" and self._yes_label is None:
             event.stop()
             self.dismiss(True)
 
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(event.option.id == "yes")
+
     def action_confirm(self) -> None:
-        self.dismiss(True)
+        if self._yes_label is None:
+            self.dismiss(True)
+        else:  # Ctrl+S / F2 take the answer chosen, like Enter
+            answers = self.query_one("#answers", OptionList)
+            self.dismiss(answers.highlighted == 1)
 
     def capture_state(self) -> dict[str, Any]:
         return {}

@@ -23,6 +23,8 @@ from ward_desk.ui.workers import store_work
 
 # Slip produced after a move, by action (the receipt is produced at intake).
 SLIP_AFTER = {"request_supplement": "supplement", "reject": "refusal"}
+# Moves that close the dossier for good: asked again, with "no" as the default.
+IRREVERSIBLE = frozenset({"reject", "withdraw", "return_result"})
 
 
 @dataclass(frozen=True)
@@ -240,18 +242,44 @@ class DossierDetailScreen(DeskScreen):
                 if level:
                     self._move(action, rating=level)
 
-            self.app.push_screen(RatingDialog(), callback=rated)
+            def handed(yes: bool | None) -> None:
+                if yes:
+                    self.app.push_screen(RatingDialog(), callback=rated)
+
+            self._confirm(action, "", handed)
             return
         needs_reason = lifecycle.requires_reason(lifecycle.Action(action))
         needs_basis = lifecycle.requires_legal_basis(lifecycle.Action(action))
         if needs_reason or needs_basis:
             def reasoned(answer: tuple[str, str] | None) -> None:
-                if answer:
+                if not answer:
+                    return
+                if action not in IRREVERSIBLE:
                     self._move(action, reason=answer[0], legal_basis=answer[1])
+                    return
 
-            self.app.push_screen(ReasonDialog(action, needs_reason, needs_basis), callback=reasoned)
+                def confirmed(yes: bool | None) -> None:
+                    if yes:
+                        self._move(action, reason=answer[0], legal_basis=answer[1])
+
+                self._confirm(action, answer[0], confirmed)
+
+            title = f"{action_text(action)} — {view.code} — {view.applicant}"
+            self.app.push_screen(ReasonDialog(action, needs_reason, needs_basis, title=title),
+                                 callback=reasoned)
             return
         self._move(action)
+
+    def _confirm(self, action: str, reason: str, then: Any) -> None:
+        """Ask, with "no" chosen, before a move that cannot be undone; naming the dossier,
+        the applicant and what will happen."""
+        from ward_desk.ui.screens.dialogs import ConfirmDialog
+
+        view = self._view
+        assert view is not None
+        question = t(f"ui.confirm.{action}", code=view.code, applicant=view.applicant, reason=reason)
+        yes = t("ui.confirm.yes", action=action_text(action).lower())
+        self.app.push_screen(ConfirmDialog(question, yes_label=yes), callback=then)
 
     @store_work("officers")
     def pick_officer(self) -> list[tuple[str, str]]:
@@ -311,19 +339,19 @@ class DossierDetailScreen(DeskScreen):
         if view is None or not view.can_apologize or view.proposed_apology is None:
             return
 
-        def answered(answer: tuple[date, str] | None) -> None:
-            if answer:
-                self.apologize(answer[0], answer[1])
+        def answered(result: tuple[DetailView, Any] | None) -> None:
+            if result:
+                self.produce_apology(result)
 
-        self.app.push_screen(ApologyDialog(view.proposed_apology, t("ui.apology.default_reason")),
-                             callback=answered)
+        self.app.push_screen(ApologyDialog(view.proposed_apology, t("ui.apology.default_reason"),
+                                           issue=self._issue_apology), callback=answered)
 
     @work(group="apology", exit_on_error=False)
-    async def apologize(self, day: date, reason: str) -> tuple[DetailView, Any]:
-        """Record the apology slip (the services validate the date) and produce it."""
+    async def produce_apology(self, issued: tuple[DetailView, Any]) -> tuple[DetailView, Any]:
+        """Produce the slip the dialog recorded (the dossier read again comes with it)."""
         from ward_desk.ui import slips
 
-        view, data = await self.app.store_thread.call(self._issue_apology, day, reason)
+        view, data = issued
         return view, await slips.produce(self.app, "apology", self._code, data)
 
     def _issue_apology(self, day: date, reason: str) -> tuple[DetailView, Any]:
@@ -337,7 +365,7 @@ class DossierDetailScreen(DeskScreen):
         dossiers.issue_apology(session, self._code, due, reason)
         return build_view(session, self._code), slips.gather("apology", session, self._code)
 
-    def done_apologize(self, result: tuple[DetailView, Any]) -> None:
+    def done_produce_apology(self, result: tuple[DetailView, Any]) -> None:
         view, slip = result
         self.done_load(view)
         self.notify(t("ui.apology.issued", due=fmt_datetime(view.due_at)) + " " + slip.message)
