@@ -673,15 +673,14 @@ def dashboard(session: Session) -> Dashboard:
 
 
 def _apology_condition(session: Session):
-    now = session.clock()
-    tomorrow = session.calendar.next_working_day(local_day(now, session.rules))
-    horizon = local_day_bounds(session, tomorrow)[1]
-    return (Dossier.state.in_(list(RUNNING_STATES)) & (Dossier.due_at < horizon)
+    # domain.lateness.will_be_late in SQL: due today or tomorrow is not "late" (issue 9).
+    return (Dossier.state.in_(list(RUNNING_STATES)) & (Dossier.due_at < session.clock())
             & (Dossier.apology_count == 0))
 
 
 def apology_candidates(session: Session, limit: int = 200) -> list[Dossier]:
-    """Open dossiers that need an apology slip now (due by the next working day, none issued yet)."""
+    """Open dossiers that will be late, an apology slip due for each: past their due time
+    without a result and none issued yet (``domain.lateness.will_be_late``)."""
     return list(Dossier.select(Dossier, Procedure).join(Procedure)
                 .where(_apology_condition(session))
                 .order_by(Dossier.due_at).limit(limit))

@@ -67,12 +67,14 @@ class DetailView:
     overdue: bool
     can_apologize: bool
     proposed_apology: date | None
+    will_be_late: bool
     events: list[EventLine] = field(default_factory=list)
 
 
 def build_view(session: Any, code: str) -> DetailView:
     """Read a dossier, its history and what may be done next (runs in a worker)."""
     from ward_desk.domain import lifecycle
+    from ward_desk.domain.lateness import will_be_late
     from ward_desk.domain.timing import local_day
     from ward_desk.services import dossiers
 
@@ -98,6 +100,7 @@ def build_view(session: Any, code: str) -> DetailView:
         allowed=tuple(a.value for a in lifecycle.allowed_actions(lifecycle.State(d.state))),
         overdue=d.state in dossiers.RUNNING_STATES and d.due_at < now,
         can_apologize=can_apologize, proposed_apology=proposed,
+        will_be_late=will_be_late(d.state, d.due_at, d.apology_count, now),
         events=[EventLine(e.at, e.actor.full_name if e.actor_id else "", e.kind, e.action,
                           e.from_state, e.to_state, e.reason, e.legal_basis, e.due_at)
                 for e in events],
@@ -158,7 +161,7 @@ class DossierDetailScreen(DeskScreen):
         headline = Text.assemble((view.code, "bold"), "  ", (state_text(view.state), "bold cyan"))
         if view.overdue:
             headline.append("  " + t("ui.detail.overdue"), style="bold red")
-        if view.can_apologize:
+        if view.will_be_late:  # not merely due soon: that is no reason to apologise yet
             headline.append("  " + t("ui.detail.apology_needed"), style="bold yellow")
         self.query_one("#headline", Static).update(headline)
         self.query_one("#fields", Static).update(self._fields_table(view))
