@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -51,9 +52,14 @@ def demo(args: argparse.Namespace) -> int:
         info_user, info_password = info.username, info.password
         print(t("cli.demo_built", path=str(data_dir), dossiers=info.dossiers))
     print(t("cli.demo_credentials", user=info_user, password=info_password))
+    from ward_desk.demo import DEMO_USERS
+
+    for username, full_name, role in DEMO_USERS:  # every demo user, one per role at least
+        print("    " + t("cli.demo_user", user=username, name=full_name, role=t(f"cli.role.{role}"),
+                         password=info_password))
     if args.no_ui:
         return 0
-    return _run_app(Path(data_dir), username=info_user, password=info_password)
+    return _run_app(Path(data_dir), username=info_user, password=info_password, language=args.lang)
 
 
 def default_demo_dir() -> Path:
@@ -70,16 +76,21 @@ def _remove_store(data_dir: Path) -> None:
 
 
 def ui(args: argparse.Namespace) -> int:
-    return _run_app(args.data_dir, username=args.user)
+    return _run_app(args.data_dir, username=args.user, language=args.lang)
 
 
-def _run_app(data_dir: Path, *, username: str | None = None, password: str | None = None) -> int:
+def _run_app(data_dir: Path, *, username: str | None = None, password: str | None = None,
+             language: str | None = None) -> int:
     if not sys.stdout.isatty():
         raise InvalidInput("cli.ui_needs_terminal")
     from ward_desk.i18n import get_language
     from ward_desk.ui.app import WardDeskApp, run_until_closed
 
-    run_until_closed(WardDeskApp(Path(data_dir), username=username, password=password, language=get_language()))
+    # A language named now (--lang, WARD_DESK_LANG: main has set it) wins; else the
+    # desk opens in the one it was last switched to (config.toml).
+    named = language in ("vi", "en") or os.environ.get("WARD_DESK_LANG") in ("vi", "en")
+    run_until_closed(WardDeskApp(Path(data_dir), username=username, password=password,
+                                 language=get_language() if named else None))
     return 0
 
 

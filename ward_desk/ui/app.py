@@ -168,7 +168,7 @@ class WardDeskApp(App[None]):
         *,
         username: str | None = None,
         password: str | None = None,
-        language: str = "vi",
+        language: str | None = None,
         clock: Callable[[], datetime] = _utc_now,
         idle_lock_seconds: float | None = None,
         open_viewer: bool = True,
@@ -179,7 +179,8 @@ class WardDeskApp(App[None]):
         self.started_at = time.perf_counter()
         self.data_dir = Path(data_dir)
         self.settings, self._settings_problem = _read_settings(self.data_dir)
-        set_language(language)
+        # None: the language the desk was last switched to (config.toml), else Vietnamese.
+        set_language(language or self.settings.language)
         super().__init__()
         translate_bindings(self)
         self.prefill_username = username
@@ -404,6 +405,7 @@ class WardDeskApp(App[None]):
     async def action_toggle_language(self) -> None:
         """Switch between Vietnamese and English, re-rendering what is shown."""
         set_language("en" if get_language() == "vi" else "vi")
+        self.remember_language()
         self.language_epoch += 1
         translate_bindings(self)
         from ward_desk.ui.screens.base import DeskMixin
@@ -411,6 +413,28 @@ class WardDeskApp(App[None]):
         if isinstance(self.screen, DeskMixin):
             await self.screen.apply_language()
         self.refresh_bindings()
+
+    @work(thread=True, exit_on_error=False, group="settings", name="remember_language")
+    def remember_language(self) -> None:
+        """Keep the language chosen in config.toml, so the desk opens in it next time."""
+        from ward_desk.config import save_setting
+
+        save_setting(self.data_dir, "language", get_language())
+
+    async def action_quit(self) -> None:
+        """Quit; an intake form with unsaved work asks first ("no" chosen)."""
+        intake = next((s for s in self._all_screens()
+                       if type(s).__name__ == "IntakeScreen" and s.is_mounted and s.has_draft()), None)
+        if intake is None or self.screen.is_modal:
+            self.exit()
+            return
+        from ward_desk.ui.screens.dialogs import ConfirmDialog
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.exit()
+
+        self.push_screen(ConfirmDialog(t("ui.quit.draft"), yes_label=t("ui.quit.yes")), callback=answered)
 
     def action_help(self) -> None:
         """Show the keys of the current screen."""

@@ -151,6 +151,10 @@ class IntakeScreen(DeskScreen):
         if self._has_draft():
             self._show_draft(True)
 
+    def has_draft(self) -> bool:
+        """True while the form holds typed work that is not saved."""
+        return self._has_draft()
+
     def _has_draft(self) -> bool:
         return self._procedure is not None or any(
             self.query_one(f"#{n}", Input).value.strip() for n in self.TEXT_FIELDS)
