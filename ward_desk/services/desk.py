@@ -53,8 +53,17 @@ def open_session(data_dir: Path, username: str | None, password: str, clock=utc_
     With no ``username``, a store with a single user signs that user in; a store
     with several needs one named (``auth.user_required``). ``on_upgrade`` is told
     before a schema upgrade (and its backup) starts; ``migrate=False`` opens an
-    older store as it is (to replace it by a restore, say).
+    older store as it is (to replace it by a restore, say). Repeated wrong passwords
+    make the user wait, longer each time (``services.unlock_guard``).
     """
+    from ward_desk.services import unlock_guard
+
+    return unlock_guard.guarded(data_dir, username, clock(), lambda: _open_session(
+        data_dir, username, password, clock, migrate=migrate, on_upgrade=on_upgrade))
+
+
+def _open_session(data_dir: Path, username: str | None, password: str, clock, *, migrate: bool,
+                  on_upgrade: database.UpgradeNotice | None) -> Session:
     if username is None:
         _, keys_path = database.locate(data_dir)
         keyfile = KeyFile.load(keys_path)

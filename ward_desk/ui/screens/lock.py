@@ -55,10 +55,12 @@ class LockScreen(DeskModal):
     @store_work("lock")
     def check(self, password: str) -> bool:
         """Unwrap this user's key slot; WrongPassword if the password is wrong."""
+        from ward_desk.services import unlock_guard
         from ward_desk.store.keys import KeyFile
 
         store = self.session.store
-        KeyFile.load(store.keys_path).unlock_with_password(self._username, password)
+        unlock_guard.guarded(self.desk.data_dir, self._username, self.desk.clock(), lambda: KeyFile.load(
+            store.keys_path).unlock_with_password(self._username, password))
         return True
 
     def done_check(self, _ok: bool) -> None:
