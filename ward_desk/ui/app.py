@@ -103,6 +103,13 @@ def _screen_factory(app: App[Any], mode: str) -> Callable[[], Screen[Any]]:
     return make
 
 
+def _desk_commands() -> Any:
+    # The palette's one provider, imported when the palette first opens (habit 7).
+    from ward_desk.ui.palette import DeskCommands
+
+    return DeskCommands
+
+
 def _warm_imports() -> None:
     """Import the services in the background while the first screen waits for input."""
     for module in ("ward_desk.services.desk", "ward_desk.services.dossiers",
@@ -158,7 +165,10 @@ class WardDeskApp(App[None]):
         Binding("f9,ctrl+l", "toggle_language", "key.language", id="language"),
         Binding("f12", "lock", "key.lock", id="lock", show=False),
         Binding("ctrl+q", "quit", "key.quit", id="quit", priority=True),
+        # Declared here so that Textual does not add its own, labelled in English.
+        Binding("ctrl+p", "command_palette", "key.palette", id="palette", show=False, priority=True),
     ]
+    COMMANDS: ClassVar[set[Any]] = {_desk_commands}
     # Actions that need a signed-in, unlocked desk.
     _SESSION_ACTIONS = frozenset({"goto", "lock", "command_palette", "help"})
 
@@ -435,6 +445,19 @@ class WardDeskApp(App[None]):
                 self.exit()
 
         self.push_screen(ConfirmDialog(t("ui.quit.draft"), yes_label=t("ui.quit.yes")), callback=answered)
+
+    def action_command_palette(self) -> None:
+        """The command palette, in the desk's language, searching without accents."""
+        from textual.command import CommandPalette
+
+        from ward_desk.ui.palette import DeskPalette
+
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(DeskPalette())
+
+    def action_help_quit(self) -> None:
+        """Ctrl+C does not quit (it copies in a text box): say how to, in the desk's words."""
+        self.notify(t("ui.quit.how"), title=t("ui.quit.how_title"))
 
     def action_help(self) -> None:
         """Show the keys of the current screen."""

@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
+from rich.segment import Segment
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
+from textual.strip import Strip
 from textual.widgets import Footer, Header, Input, Label, OptionList, Select, SelectionList, Static
-from textual.widgets.option_list import Option
+from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from ward_desk.i18n import t
 from ward_desk.ui.i18n import Later, fmt_datetime
@@ -48,6 +50,30 @@ def match_procedures(rows: list[CatalogueRow], text: str, limit: int = 30) -> li
     from ward_desk.domain.text import match_words
 
     return [r.choice for r in match_words(rows, text, lambda r: r.haystack, lambda r: r.name_folded, limit)]
+
+
+class DocumentList(SelectionList[str]):
+    """The documents checklist, ticked ``[x]`` and unticked ``[ ]``: they differ by shape,
+    not only by colour (a worn screen, a colour-blind clerk)."""
+
+    def on_focus(self) -> None:
+        # Tabbed into: Space ticks the first document at once (nothing was highlighted).
+        if self.highlighted is None and self.option_count:
+            self.highlighted = 0
+
+    def render_line(self, y: int) -> Strip:
+        strip = super().render_line(y)
+        segments = list(strip)
+        try:
+            selection = self.get_option_at_index(self.scroll_offset.y + y)
+        except OptionDoesNotExist:
+            return strip
+        if len(segments) < 3:
+            return strip
+        inner = "x" if selection.value in self.selected else " "
+        marks = [Segment("[", segments[0].style), Segment(inner, segments[1].style),
+                 Segment("]", segments[2].style)]
+        return Strip([*marks, *segments[3:]], strip.cell_length)
 
 
 class PickerInput(Input):
@@ -134,7 +160,7 @@ class IntakeScreen(DeskScreen):
             yield Static(str(self._said), id="problem", classes="error")
             yield Static(self._status, id="status", classes=self._status_class)
             yield Label(t("ui.intake.documents"), id="documents-label")
-            yield SelectionList[str](id="documents")
+            yield DocumentList(id="documents")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -343,6 +369,7 @@ class IntakeScreen(DeskScreen):
 
         docs = self.query_one("#documents", SelectionList)
         ticked = set(docs.selected)
+        missing = [d for d in self._procedure.documents if d not in ticked]
         request = IntakeRequest(
             procedure_code=self._procedure.code,
             applicant_name=self.query_one("#name", Input).value,
@@ -352,8 +379,24 @@ class IntakeScreen(DeskScreen):
             channel=str(self.query_one("#channel", Select).value),
             documents=[DocumentItem(d, d in ticked) for d in self._procedure.documents],
         )
+        if missing:
+            self._ask_missing(request, missing)
+            return
         self._saving = True
         self.save(request)
+
+    def _ask_missing(self, request: Any, missing: list[str]) -> None:
+        """A document of the procedure is not ticked: save only if the clerk says so."""
+        from ward_desk.ui.screens.dialogs import ConfirmDialog
+
+        def answered(yes: bool | None) -> None:
+            if yes and not self._saving:
+                self._saving = True
+                self.save(request)
+
+        question = t("ui.intake.missing_documents", documents="; ".join(missing))
+        self.app.push_screen(ConfirmDialog(question, yes_label=t("ui.intake.save_anyway")),
+                             callback=answered)
 
     @store_work("intake", exclusive=False)
     def save(self, request: Any) -> tuple[str, datetime]:
