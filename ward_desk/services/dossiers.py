@@ -51,6 +51,9 @@ from ward_desk.store.models import ApologySlip, Attachment, Dossier, Event, Proc
 
 CHANNELS = ("direct", "online", "postal")
 RATING_LEVELS = ("very_satisfied", "satisfied", "neutral", "unsatisfied")
+# Handed back, and the citizen would not rate: no rating row (the satisfaction figures count
+# only those who rated), the return event says so.
+RATING_DECLINED = "declined"
 OPEN_STATES = (State.RECEIVED.value, State.IN_PROGRESS.value, State.SUPPLEMENT_REQUESTED.value, State.SUSPENDED.value)
 RUNNING_STATES = (State.RECEIVED.value, State.IN_PROGRESS.value)  # the clock runs
 GENESIS_HASH = "0" * 64
@@ -339,7 +342,7 @@ def move(session: Session, code: str, action: Action | str, *, reason: str | Non
     """Apply one lifecycle action; illegal moves and missing reasons are refused."""
     action = Action(action)
     now = session.clock()
-    if rating is not None and rating not in RATING_LEVELS:
+    if rating is not None and rating not in RATING_LEVELS and rating != RATING_DECLINED:
         raise InvalidInput("dossier.bad_rating", level=rating)
     if lifecycle.requires_reason(action) and reason and reason.strip():
         reason = validate_reason(reason)  # a date or a few letters is no reason
@@ -349,6 +352,8 @@ def move(session: Session, code: str, action: Action | str, *, reason: str | Non
         new = lifecycle.transition(old, action, reason, legal_basis)
         due_changed: datetime | None = None
         data: dict[str, Any] = {"action": action.value}
+        if action is Action.RETURN_RESULT and rating == RATING_DECLINED:
+            data["rating"] = RATING_DECLINED
         if action is Action.FORWARD:
             target = User.get_or_none((User.username == (officer or session.user.username)) & (User.active == True))  # noqa: E712
             if target is None:
@@ -374,7 +379,9 @@ def move(session: Session, code: str, action: Action | str, *, reason: str | Non
         _append_event(session, d, kind="transition", action=action.value, from_state=old.value,
                       to_state=new.value, at=now, due_at=due_changed, reason=reason or "",
                       legal_basis=legal_basis or "", data=data)
-        if action is Action.RETURN_RESULT and rating is not None:
+        if action is Action.RETURN_RESULT and rating == RATING_DECLINED:
+            pass  # the citizen declined to rate: said in the event, no rating row
+        elif action is Action.RETURN_RESULT and rating is not None:
             r = Rating.create(uid=new_uid(), dossier=d, level=rating, comment=rating_comment.strip(), at=now)
             record_change("rating", r.uid, 1, {"uid": r.uid, "dossier": d.uid, "dossier_code": d.code,
                                                "level": r.level, "comment": r.comment, "at": now}, now)
@@ -410,17 +417,56 @@ def apology_due_date(session: Session, d: Dossier, extra_days: int) -> datetime:
     return to_utc(datetime.combine(day, session.calendar.hours.closing, tzinfo=session.rules.tz), session.rules.tz)
 
 
-def mark_called(session: Session, code: str, note: str = "") -> Dossier:
-    """Record that the citizen was phoned that the result is ready."""
+# What a call to tell the citizen the result is ready came to. Only "reached" marks the
+# dossier called; the others keep it on the call list, to try again (or fix the number).
+CALL_OUTCOMES = ("reached", "not_reachable", "wrong_number")
+
+
+def mark_called(session: Session, code: str, note: str = "", outcome: str = "reached") -> Dossier:
+    """Record a call to the citizen that the result is ready, and what it came to
+    (``CALL_OUTCOMES``; kept in the call event's data, so no schema change was needed)."""
+    if outcome not in CALL_OUTCOMES:
+        raise InvalidInput("dossier.bad_call_outcome", outcome=outcome, outcomes=", ".join(CALL_OUTCOMES))
     now = session.clock()
     with session.store.db.atomic("IMMEDIATE"):
         d = get(code)
         if d.state != State.RESULT_READY.value:
             raise InvalidInput("dossier.not_ready_to_call", code=d.code)
-        d.called_at = now
-        _save(d, now)
-        _append_event(session, d, kind="call", from_state=d.state, to_state=d.state, at=now, reason=note)
+        if outcome == "reached":
+            d.called_at = now
+            _save(d, now)
+        _append_event(session, d, kind="call", from_state=d.state, to_state=d.state, at=now, reason=note,
+                      data={"outcome": outcome})
     return d
+
+
+@dataclass(frozen=True)
+class CallTries:
+    """The calls made about one ready result: the last outcome, and failed tries since."""
+
+    last_outcome: str | None
+    not_reachable: int
+    last_at: datetime | None
+
+
+def call_tries(dossiers: list[Dossier]) -> dict[int, CallTries]:
+    """For each dossier (by id), what its calls came to, read from its call events (one query)."""
+    if not dossiers:
+        return {}
+    rows = (Event.select(Event.dossier, Event.at, Event.data)
+            .where((Event.kind == "call") & Event.dossier.in_([d.id for d in dossiers]))
+            .order_by(Event.id).tuples())
+    out: dict[int, CallTries] = {}
+    for dossier_id, at, data in rows:
+        try:
+            outcome = json.loads(data or "{}").get("outcome", "reached")
+        except (ValueError, AttributeError):
+            outcome = "reached"  # calls recorded before outcomes existed were all "reached"
+        before = out.get(dossier_id, CallTries(None, 0, None))
+        failed = before.not_reachable + 1 if outcome == "not_reachable" else (
+            0 if outcome == "reached" else before.not_reachable)
+        out[dossier_id] = CallTries(outcome, failed, at)
+    return out
 
 
 def attach(session: Session, code: str, name: str, ref: str, sha256: str = "") -> Attachment:

@@ -13,7 +13,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Footer, Header, Static
 
 from ward_desk.i18n import t
-from ward_desk.ui.i18n import fmt_datetime
+from ward_desk.ui.i18n import fmt_date, fmt_datetime, key_hints
 from ward_desk.ui.screens.base import DeskScreen
 from ward_desk.ui.workers import store_work
 
@@ -26,6 +26,8 @@ class CallRow:
     procedure: str
     completed_at: datetime | None
     called_at: datetime | None
+    last_outcome: str | None = None
+    not_reachable: int = 0
 
 
 class CallListScreen(DeskScreen):
@@ -33,7 +35,9 @@ class CallListScreen(DeskScreen):
 
     CSS_PATH = "call_list.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("c,space", "mark_called", "key.mark_called", id="mark_called"),
+        Binding("c,space", "mark_called('reached')", "key.mark_called", id="mark_called"),
+        Binding("k", "mark_called('not_reachable')", "key.not_reachable", id="not_reachable"),
+        Binding("x", "mark_called('wrong_number')", "key.wrong_number", id="wrong_number"),
         Binding("r", "reload", "key.reload", id="reload"),
         Binding("escape", "back", "key.back", id="back"),
     ]
@@ -49,7 +53,7 @@ class CallListScreen(DeskScreen):
         with Vertical(id="body"):
             yield Static(t("ui.calls.title"), classes="title")
             yield DataTable(id="table", cursor_type="row", zebra_stripes=True)
-            yield Static(t("ui.calls.hint"), id="hint", classes="status")
+            yield Static("", id="hint", classes="status")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -74,8 +78,12 @@ class CallListScreen(DeskScreen):
     def _read(self) -> list[CallRow]:
         from ward_desk.services import dossiers
 
+        rows = dossiers.call_list(self.session)
+        tries = dossiers.call_tries(rows)
+        none = dossiers.CallTries(None, 0, None)
         return [CallRow(d.code, d.applicant_name, d.applicant_phone, d.procedure.name,
-                        d.completed_at, d.called_at) for d in dossiers.call_list(self.session)]
+                        d.completed_at, d.called_at, tries.get(d.id, none).last_outcome,
+                        tries.get(d.id, none).not_reachable) for d in rows]
 
     def done_load(self, rows: list[CallRow]) -> None:
         self._rows = rows
@@ -89,33 +97,41 @@ class CallListScreen(DeskScreen):
         table.add_columns(t("ui.list.col.code"), t("ui.list.col.applicant"), t("ui.calls.phone"),
                           t("ui.calls.ready_since"), t("ui.calls.called"))
         for r in self._rows:
-            called = Text(fmt_datetime(r.called_at), style="green") if r.called_at else Text("—", style="bold")
-            table.add_row(r.code, r.applicant, r.phone or "—", fmt_datetime(r.completed_at), called,
+            if r.called_at:
+                called = Text(fmt_datetime(r.called_at), style="green")
+            elif r.last_outcome in ("not_reachable", "wrong_number"):
+                called = Text(t(f"ui.calls.outcome.{r.last_outcome}", count=r.not_reachable), style="bold yellow")
+            else:
+                called = Text("—", style="bold")
+            # Ready since: the date is enough, and keeps the call column in 80 columns.
+            table.add_row(r.code, r.applicant[:20], r.phone or "—", fmt_date(r.completed_at), called,
                           key=r.code)
         if self._rows:
             table.move_cursor(row=min(cursor, len(self._rows) - 1))
-        self.query_one("#hint", Static).update(
-            t("ui.calls.hint") if self._rows else t("ui.calls.empty"))
+        hint = t("ui.calls.hint", keys=key_hints(self, ("mark_called", "not_reachable", "wrong_number")))
+        self.query_one("#hint", Static).update(hint if self._rows else t("ui.calls.empty"))
 
-    def action_mark_called(self) -> None:
-        """Record the call for the dossier under the cursor."""
+    def action_mark_called(self, outcome: str = "reached") -> None:
+        """Record a call for the dossier under the cursor and what it came to."""
         table = self.query_one(DataTable)
         if not self._rows:
             return
-        self.mark(self._rows[table.cursor_row].code)
+        self.mark(self._rows[table.cursor_row].code, outcome)
 
     @store_work("mark", exclusive=False)
-    def mark(self, code: str) -> tuple[str, list[CallRow]]:
-        """Mark the call and read the list again."""
+    def mark(self, code: str, outcome: str) -> tuple[str, str, list[CallRow]]:
+        """Record the call and read the list again."""
         from ward_desk.services import dossiers
 
-        dossiers.mark_called(self.session, code)
-        return code, self._read()
+        dossiers.mark_called(self.session, code, outcome=outcome)
+        return code, outcome, self._read()
 
-    def done_mark(self, result: tuple[str, list[CallRow]]) -> None:
-        code, rows = result
+    def done_mark(self, result: tuple[str, str, list[CallRow]]) -> None:
+        code, outcome, rows = result
         self.done_load(rows)
-        self.notify(t("ui.calls.marked", code=code))
+        count = next((r.not_reachable for r in rows if r.code == code), 0)
+        key = "ui.calls.marked" if outcome == "reached" else f"ui.calls.marked.{outcome}"
+        self.notify(t(key, code=code, count=count))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         from ward_desk.ui.screens.dossier_detail import DossierDetailScreen

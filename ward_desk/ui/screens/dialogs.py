@@ -18,7 +18,8 @@ from ward_desk.i18n import t
 from ward_desk.ui.i18n import Later, action_text
 from ward_desk.ui.screens.base import DeskModal
 
-RATING_LEVELS = ("very_satisfied", "satisfied", "neutral", "unsatisfied")  # services.dossiers
+# services.dossiers.RATING_LEVELS, then RATING_DECLINED: the citizen would not rate.
+RATING_LEVELS = ("very_satisfied", "satisfied", "neutral", "unsatisfied", "declined")
 
 _DIALOG_BINDINGS: list[BindingType] = [
     Binding("ctrl+s,f2", "confirm", "key.confirm", id="confirm", priority=True),
@@ -186,8 +187,8 @@ class RatingDialog(_Dialog):
         levels.focus()
 
     def on_key(self, event: Any) -> None:
-        # 1-4 pick a level directly.
-        if event.character in ("1", "2", "3", "4"):
+        # 1-5 pick an answer directly.
+        if event.character in ("1", "2", "3", "4", "5"):
             event.stop()
             self.dismiss(RATING_LEVELS[int(event.character) - 1])
 
