@@ -22,6 +22,20 @@ def _vietnamese() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _no_real_printer(tmp_path_factory, monkeypatch) -> None:
+    """A machine running the tests may have a real default printer: the desk's ``lp`` is a
+    stand-in on PATH that answers as CUPS does with none (tests of printing put their own)."""
+    import os
+    import stat
+
+    folder = tmp_path_factory.mktemp("no-printer")
+    lp = folder / "lp"
+    lp.write_text('#!/bin/sh\necho "lp: Error - No default destination." >&2\nexit 1\n')
+    lp.chmod(lp.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ.get('PATH', '')}")
+
+
+@pytest.fixture(autouse=True)
 def _steady_cursor(monkeypatch) -> None:
     """Freeze the input cursor blink so snapshots do not depend on timing (habit 6)."""
     from textual.widgets import Input

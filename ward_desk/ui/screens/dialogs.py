@@ -431,3 +431,42 @@ class ConfirmDialog(_Dialog):
 
     def capture_state(self) -> dict[str, Any]:
         return {}
+
+
+class ChoiceDialog(_Dialog):
+    """Pick one of a few things (which slip to print): ↑↓ then Enter, or its number."""
+
+    def __init__(self, title: str, choices: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self._title = title
+        self._choices = choices
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(self._title, classes="title")
+            yield OptionList(*[Option(f"{i}. {label}", id=key)
+                               for i, (key, label) in enumerate(self._choices, 1)], id="choices")
+            yield Static(t("ui.officer.hint_generic"), classes="status")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        choices = self.query_one(OptionList)
+        choices.highlighted = 0
+        choices.focus()
+
+    def on_key(self, event: Any) -> None:
+        if event.character and event.character.isdigit() and 1 <= int(event.character) <= len(self._choices):
+            event.stop()
+            self.dismiss(self._choices[int(event.character) - 1][0])
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(event.option.id)
+
+    def action_confirm(self) -> None:
+        highlighted = self.query_one(OptionList).highlighted
+        if highlighted is not None:
+            self.dismiss(self._choices[highlighted][0])
+
+    def capture_state(self) -> dict[str, Any]:
+        return {}

@@ -374,22 +374,58 @@ class DossierDetailScreen(DeskScreen):
         self.notify(t("ui.apology.issued", due=fmt_datetime(view.due_at)) + " " + slip.message)
 
     # -- slips -------------------------------------------------------------------------
+    def slips_available(self) -> list[str]:
+        """The slips this dossier has: the receipt always, and those its history issued."""
+        view = self._view
+        kinds = ["receipt"]
+        if view is None:
+            return kinds
+        if any(e.action == "request_supplement" for e in view.events):
+            kinds.append("supplement")
+        if view.state == "rejected":
+            kinds.append("refusal")
+        if view.apology_count:
+            kinds.append("apology")
+        return kinds
+
     def action_print(self) -> None:
-        """Produce the receipt again (PDF and DOCX) and open it."""
-        self.print_slip("receipt")
+        """Choose one of the dossier's slips, then print it (or say there is no printer)."""
+        from ward_desk.ui.screens.dialogs import ChoiceDialog
+
+        kinds = self.slips_available()
+
+        def chosen(kind: str | None) -> None:
+            if kind:
+                self.print_slip(kind)
+
+        if len(kinds) == 1:
+            self.print_slip(kinds[0])
+            return
+        self.app.push_screen(ChoiceDialog(t("ui.print.choose"), [(k, t(f"ui.print.kind.{k}")) for k in kinds]),
+                             callback=chosen)
 
     @work(group="print", exclusive=True, exit_on_error=False)
-    async def print_slip(self, kind: str) -> Any:
-        """Render the slip and open it with the system viewer where there is one."""
+    async def print_slip(self, kind: str) -> str:
+        """Render the slip, queue it on the printer; without one, say so and open the file."""
+        import asyncio
+
+        from ward_desk.slips.printing import send_to_printer
         from ward_desk.ui import slips
 
         result = await slips.produce(self.app, kind, self._code)
-        if result.ok and self.desk.open_viewer:
-            slips.open_with_viewer(result.paths[0])
-        return result
+        if not result.ok:
+            return result.message
+        pdf = result.paths[0]
+        outcome = await asyncio.to_thread(send_to_printer, pdf)
+        if outcome.queued:
+            return t("ui.print.queued", path=str(pdf), detail=outcome.detail)
+        if self.desk.open_viewer:
+            slips.open_with_viewer(pdf)
+        key = "ui.print.no_printer" if outcome.reason == "no_printer" else "ui.print.failed"
+        return t(key, path=str(pdf), detail=outcome.detail)
 
-    def done_print_slip(self, result: Any) -> None:
-        self.notify(result.message, severity="information" if result.ok else "warning")
+    def done_print_slip(self, message: str) -> None:
+        self.notify(message, timeout=10)
 
     def action_preview(self) -> None:
         """Show the receipt's text on screen."""
