@@ -385,10 +385,12 @@ def users_list(args: argparse.Namespace, session) -> int:
 
 @with_session
 def verify(args: argparse.Namespace, session) -> int:
+    from ward_desk.cli.progress import progress_bar
     from ward_desk.errors import EXIT_DAMAGED
     from ward_desk.services.desk import verify as run_verify
 
-    report = run_verify(session)
+    with progress_bar(t("cli.verify_progress")) as shown:
+        report = run_verify(session, progress=shown)
     if report.ok:
         print(t("cli.verify_ok", events=report.events, dossiers=report.dossiers))
         return 0

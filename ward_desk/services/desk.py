@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -13,6 +14,7 @@ from ward_desk.domain.calendar import WorkingCalendar
 from ward_desk.errors import InvalidInput
 from ward_desk.i18n import Message
 from ward_desk.services.dossiers import GENESIS_HASH, chain_hash, event_record
+from ward_desk.services.progress import ProgressCallback
 from ward_desk.services.session import Session, utc_now
 from ward_desk.services.users import get_user, only_username
 from ward_desk.store import database
@@ -97,14 +99,18 @@ def _when(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def verify(session: Session, *, batch: int = 20000) -> VerifyReport:
+def verify(session: Session, *, batch: int = 20000, progress: ProgressCallback | None = None,
+           cancel: threading.Event | None = None) -> VerifyReport:
     """Check the store end to end: SQLCipher page authentication, SQLite structure,
     the event hash chain, and every dossier's columns against the fold of its events.
 
     Two streaming passes of plain SQL, no per-row look-ups: events in id order (the
     chain, joined to their dossier's uid), then dossiers in id order merged with
-    their events in (dossier, id) order (the projections)."""
+    their events in (dossier, id) order (the projections). ``progress(done, total)`` is
+    told (events, then dossiers) at most every 0.25 s; setting ``cancel`` stops it
+    (``progress.Cancelled``)."""
     from ward_desk.i18n import t
+    from ward_desk.services.progress import Reporter
 
     report = VerifyReport()
     db = session.store.db
@@ -113,6 +119,8 @@ def verify(session: Session, *, batch: int = 20000) -> VerifyReport:
     if cipher or not quick or quick[0] != "ok":
         raise StoreDamaged("store.damaged", path=str(session.store.db_path))
     users = dict(db.execute_sql('SELECT "id", "uid" FROM "user"').fetchall())
+    total = sum(db.execute_sql(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0] for table in ("event", "dossier"))
+    reporter = Reporter(total, progress, cancel)
     prev = GENESIS_HASH
     last = 0
     broken = False
@@ -136,6 +144,7 @@ def verify(session: Session, *, batch: int = 20000) -> VerifyReport:
                 break
             prev = digest
         last = rows[-1][0]
+        reporter.advance(len(rows))
 
     def check(code: str, state: str, due_at: str | None, completed_at: str | None, records: list) -> None:
         try:
@@ -164,6 +173,8 @@ def verify(session: Session, *, batch: int = 20000) -> VerifyReport:
         if records:
             report.dossiers += 1
             check(code, state, due_at, completed_at, records)
+        reporter.advance()
+    reporter.finish()
     return report
 
 
