@@ -118,6 +118,13 @@ def test_clerk_sees_the_month_read_only(store_dir, clock):
             assert app.screen is screen  # no dialog opened
             assert screen._data.view.state == "draft"
             assert "lãnh đạo" in screen.query_one("#hint").render().plain
+            # Criteria by their names, never their keys (it showed "timeliness.on_time").
+            from tests.ui.test_desk_flow import screen_text
+
+            shown = screen_text(app)
+            assert "timeliness." not in shown and "disclosure." not in shown
+            name = screen._data.view.criteria_set.item("timeliness.on_time").title("vi")
+            assert name[:21] in shown
 
     run(scenario)
 

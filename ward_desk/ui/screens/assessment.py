@@ -125,17 +125,18 @@ class AssessmentScreen(DeskScreen):
         table.clear(columns=True)
         # The explanation before the title: on 80 columns it is what must show; the
         # highlighted row's title and full explanation are spelled out under the table.
+        # The criterion by its name (clipped; in full under the table), never its key.
         table.add_column(t("assess.col.criterion"), key="id")
         table.add_column(t("assess.col.points"), key="points")
         table.add_column(t("assess.col.explanation"), key="why")
-        table.add_column(t("assess.col.title"), key="title")
         for item in view.items:
             points = "" if item.points_c is None else format_points(item.points_c, lang)
             shown = Text(f"{points or '—'}/{format_points(item.max_c, lang)}", justify="right",
                          style="bold yellow" if item.points_c is None else "")
             why = item.explanation(lang).render(lang)
-            table.add_row(item.criterion_id, shown, why[:44] + ("…" if len(why) > 44 else ""),
-                          titles.get(item.criterion_id, ""), key=item.criterion_id)
+            name = titles.get(item.criterion_id) or item.criterion_id
+            table.add_row(name[:21] + ("…" if len(name) > 21 else ""), shown,
+                          why[:44] + ("…" if len(why) > 44 else ""), key=item.criterion_id)
         if view.items:
             table.move_cursor(row=min(cursor, len(view.items) - 1))
             self._show_detail()

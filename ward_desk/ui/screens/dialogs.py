@@ -350,7 +350,7 @@ class ScoreDialog(_Dialog):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Static(f"{self._criterion} {self._title}", classes="title")
+            yield Static(self._title or self._criterion, classes="title")  # the name, not the key
             yield Label(t("ui.score.points", max=self._max))
             yield Input(self._values["points"], id="points", compact=True)
             yield Label(t("ui.score.evidence"))

@@ -283,13 +283,22 @@ class DossierListScreen(DeskScreen):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        self.action_into_list()
+        table = self.query_one("#table", DataTable)
+        if self.focused is table and table.row_count:
+            # Typed in the box before an earlier Enter's results moved the focus into
+            # the list: it is the clerk's Enter on the list, so it opens the row.
+            self._open(self._rows[table.cursor_row].code)
+            return
+        self._into_list()
 
     def action_into_list(self) -> None:
+        """↓ in the search box: into the list, as Enter does."""
+        if self.focused is self.query_one("#search", Input):
+            self._into_list()
+
+    def _into_list(self) -> None:
         """From the search box into the list, once the list shows what is typed: the
         clerk's next Enter opens the dossier under the cursor, never a stale row."""
-        if self.focused is not self.query_one("#search", Input):
-            return
         if self._shown == self.current_query() and self._debounce is None:
             self._enter_list(open_first=False)
             return
