@@ -467,14 +467,20 @@ class WardDeskApp(App[None]):
 
     def _bound_commands(self, screen: Screen[Any]) -> Iterable[BoundCommand]:
         """Every enabled binding with an id on ``screen`` (focus chain, screen, app), once."""
+        active = screen.active_bindings
+        # Every key of a binding, as shown ("s, /"); upper-case aliases (Caps Lock) not repeated.
+        shown: dict[str, list[str]] = {}
+        for key, bound in active.items():
+            if bound.binding.id and bound.enabled and not (len(key) == 1 and key.isupper()):
+                shown.setdefault(bound.binding.id, []).append(self.get_key_display(bound.binding.with_key(key)))
         seen: set[str] = set()
-        for key, active in screen.active_bindings.items():
-            binding = active.binding
-            if not binding.id or binding.id in seen or not active.enabled:
+        for key, bound in active.items():
+            binding = bound.binding
+            if not binding.id or binding.id in seen or not bound.enabled:
                 continue
             seen.add(binding.id)
-            yield BoundCommand(self.get_key_display(binding.with_key(key)), binding.id,
-                               active.node, binding.action, key)
+            keys = ", ".join(shown.get(binding.id) or [self.get_key_display(binding.with_key(key))])
+            yield BoundCommand(keys, binding.id, bound.node, binding.action, key)
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         # One action table (the bindings) feeds the keys, the footer and the palette.

@@ -30,6 +30,8 @@ class HelpScreen(DeskModal):
         with Vertical(id="body"):
             yield Static(t("ui.help.title"), classes="title")
             yield DataTable(id="keys", cursor_type="row", zebra_stripes=True)
+            # The highlighted row's description in full: on 80 columns the table clips it.
+            yield Static("", id="what")
             yield Static(t("ui.help.palette"), classes="status")
 
     def on_mount(self) -> None:
@@ -41,7 +43,18 @@ class HelpScreen(DeskModal):
         table.clear(columns=True)
         table.add_columns(t("ui.help.key"), t("ui.help.action"), t("ui.help.what"))
         for command in self._bound:
-            table.add_row(command.key, command.label, command.help)
+            what = command.help
+            table.add_row(command.key, command.label, what if len(what) <= 40 else what[:39] + "…")
+        self._show_what()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_what()
+
+    def _show_what(self) -> None:
+        table = self.query_one(DataTable)
+        if self._bound and table.row_count:
+            command = self._bound[min(table.cursor_row, len(self._bound) - 1)]
+            self.query_one("#what", Static).update(f"{command.key} — {command.label}: {command.help}")
 
     def action_close(self) -> None:
         """Back to the screen underneath."""
