@@ -218,6 +218,10 @@ def cmd_export(args: argparse.Namespace, session: Any) -> int:
     except SyncFailed as exc:
         raise BadInput(exc.error.message_id, **exc.error.params) from exc
     except OSError as exc:
+        from ward_desk.store.space import MIB, is_disk_errno, os_error
+
+        if is_disk_errno(exc):  # a full stick is a full disk (exit 5), with what it needs
+            raise os_error(exc, Path(args.to), needed=MIB) from exc
         raise BadInput("sync.cli.cannot_write", path=str(args.to), detail=exc.strerror or str(exc)) from exc
     if files:
         print(t("sync.ward.exported", count=len(files), path=str(files[0].parent)))

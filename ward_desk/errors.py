@@ -15,6 +15,9 @@ EXIT_OK = 0
 EXIT_BAD_INPUT = 2
 EXIT_LOCKED = 3
 EXIT_DAMAGED = 4
+# The disk refused (full, read-only, failing): nothing was changed and the store is not
+# damaged, so a script must not treat it as 4 and restore a backup over good data.
+EXIT_DISK = 5
 
 
 class WardDeskError(Exception):

@@ -1,6 +1,7 @@
 """``ward-desk``: the command line. Thin: parse, call a service, print.
 
-Exit codes: 0 ok, 2 bad input, 3 locked / wrong password, 4 damaged store.
+Exit codes: 0 ok, 2 bad input, 3 locked / wrong password, 4 damaged store, 5 the disk
+(full, read-only or failing: nothing changed).
 No traceback reaches a user unless ``--debug`` is given.
 """
 
@@ -13,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ward_desk.cli.session import Handler, default_data_dir
-from ward_desk.errors import EXIT_BAD_INPUT, EXIT_DAMAGED, WardDeskError
+from ward_desk.errors import EXIT_BAD_INPUT, WardDeskError
 from ward_desk.i18n import set_language, t
 
 # Sub-commands contributed by other packages, imported only when named (or for
@@ -229,16 +230,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # the last line of defence: a plain message, never a traceback
         if args.debug:
             raise
-        import peewee
-
-        from ward_desk.store.database import translate_db_error
-
-        if isinstance(exc, peewee.DatabaseError):
-            err = translate_db_error(exc, args.data_dir)
+        err = _store_error(exc, args.data_dir)
+        if err is not None:
             print(t("cli.error_prefix") + " " + err.message.render(), file=sys.stderr)
             return err.exit_code
         print(t("cli.unexpected", error=type(exc).__name__), file=sys.stderr)
-        return EXIT_DAMAGED if isinstance(exc, OSError) else EXIT_BAD_INPUT
+        return EXIT_BAD_INPUT
+
+
+def _store_error(exc: Exception, data_dir: Path) -> WardDeskError | None:
+    """The store's own error for a database or disk failure that reached the top: a
+    full disk is a full disk, never "damaged" (``translate_db_error``)."""
+    import peewee
+
+    from ward_desk.store.database import translate_db_error
+    from ward_desk.store.space import is_disk_errno
+
+    driver_error = getattr(sys.modules.get("sqlcipher3.dbapi2"), "Error", peewee.DatabaseError)
+    if isinstance(exc, (peewee.DatabaseError, driver_error)):
+        return translate_db_error(exc, data_dir)
+    if is_disk_errno(exc):
+        assert isinstance(exc, OSError)
+        where = Path(exc.filename) if isinstance(exc.filename, str) else data_dir
+        return translate_db_error(exc, where)
+    return None
 
 
 def _default_handler(args: argparse.Namespace) -> Handler:

@@ -58,10 +58,7 @@ def open_session(data_dir: Path, username: str | None, password: str, clock=utc_
     if username is None:
         _, keys_path = database.locate(data_dir)
         keyfile = KeyFile.load(keys_path)
-        slot = keyfile.sole_password_slot()
-        if slot is None:
-            raise InvalidInput("auth.user_required")
-        key = keyfile._unlock_password_slot(slot, password)
+        key = keyfile.unlock(None, password)
         store = database.open_with_key(data_dir, key, keyfile, migrate=migrate, on_upgrade=on_upgrade)
     else:
         store = database.open_store(data_dir, username, password, migrate=migrate, on_upgrade=on_upgrade)
