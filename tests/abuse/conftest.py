@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "store"))
+sys.path.insert(0, str(Path(__file__).parent.parent / "slips"))
 sys.path.insert(0, str(Path(__file__).parent))
 
 
@@ -57,6 +58,11 @@ class SmallDisk:
     def release(self) -> None:
         """Free what :meth:`fill` took: the disk has room again."""
         self.filler.unlink(missing_ok=True)
+
+    def read_only(self, on: bool = True) -> None:
+        """Remount the disk read-only (or writable again), as a write-protected stick is."""
+        subprocess.run(["mount", "-o", f"remount,{'ro' if on else 'rw'}", str(self.root)], check=True,
+                       capture_output=True, timeout=30)
 
 
 @pytest.fixture

@@ -267,16 +267,23 @@ def test_an_io_error_with_room_left_is_not_called_full_or_damaged(store_dir: Pat
     assert readonly.message.id == "store.read_only"
 
 
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root writes read-only folders anyway")
-def test_a_read_only_store_folder_is_not_damaged(store_dir: Path) -> None:
-    before = snapshot(store_dir)
-    os.chmod(store_dir, 0o500)
+def test_a_read_only_disk_is_not_damaged(ward_on_small_disk) -> None:
+    """A write-protected disk: "read-only" (exit 5), nothing changed, and it works again
+    once writable; never "damaged"."""
+    disk, data, _code = ward_on_small_disk
+    before = snapshot(data)
+    disk.read_only()
     try:
-        proc = run_cli("intake", "--procedure", "CT.01", "--applicant-name", "Chỉ Đọc", "--data-dir", store_dir)
+        for lang, word in (("vi", "chỉ cho phép đọc"), ("en", "read-only")):
+            proc = run_cli("intake", "--procedure", "CT.01", "--applicant-name", "Chỉ Đọc", "--data-dir", data,
+                           "--lang", lang)
+            assert proc.returncode == EXIT_DISK and word in proc.stderr, (proc.returncode, proc.stderr)
+            assert DAMAGED_VI not in proc.stderr and DAMAGED_EN not in proc.stderr
     finally:
-        os.chmod(store_dir, 0o700)
-    assert proc.returncode == EXIT_DISK and DAMAGED_VI not in proc.stderr
-    assert snapshot(store_dir) == before
+        disk.read_only(False)
+    unchanged_files(data, before)
+    _intake(data, "Ghi Được")
+    assert _count(data) == 3
 
 
 def test_exit_code_five_is_documented() -> None:

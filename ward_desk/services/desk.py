@@ -10,6 +10,7 @@ from pathlib import Path
 from ward_desk.domain import lifecycle
 from ward_desk.domain.calendar import CalendarOverride as Override
 from ward_desk.domain.calendar import WorkingCalendar
+from ward_desk.domain.validation import clean_text
 from ward_desk.errors import InvalidInput
 from ward_desk.i18n import Message
 from ward_desk.services.dossiers import GENESIS_HASH, chain_hash, event_record
@@ -158,6 +159,7 @@ def verify(session: Session, *, batch: int = 20000) -> VerifyReport:
 def set_calendar_override(session: Session, day, kind: str, note: str = "", source: str = "local") -> None:
     if kind not in ("off", "work"):
         raise InvalidInput("calendar.bad_override_kind", kind=kind)
+    note = clean_text("calendar_note", note)
     with session.store.db.atomic():
         CalendarOverride.replace(day=day, kind=kind, note=note, source=source).execute()
     session.calendar = load_calendar(session.store.data_dir)

@@ -32,7 +32,12 @@ from ward_desk.domain.timing import (
     local_day,
     to_utc,
 )
-from ward_desk.domain.validation import validate_id_number, validate_person_name, validate_phone
+from ward_desk.domain.validation import (
+    clean_text,
+    validate_id_number,
+    validate_person_name,
+    validate_phone,
+)
 from ward_desk.errors import InvalidInput, NotFound
 from ward_desk.services.outbox import (
     INSERT_OUTBOX_SQL,
@@ -45,6 +50,7 @@ from ward_desk.services.session import Session
 from ward_desk.store.models import ApologySlip, Attachment, Dossier, Event, Procedure, Rating, User
 
 CHANNELS = ("direct", "online", "postal")
+MAX_DOCUMENTS = 60  # a checklist longer than this is not a dossier's papers
 RATING_LEVELS = ("very_satisfied", "satisfied", "neutral", "unsatisfied")
 OPEN_STATES = (State.RECEIVED.value, State.IN_PROGRESS.value, State.SUPPLEMENT_REQUESTED.value, State.SUSPENDED.value)
 RUNNING_STATES = (State.RECEIVED.value, State.IN_PROGRESS.value)  # the clock runs
@@ -101,12 +107,21 @@ def validate_intake(req: IntakeRequest) -> tuple[Procedure, dict[str, Any]]:
         raise InvalidInput("dossier.bad_channel", channel=req.channel)
     if req.fee_paid < 0:
         raise InvalidInput("dossier.bad_fee")
+    if len(req.documents) > MAX_DOCUMENTS:
+        raise InvalidInput("dossier.too_many_documents", count=len(req.documents), max=MAX_DOCUMENTS)
     clean = {
         "applicant_name": validate_person_name(req.applicant_name),
         "applicant_id_number": validate_id_number(req.id_number) if req.id_number.strip() else "",
         "applicant_phone": validate_phone(req.phone) if req.phone.strip() else "",
-        "applicant_address": " ".join(req.address.split()),
+        "applicant_address": clean_text("address", req.address),
     }
+    # Cleaned in place: intake stores what the request now holds.
+    req.note = clean_text("note", req.note)
+    req.documents = [DocumentItem(clean_text("document", item.name), item.received) for item in req.documents]
+    if any(not item.name for item in req.documents):
+        raise InvalidInput("dossier.document_name_required")
+    if req.code:
+        req.code = clean_text("dossier_code", req.code)
     return procedure, clean
 
 
@@ -336,6 +351,8 @@ def move(session: Session, code: str, action: Action | str, *, reason: str | Non
     now = session.clock()
     if rating is not None and rating not in RATING_LEVELS:
         raise InvalidInput("dossier.bad_rating", level=rating)
+    reason, legal_basis = clean_text("reason", reason), clean_text("legal_basis", legal_basis)
+    rating_comment = clean_text("comment", rating_comment)
     with session.store.db.atomic("IMMEDIATE"):
         d = get(code)
         old = State(d.state)
@@ -377,7 +394,8 @@ def move(session: Session, code: str, action: Action | str, *, reason: str | Non
 def issue_apology(session: Session, code: str, new_due_at: datetime, reason: str) -> ApologySlip:
     """Issue the apology slip (phiếu xin lỗi và hẹn lại) with a new appointment date."""
     now = session.clock()
-    if not (reason or "").strip():
+    reason = clean_text("reason", reason)
+    if not reason:
         raise InvalidInput("apology.reason_required")
     with session.store.db.atomic("IMMEDIATE"):
         d = get(code)
@@ -406,6 +424,7 @@ def apology_due_date(session: Session, d: Dossier, extra_days: int) -> datetime:
 def mark_called(session: Session, code: str, note: str = "") -> Dossier:
     """Record that the citizen was phoned that the result is ready."""
     now = session.clock()
+    note = clean_text("note", note)
     with session.store.db.atomic("IMMEDIATE"):
         d = get(code)
         if d.state != State.RESULT_READY.value:
@@ -419,7 +438,8 @@ def mark_called(session: Session, code: str, note: str = "") -> Dossier:
 def attach(session: Session, code: str, name: str, ref: str, sha256: str = "") -> Attachment:
     """Record a digitized file's reference; the dossier counts as digitized from then on."""
     now = session.clock()
-    if not name.strip() or not ref.strip():
+    name, ref = clean_text("document", name), clean_text("attachment", ref)
+    if not name or not ref:
         raise InvalidInput("dossier.attachment_required")
     with session.store.db.atomic("IMMEDIATE"):
         d = get(code)

@@ -215,6 +215,10 @@ def translate_db_error(exc: BaseException, path: Path, *, needed: int = space.ST
         return space.disk_full(path, needed)
     if oserrors and space.is_disk_errno(oserrors[0]):
         return space.os_error(oserrors[0], path, needed)  # type: ignore[arg-type]
+    disk_trouble = codes & {_SQLITE_IOERR, _SQLITE_CANTOPEN, _SQLITE_READONLY, _SQLITE_PERM} or any(
+        w in text for w in ("disk i/o error", "unable to open", "readonly", "read-only"))
+    if disk_trouble and space.read_only(path):
+        return DiskError("store.read_only", path=str(path))
     if codes & {_SQLITE_IOERR, _SQLITE_CANTOPEN} or "disk i/o error" in text or "unable to open" in text:
         if space.low_on_space(path):
             return space.disk_full(path, needed)
@@ -279,6 +283,8 @@ def create_store(
     """Create a new store and return it open, with the recovery key to print once."""
     from migrations import apply_all  # local: the runner imports this module
     from ward_desk.domain.codes import validate_agency_id
+    from ward_desk.domain.validation import clean_text
+    from ward_desk.errors import InvalidInput
     from ward_desk.services.users import validate_new_user
 
     data_dir = Path(data_dir)
@@ -287,6 +293,12 @@ def create_store(
     office_code = validate_agency_id(office_code.strip())
     agency = validate_agency_id((agency_id or office_code).strip())
     validate_new_user(admin_username, "admin", admin_password)
+    # Checked before any file exists: these print on every slip.
+    office_name = clean_text("office_name", office_name)
+    if not office_name:
+        raise InvalidInput("validation.office_name_required")
+    upstream_label = clean_text("label", upstream_label)
+    admin_full_name = clean_text("full_name", admin_full_name)
     data_dir.mkdir(parents=True, exist_ok=True)
     (data_dir / BACKUP_DIR).mkdir(exist_ok=True)
     now = now or datetime.now(timezone.utc).replace(tzinfo=None)
@@ -316,7 +328,7 @@ def create_store(
             models.Office.create(
                 code=office_code,
                 agency_id=agency,
-                name=office_name.strip(),
+                name=office_name,
                 upstream_label=upstream_label,
                 signing_key=signing,
                 created_at=now,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import errno
 import math
+import os
 import shutil
 from pathlib import Path
 
@@ -22,9 +23,9 @@ MIB = 1024 * 1024
 # log that grows until the next checkpoint (``WAL_SIZE_LIMIT_BYTES`` in database.py).
 STORE_HEADROOM_BYTES = 64 * MIB
 # Below this much free space an I/O error from SQLite is taken for a full disk: the
-# shared-memory index alone needs 32 KiB, a log frame 4 KiB, and file systems keep
-# a few blocks back for their own metadata.
-LOW_SPACE_BYTES = 8 * MIB
+# shared-memory index alone needs 32 KiB, a commit a few dozen 4 KiB log frames, and
+# file systems keep a few blocks back for their own metadata.
+LOW_SPACE_BYTES = 1 * MIB
 _SPACE_ERRNOS = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
 
 
@@ -81,6 +82,18 @@ def is_disk_errno(exc: BaseException) -> bool:
     return isinstance(exc, OSError) and exc.errno in _DISK_ERRNOS
 
 
+def read_only(path: Path) -> bool:
+    """Whether the disk holding ``path`` is mounted read-only, or its folder may not be
+    written by this user."""
+    folder = existing_folder(path)
+    try:
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return True
+    except (OSError, AttributeError):  # Windows has no statvfs
+        pass
+    return not os.access(folder, os.W_OK)
+
+
 def low_on_space(path: Path) -> bool:
     """Whether the disk holding ``path`` is (nearly) full."""
     free = free_bytes(path)
@@ -91,7 +104,7 @@ def os_error(exc: OSError, path: Path, needed: int = STORE_HEADROOM_BYTES) -> Di
     """The store's error for an ``OSError`` met while writing ``path``."""
     if is_space_errno(exc) or (exc.errno in (errno.EIO, errno.EFBIG) and low_on_space(path)):
         return disk_full(path, needed)
-    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM) or read_only(path):
         return DiskError("store.read_only", path=str(path))
     return DiskError("store.io_error", path=str(path), free=format_size(free_bytes(path)))
 
