@@ -217,8 +217,10 @@ def procedures_list(args: argparse.Namespace, session) -> int:
 
 
 def _print_row_errors(errors) -> None:
+    from ward_desk.domain.text import visible
+
     for e in errors:
-        problem = t(e.message_id, value=e.value)
+        problem = t(e.message_id, value=visible(e.value))  # a cell's escape codes never reach the terminal
         print("  " + t("import.row_error", row=e.row, column=e.column, problem=problem), file=sys.stderr)
 
 
