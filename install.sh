@@ -43,7 +43,7 @@ fi
 # editable checkout): otherwise every start compiles ~40 modules from source when
 # the user cannot write __pycache__ or has PYTHONDONTWRITEBYTECODE set (~0.1 s of
 # each launch on one core).
-if ! .venv/bin/python -m compileall -q -j 0 ward_desk sync_agent reports migrations; then
+if ! .venv/bin/python -m compileall -q -j 0 ward_desk sync_agent district_desk reports migrations; then
   echo "install.sh: some Ward Desk modules did not byte-compile (listed above); the app would fail to start." >&2
   exit 1
 fi

@@ -33,8 +33,8 @@ def read_info(data_dir: Path) -> dict:
 def create_encrypted(data_dir: Path, now: datetime):
     """A new SQLCipher store made by the app's own create_store, plus the demo's users."""
     from ward_desk.demo import DEMO_USERS
+    from ward_desk.services.setup import create_store
     from ward_desk.services.users import add_user
-    from ward_desk.store.database import create_store
 
     store, _recovery = create_store(Path(data_dir), office_code=OFFICE_CODE, office_name=OFFICE_NAME,
                                     admin_username=BENCH_USER, admin_password=BENCH_PASSWORD, now=now)

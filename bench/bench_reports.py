@@ -53,8 +53,8 @@ def _measure(fn: Callable[[], T], repeat: int) -> tuple[list[float], list[float]
 
 def synthetic(data_dir: Path, n: int, password: str, months: int = 24, seed: int = 7) -> None:
     """A store with ``n`` dossiers spread over ``months`` months ending now, written row by row in bulk."""
+    from ward_desk.services.setup import create_store
     from ward_desk.services.users import insert_user
-    from ward_desk.store.database import create_store
     from ward_desk.store.models import Dossier, Event, Procedure
 
     rng = random.Random(seed)

@@ -104,7 +104,7 @@ def drop_schema(url: str, name: str) -> None:
 
 
 def district(tmp: Path, db: str | None) -> tuple[Path, bytes]:
-    from sync_agent.district.store import DistrictStore
+    from district_desk.store import DistrictStore
 
     data = tmp / "district"
     store = DistrictStore.create(data, "Bench", PASSWORD, db)
@@ -114,7 +114,7 @@ def district(tmp: Path, db: str | None) -> tuple[Path, bytes]:
 
 
 def enrol(data: Path, wards: list[tuple[str, Ed25519PrivateKey]]) -> None:
-    from sync_agent.district.store import DistrictStore
+    from district_desk.store import DistrictStore
 
     store = DistrictStore.open(data, password=PASSWORD)
     for code, key in wards:
@@ -271,7 +271,7 @@ def real_outbox(args: argparse.Namespace, backend: str) -> None:
             try:
                 outbox = session.store.db.execute_sql("SELECT count(*) FROM outbox").fetchone()[0]
                 timer = StageTimer()
-                patches = {"_outbox_records": "outbox read", "build_batch": "seal", "make_heartbeat": "heartbeat"}
+                patches = {"outbox_records": "outbox read", "build_batch": "seal", "make_heartbeat": "heartbeat"}
                 originals = {name: getattr(agent_mod, name) for name in patches}
                 for name, stage in patches.items():
                     setattr(agent_mod, name, timer.wrap(stage, originals[name]))

@@ -1,8 +1,9 @@
 """CLI commands ``report`` and ``assess``, contributed to ``ward-desk``.
 
-``register(sub, add)`` is called by ``ward_desk.cli.main`` with its sub-parser
-group and its ``add(name, handler, help, parent)`` helper; handlers here take
-``(args, session)`` and are wrapped so they get an unlocked session.
+``register(sub, add, with_session)`` is called by ``ward_desk.cli.main`` with its
+sub-parser group, its ``add(name, handler, help, parent)`` helper and its session
+wrapper; handlers here take ``(args, session)`` and are wrapped so they get an
+unlocked session (this module never imports the ward CLI back).
 """
 
 from __future__ import annotations
@@ -117,29 +118,18 @@ def assess_revise(args: argparse.Namespace, session: Any) -> int:
     return _write(args, render_assessment(view, session.office.name, fmt), fmt)
 
 
-def _wrap(fn: SessionHandler) -> Callable[[argparse.Namespace], int]:
-    def run(args: argparse.Namespace) -> int:
-        from ward_desk.cli.session import with_session
-
-        return with_session(fn)(args)
-
-    run.__doc__ = fn.__doc__
-    return run
-
-
-def register(sub: Any, add: Callable[..., argparse.ArgumentParser] | None = None) -> None:
-    """Add ``report`` and ``assess`` to the ``ward-desk`` parser."""
+def register(
+    sub: Any,
+    add: Callable[..., argparse.ArgumentParser],
+    with_session: Callable[[SessionHandler], Callable[[argparse.Namespace], int]],
+) -> None:
+    """Add ``report`` and ``assess`` to the ``ward-desk`` parser; ``with_session``
+    turns an ``(args, session)`` handler into one that opens the store first."""
     from reports.export import FORMATS
-
-    if add is None:
-        def add(name: str, handler: Any, help_text: str, parent: Any = sub) -> argparse.ArgumentParser:
-            p = parent.add_parser(name, help=help_text, description=help_text)
-            p.set_defaults(handler=handler)
-            return p
 
     report = sub.add_parser("report", help=t("report.help.report"))
     rsub = report.add_subparsers(dest="report_command", metavar="REPORT", required=True)
-    p = add("monthly", _wrap(report_monthly), t("report.help.monthly"), rsub)
+    p = add("monthly", with_session(report_monthly), t("report.help.monthly"), rsub)
     when = p.add_mutually_exclusive_group(required=True)
     when.add_argument("--month", metavar="YYYY-MM")
     when.add_argument("--quarter", metavar="YYYY-Qn")
@@ -148,30 +138,30 @@ def register(sub: Any, add: Callable[..., argparse.ArgumentParser] | None = None
     when.add_argument("--year", metavar="YYYY")
     p.add_argument("--format", choices=FORMATS, default="text")
     p.add_argument("--out", metavar="FILE", default=None)
-    p = add("trend", _wrap(report_trend), t("report.help.trend"), rsub)
+    p = add("trend", with_session(report_trend), t("report.help.trend"), rsub)
     p.add_argument("--month", metavar="YYYY-MM", required=True, help=t("report.help.last_month"))
     p.add_argument("--months", type=int, default=12)
     p.add_argument("--json", action="store_true")
 
     assess = sub.add_parser("assess", help=t("assess.help.assess"))
     asub = assess.add_subparsers(dest="assess_command", metavar="ACTION", required=True)
-    p = add("show", _wrap(assess_show), t("assess.help.show"), asub)
+    p = add("show", with_session(assess_show), t("assess.help.show"), asub)
     p.add_argument("--month", metavar="YYYY-MM", required=True)
     p.add_argument("--revision", type=int, default=None)
     p.add_argument("--format", choices=FORMATS, default="text")
     p.add_argument("--out", metavar="FILE", default=None)
     p.add_argument("--json", action="store_true")
-    p = add("score", _wrap(assess_score), t("assess.help.score"), asub)
+    p = add("score", with_session(assess_score), t("assess.help.score"), asub)
     p.add_argument("--month", metavar="YYYY-MM", required=True)
     p.add_argument("--criterion", required=True)
     p.add_argument("--score", required=True)
     p.add_argument("--evidence", required=True)
     p.add_argument("--attachment", default="", help=t("assess.help.attachment"))
     p.add_argument("--json", action="store_true")
-    p = add("submit", _wrap(assess_submit), t("assess.help.submit"), asub)
+    p = add("submit", with_session(assess_submit), t("assess.help.submit"), asub)
     p.add_argument("--month", metavar="YYYY-MM", required=True)
     p.add_argument("--json", action="store_true")
-    p = add("revise", _wrap(assess_revise), t("assess.help.revise"), asub)
+    p = add("revise", with_session(assess_revise), t("assess.help.revise"), asub)
     p.add_argument("--month", metavar="YYYY-MM", required=True)
     p.add_argument("--reason", required=True)
     p.add_argument("--json", action="store_true")

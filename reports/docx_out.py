@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 
-from reports.tables import Table, format_cell
+from reports.cells import Table, format_cell
 from ward_desk.i18n import t
 
 

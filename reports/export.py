@@ -12,11 +12,10 @@ import csv
 import io
 import json
 
+from reports.cells import Table, format_cell
 from reports.tables import (
-    Table,
     assessment_headline,
     assessment_table,
-    format_cell,
     indicator_table,
     report_headline,
     report_tables,

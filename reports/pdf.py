@@ -3,7 +3,7 @@ tables with a totals row, signature blocks."""
 
 from __future__ import annotations
 
-from reports.tables import Table, format_cell
+from reports.cells import Table, format_cell
 from ward_desk.fonts import register_pdf_fonts
 from ward_desk.i18n import t
 

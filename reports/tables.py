@@ -1,17 +1,15 @@
-"""The layout every output format shares: header cells and rows of plain values."""
+r"""The ward's report and self-assessment laid out as :class:`reports.cells.Table`\s."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
-from ward_desk.domain.criteria import format_decimal, format_points
+from reports.cells import Cell, Table
+from ward_desk.domain.criteria import format_points
 from ward_desk.domain.report_math import Counts, Period
 from ward_desk.i18n import get_language, t
 from ward_desk.services.assessment import AssessmentView
 from ward_desk.services.reporting import UNASSIGNED, PeriodReport
-
-Cell = str | int | float | None
 
 # Columns of the report, in the order of the layout real one-stop software uses (domain notes §6).
 COUNT_COLUMNS: tuple[str, ...] = (
@@ -32,17 +30,6 @@ COUNT_COLUMNS: tuple[str, ...] = (
 RATE_COLUMNS: tuple[str, ...] = ("on_time_rate", "satisfaction")
 
 
-def format_cell(value: Cell, language: str | None = None) -> str:
-    """A cell as printed on paper and screen: "-" for no value, rates and points with one
-    decimal, a decimal comma in Vietnamese ("96,4") and a point in English. CSV and XLSX
-    keep numbers as numbers (the spreadsheet applies the reader's locale)."""
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return format_decimal(value, language or get_language())
-    return str(value)
-
-
 def _percent(value: float | None) -> float | None:
     return None if value is None else round(value * 100, 1)
 
@@ -52,16 +39,6 @@ def _rates(c: Counts) -> dict[str, float | None]:
         "on_time_rate": _percent(c.on_time_rate),
         "satisfaction": _percent(c.ratings_satisfied / c.ratings if c.ratings else None),
     }
-
-
-@dataclass(frozen=True)
-class Table:
-    """A titled table: header labels, body rows, and a totals row."""
-
-    title: str
-    header: list[str]
-    rows: list[list[Cell]]
-    total: list[Cell]
 
 
 def period_label(period: Period, language: str | None = None) -> str:

@@ -7,7 +7,7 @@ import io
 import re
 from typing import Any
 
-from reports.tables import Table
+from reports.cells import Table
 from ward_desk.domain.text import cell_text, runs_as_formula
 
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")

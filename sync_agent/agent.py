@@ -1,17 +1,8 @@
 """The ward's sync agent: outbox -> sealed batches -> the district, resumably.
 
-State lives in the ward store's ``sync_state`` table (key/value), written in
-short transactions of its own (sync state never enters the outbox):
-
-``acked_seq``, ``acked_batch_no``, ``acked_hash``
-    the district's last contiguous acknowledgement (see PROTOCOL.md §3);
-``built``
-    JSON list of batches sealed but not yet acknowledged,
-    ``[[batch_no, first_seq, last_seq, prev_hash, batch_hash], ...]``, so a batch
-    sent (or exported to USB) is always re-sealed with the same range;
-``last_success``, ``last_attempt``, ``last_error``
-    for the status line; ``last_error`` is ``{"id": message id, "params": {...}}``
-    so it is shown in the reader's language.
+State (the district's acknowledgement, the batches sealed but not yet
+acknowledged, the status line's facts) and every read of the outbox go through
+the ward's one owner of both, :mod:`ward_desk.services.outbox`.
 
 A run: ask the district for its ack (resume point), then seal and upload the
 next batch until nothing is pending, then send a heartbeat. Connection errors,
@@ -38,6 +29,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from sync_agent.envelope import EnvelopeError, SealedBatch, build_batch, build_heartbeat
 from ward_desk.i18n import t
+from ward_desk.services.outbox import (
+    PendingCounter,
+    SyncStateStore,
+    close_connection,
+    outbox_records,
+    pending_stats,
+    prune_outbox,
+)
 
 log = logging.getLogger("ward_desk.sync")
 
@@ -103,50 +102,6 @@ class SyncFailed(Exception):
         self.error = error
 
 
-# ----------------------------------------------------------------- sync state
-
-
-class SyncStateStore:
-    """Typed access to the ward's ``sync_state`` rows."""
-
-    def __init__(self) -> None:
-        from ward_desk.store.models import SyncState
-
-        self._model = SyncState
-
-    def get(self, key: str, default: str = "") -> str:
-        row = self._model.get_or_none(self._model.key == key)
-        return row.value if row is not None else default
-
-    def put(self, **values: Any) -> None:
-        """Write several keys in one short transaction."""
-        db = self._model._meta.database
-        with db.atomic():
-            for key, value in values.items():
-                text = value if isinstance(value, str) else json.dumps(value)
-                self._model.replace(key=key, value=text).execute()
-
-    def acked(self) -> tuple[int, int, str]:
-        return int(self.get("acked_seq", "0")), int(self.get("acked_batch_no", "0")), self.get("acked_hash")
-
-    def built(self) -> list[list[Any]]:
-        try:
-            value = json.loads(self.get("built", "[]"))
-        except ValueError:
-            return []
-        return value if isinstance(value, list) else []
-
-    def last_error(self) -> SyncError | None:
-        raw = self.get("last_error")
-        if not raw:
-            return None
-        try:
-            data = json.loads(raw)
-            return SyncError(data["id"], data.get("params", {}), bool(data.get("transient")))
-        except (ValueError, KeyError, TypeError):
-            return None
-
-
 # ---------------------------------------------------------------------- agent
 
 
@@ -179,62 +134,6 @@ class WardIdentity:
         )
 
 
-def pending_stats(acked_seq: int, now: datetime) -> tuple[int, int | None]:
-    """(pending outbox rows, age in seconds of the first of them: the one that has waited longest)."""
-    return PendingCounter().stats(acked_seq, now)
-
-
-class PendingCounter:
-    """Pending outbox rows after a position, for the heartbeat every batch carries.
-
-    Counting ``seq > n`` reads every pending row's page (the table holds the
-    payloads; on SQLCipher each page is decrypted), so counting afresh for each
-    batch of a long backlog costs as much as reading the whole backlog again
-    per batch (half of a drain's time on a 76k-row outbox). The count is
-    therefore taken in full once and then carried forward exactly: rows are only
-    ever appended above the highest seq (one writer at a time hands out seqs in
-    commit order) and only acknowledged rows, below any position the agent
-    seals from, are ever deleted. So the rows after ``q`` are the rows after the
-    last position ``p``, plus the rows appended above the last highest seq, minus
-    the rows in ``(p, q]`` (the batch just read, whose pages are warm).
-    """
-
-    def __init__(self) -> None:
-        self._after: int | None = None  # position of the last answer
-        self._count = 0  # rows with seq > _after at that time
-        self._top = 0  # highest seq seen at that time
-
-    def stats(self, after_seq: int, now: datetime) -> tuple[int, int | None]:
-        """(pending rows with seq > ``after_seq``, age in seconds of the first of them)."""
-        from peewee import fn
-
-        from ward_desk.store.models import Outbox
-
-        if self._after is None or after_seq < self._after:
-            # First call, or a step back (the district's ack went back): count in full.
-            row: Any = (
-                Outbox.select(fn.COUNT(Outbox.seq), fn.MAX(Outbox.seq)).where(Outbox.seq > after_seq).tuples().get()
-            )
-            count, top = int(row[0] or 0), int(row[1] or after_seq)
-        else:
-            row = Outbox.select(fn.COUNT(Outbox.seq), fn.MAX(Outbox.seq)).where(Outbox.seq > self._top).tuples().get()
-            appended, top = int(row[0] or 0), max(self._top, int(row[1] or 0))
-            gone = (
-                Outbox.select(fn.COUNT(Outbox.seq))
-                .where((Outbox.seq > self._after) & (Outbox.seq <= after_seq))
-                .scalar()
-            )
-            count = self._count + appended - int(gone or 0)
-        self._after, self._count, self._top = after_seq, count, max(top, after_seq)
-        # The row that has waited longest is the first one still pending (seqs are
-        # handed out in commit order): found by the key, not by scanning for MIN.
-        oldest = Outbox.select(Outbox.created_at).where(Outbox.seq > after_seq).order_by(Outbox.seq).limit(1).scalar()
-        if isinstance(oldest, str):
-            oldest = datetime.fromisoformat(oldest)
-        age = int((now - oldest).total_seconds()) if oldest else None
-        return count, age
-
-
 def make_heartbeat(data_dir: Path, acked_seq: int, counter: PendingCounter | None = None) -> dict[str, Any]:
     """The heartbeat every contact carries (``counter`` carries the pending count
     forward between the batches of one run instead of counting afresh)."""
@@ -256,67 +155,10 @@ def make_heartbeat(data_dir: Path, acked_seq: int, counter: PendingCounter | Non
 def _seal_after(cutter: BatchCutter, batch: SealedBatch) -> SealedBatch | None:
     """The batch after ``batch`` (run in the sealing thread; closes that thread's
     store connection afterwards)."""
-    from ward_desk.store.models import Outbox
-
     try:
         return cutter.after(batch)
     finally:
-        Outbox._meta.database.close()
-
-
-_OUTBOX_COLUMNS = 'SELECT "seq", "entity", "entity_uid", "version", "op", "payload", "created_at" FROM "outbox"'
-
-
-def _created_text(value: Any) -> str:
-    """A row's ``created_at`` as the record line carries it: exactly what reading it
-    through the model and calling ``isoformat`` gives, without the model's slow
-    generic parser for the two forms the store writes."""
-    from ward_desk.store.models import Outbox
-
-    if isinstance(value, str) and len(value) in (19, 26) and value[10] == " ":
-        try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
-            parsed = None
-        if parsed is not None and parsed.tzinfo is None:
-            return parsed.isoformat(timespec="microseconds")
-    value = Outbox.created_at.python_value(value)
-    return value.isoformat(timespec="microseconds") if isinstance(value, datetime) else str(value)
-
-
-def _outbox_records(first_seq: int, last_seq: int | None, config: AgentConfig) -> list[dict[str, Any]]:
-    """Outbox rows from ``first_seq``: up to ``last_seq`` exactly (a re-seal), or
-    as many as fit the batch bounds (a new cut). One keyset query on the primary
-    key per batch, read as plain tuples: building model instances (and the
-    model's per-field conversions) cost more than the query itself."""
-    from ward_desk.store.models import Outbox
-
-    if last_seq is not None:
-        sql, params = f'{_OUTBOX_COLUMNS} WHERE "seq" >= ? AND "seq" <= ? ORDER BY "seq"', (first_seq, last_seq)
-    else:
-        sql, params = f'{_OUTBOX_COLUMNS} WHERE "seq" >= ? ORDER BY "seq" LIMIT ?', (first_seq, config.max_batch_records)
-    records: list[dict[str, Any]] = []
-    size = 0
-    cursor = Outbox._meta.database.execute_sql(sql, params)
-    try:
-        for seq, entity, entity_uid, version, op, payload, created in cursor:
-            if last_seq is None and records and size + len(payload) > config.max_batch_bytes:
-                break
-            records.append(
-                {
-                    "seq": int(seq),
-                    "entity": entity,
-                    "entity_uid": entity_uid,
-                    "version": int(version),
-                    "op": op,
-                    "payload": json.loads(payload),
-                    "created_at": _created_text(created),
-                }
-            )
-            size += len(payload) + 100
-    finally:
-        cursor.close()
-    return records
+        close_connection()
 
 
 class BatchCutter:
@@ -343,7 +185,9 @@ class BatchCutter:
         return self.next_batch((batch.last_seq, batch.batch_no, batch.batch_hash))
 
     def _seal(self, batch_no: int, first_seq: int, last_seq: int | None, prev_hash: str, *, exact: bool) -> SealedBatch | None:
-        records = _outbox_records(first_seq, last_seq, self.config)
+        records = outbox_records(
+            first_seq, last_seq, max_records=self.config.max_batch_records, max_bytes=self.config.max_batch_bytes
+        )
         if not records:
             return None
         sealed = build_batch(
@@ -364,9 +208,7 @@ class BatchCutter:
     def remember(self, sealed: SealedBatch, prev_hash: str) -> None:
         """Record a sealed batch's range before it leaves the machine (later
         entries are dropped: they followed a batch that is now cut differently)."""
-        entries = [e for e in self.state.built() if int(e[0]) < sealed.batch_no]
-        entries.append([sealed.batch_no, sealed.first_seq, sealed.last_seq, prev_hash, sealed.batch_hash])
-        self.state.put(built=entries)
+        self.state.remember_sealed(sealed.batch_no, sealed.first_seq, sealed.last_seq, prev_hash, sealed.batch_hash)
 
 
 class SyncAgent:
@@ -493,7 +335,7 @@ class SyncAgent:
         and apply the district's new reference data. Never raises for network or
         district problems: they end up in the report and in ``last_error``."""
         report = SyncReport()
-        self.state.put(last_attempt=utcnow().isoformat())
+        self.state.mark_attempt(utcnow())
         try:
             self.ward = WardIdentity.load(self.data_dir)
             if self.config.url:
@@ -514,15 +356,13 @@ class SyncAgent:
         report.acked_seq = acked_seq
         report.pending, _ = pending_stats(acked_seq, utcnow())
         if report.error is None:
-            self.state.put(last_success=utcnow().isoformat(), last_error="")
+            self.state.mark_success(utcnow())
             if session is not None:
                 # The district holds every acknowledged row: the transport queue may shrink
                 # (rows stay 30 days as a margin for a district restored from a backup).
-                from ward_desk.services.outbox import prune_outbox
-
                 report.pruned = prune_outbox(session, keep_days=30)
         elif report.error.message_id != "sync.agent.cancelled":
-            self.state.put(last_error=report.error.to_json())
+            self.state.record_error(report.error.message_id, report.error.params, report.error.transient)
             log.info("sync: %s", report.error.render("en"))  # the CLI and UI show it in the user's language
         return report
 
@@ -532,8 +372,7 @@ class SyncAgent:
             acked = (int(ack["acked_seq"]), int(ack["acked_batch_no"]), str(ack["acked_batch_hash"]))
         except (KeyError, TypeError, ValueError) as exc:
             raise SyncFailed(SyncError("sync.agent.bad_answer", {"detail": "ack"})) from exc
-        built = [e for e in self.state.built() if int(e[0]) > acked[1]]
-        self.state.put(acked_seq=str(acked[0]), acked_batch_no=str(acked[1]), acked_hash=acked[2], built=built)
+        self.state.adopt_ack(acked)
         return acked
 
     def _drain(self, report: SyncReport, on_progress: Callable[[SyncReport], None] | None) -> None:
@@ -621,30 +460,6 @@ class SyncAgent:
             written.append(path)
             batch = cutter.after(batch)
         return written
-
-
-def status(data_dir: Path) -> dict[str, Any]:
-    """The status line's facts (plain data; the CLI and UI render them)."""
-    from ward_desk.store.models import Office
-
-    state = SyncStateStore()
-    acked_seq, acked_no, _ = state.acked()
-    pending, oldest = pending_stats(acked_seq, utcnow())
-    office = Office.select().get()
-    error = state.last_error()
-    return {
-        "office_code": office.code,
-        "enrolled": bool(office.upstream_public_key and office.upstream_url),
-        "district_url": office.upstream_url,
-        "acked_seq": acked_seq,
-        "acked_batch_no": acked_no,
-        "pending": pending,
-        "oldest_pending_s": oldest,
-        "last_success": state.get("last_success") or None,
-        "last_attempt": state.get("last_attempt") or None,
-        "last_error": error.render() if error else None,
-        "last_error_id": error.message_id if error else None,
-    }
 
 
 # ----------------------------------------------------------- enrolment by code

@@ -44,8 +44,8 @@ def record_district(session: Any, url: str, keys: DistrictPublicKeys) -> None:
     recovery key in ``keys.json``: re-running enrolment redoes it, so a failure
     between the two leaves nothing that a second run does not mend.
     """
-    from sync_agent.agent import SyncStateStore
     from sync_agent.envelope import wrap_key_to
+    from ward_desk.services.outbox import SyncStateStore
 
     session.require_role("admin")
     url = normal_district_url(url)
@@ -59,7 +59,7 @@ def record_district(session: Any, url: str, keys: DistrictPublicKeys) -> None:
         office.upstream_recovery_key = keys.recovery
         office.save()
         if new_district:
-            SyncStateStore().put(acked_seq="0", acked_batch_no="0", acked_hash="", built=[], last_error="")
+            SyncStateStore().reset_position()
     keyfile = session.store.keyfile()
     blob = wrap_key_to(keys.recovery, session.store.key, keyfile.escrow_aad())
     keyfile.set_escrow(

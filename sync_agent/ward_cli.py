@@ -1,8 +1,9 @@
 """``ward-desk sync ...``: the ward side of enrolment, upload, status and USB export.
 
-``ward_desk.cli.main`` calls :func:`register` with its subparsers and its ``add``
+``ward_desk.cli.main`` calls :func:`register` with its subparsers, its ``add``
 helper (which gives every command the common options: ``--data-dir``,
-``--user``, ``--password-file``, ``--lang``, ``--debug``). Handlers take the
+``--user``, ``--password-file``, ``--lang``, ``--debug``) and its session
+wrapper, so this module never imports the ward CLI back. Handlers take the
 parsed arguments and return an exit code: 0 done; 1 not finished (network
 down or district busy: try again later); 2 refused or bad input; 3 wrong
 password; 4 damaged.
@@ -27,44 +28,40 @@ EXIT_RETRY_LATER = 1
 OFFICE_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
-def _session_handler(fn: Callable[[argparse.Namespace, Any], int]) -> Callable[[argparse.Namespace], int]:
-    """Open the store for the command (lazily: the CLI module imports us)."""
-
-    def run(args: argparse.Namespace) -> int:
-        from ward_desk.cli.session import with_session
-
-        return with_session(fn)(args)
-
-    run.__doc__ = fn.__doc__
-    return run
+SessionHandler = Callable[[argparse.Namespace, Any], int]
 
 
-def register(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> None:
-    """Add ``sync`` and its subcommands to the ``ward-desk`` parser."""
+def register(
+    sub: Any,
+    add: Callable[..., argparse.ArgumentParser],
+    with_session: Callable[[SessionHandler], Callable[[argparse.Namespace], int]],
+) -> None:
+    """Add ``sync`` and its subcommands to the ``ward-desk`` parser; ``with_session``
+    turns an ``(args, session)`` handler into one that opens the store first."""
     sync = sub.add_parser("sync", help=t("sync.ward.help.sync"), description=t("sync.ward.help.sync"))
     ssub = sync.add_subparsers(dest="sync_command", metavar="COMMAND", required=True)
 
-    p = add("run", _session_handler(cmd_run), t("sync.ward.help.run"), parent=ssub)
+    p = add("run", with_session(cmd_run), t("sync.ward.help.run"), parent=ssub)
     p.add_argument("--url", default=None, help=t("sync.ward.help.url"))
     p.add_argument("--json", action="store_true")
 
-    p = add("daemon", _session_handler(cmd_daemon), t("sync.ward.help.daemon"), parent=ssub)
+    p = add("daemon", with_session(cmd_daemon), t("sync.ward.help.daemon"), parent=ssub)
     p.add_argument("--url", default=None, help=t("sync.ward.help.url"))
     p.add_argument("--interval", type=float, default=300.0, help=t("sync.ward.help.interval"))
 
-    p = add("status", _session_handler(cmd_status), t("sync.ward.help.status"), parent=ssub)
+    p = add("status", with_session(cmd_status), t("sync.ward.help.status"), parent=ssub)
     p.add_argument("--json", action="store_true")
 
-    p = add("key", _session_handler(cmd_key), t("sync.ward.help.key"), parent=ssub)
+    p = add("key", with_session(cmd_key), t("sync.ward.help.key"), parent=ssub)
     p.add_argument("--out", required=True)
 
-    p = add("enrol", _session_handler(cmd_enrol), t("sync.ward.help.enrol"), parent=ssub)
+    p = add("enrol", with_session(cmd_enrol), t("sync.ward.help.enrol"), parent=ssub)
     p.add_argument("--district-url", required=True)
     p.add_argument("--district-key", default=None, help="district.pub")
     p.add_argument("--code", default=None, help=t("sync.ward.help.code"))
     p.add_argument("--fingerprint", default=None, help=t("sync.ward.help.fingerprint"))
 
-    p = add("export", _session_handler(cmd_export), t("sync.ward.help.export"), parent=ssub)
+    p = add("export", with_session(cmd_export), t("sync.ward.help.export"), parent=ssub)
     p.add_argument("--to", required=True, help=t("sync.ward.help.to"))
 
 
@@ -141,9 +138,10 @@ def cmd_daemon(args: argparse.Namespace, session: Any) -> int:
 
 def cmd_status(args: argparse.Namespace, session: Any) -> int:
     """The sync status line: last success, pending, last error in plain words."""
-    from sync_agent.agent import status
+    from sync_agent.agent import utcnow
+    from ward_desk.services.outbox import sync_status
 
-    data = status(session.store.data_dir)
+    data = sync_status(utcnow())
     if args.json:
         print(json.dumps(data, ensure_ascii=False))
         return 0

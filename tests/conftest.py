@@ -63,14 +63,15 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def store_dir(tmp_path: Path) -> Path:
-    """A fresh store (office 22918, user admin/PASSWORD), closed, ready to open."""
-    from ward_desk.store.database import create_store
+def store_dir(tmp_path: Path, clock: Clock) -> Path:
+    """A fresh store (office 22918, user admin/PASSWORD), closed, ready to open; created an
+    hour before the test's clock starts, so none of its rows carry the real date."""
+    from ward_desk.services.setup import create_store
 
     data_dir = tmp_path / "ward"
     store, recovery = create_store(
         data_dir, office_code="22918", office_name="Phường Mũi Né", admin_username=ADMIN,
-        admin_password=PASSWORD, admin_full_name="Trần Văn Quản Trị",
+        admin_password=PASSWORD, admin_full_name="Trần Văn Quản Trị", now=clock.now - timedelta(hours=1),
     )
     (tmp_path / "recovery.txt").write_text(recovery)
     store.close()
@@ -87,15 +88,74 @@ def session(store_dir: Path, clock: Clock) -> Iterator:
     s.store.close()
 
 
-@pytest.fixture(scope="session")
-def demo_ward_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo ward ``ward-desk demo`` builds (two years, ~20,000 dossiers), built once per
-    run; tests copy it (``shutil.copytree``) before changing anything."""
+@dataclass(frozen=True)
+class DemoDay:
+    """A moment the demo ward's history ends at, for the tests built on the demo ward.
+
+    The demo is built relative to "now"; tests build it at fixed moments instead, so
+    their outcome never depends on the day the suite runs. The first is an ordinary
+    working morning with the full two-year demo; the others are the days where date
+    arithmetic goes wrong (a month and year end, a public holiday, inside Tết), with a
+    smaller history to keep the run short. All lie in the past, as the ward CLI (which
+    reads the real clock) refuses to submit a month that has not ended yet.
+    """
+
+    name: str
+    local: datetime  # office time (Asia/Ho_Chi_Minh), naive
+    years: float
+    seed: int = 1
+
+    @property
+    def now(self) -> datetime:
+        """The same moment as naive UTC, as the services' clocks read."""
+        return self.local - timedelta(hours=7)
+
+    @property
+    def as_of(self) -> str:
+        """The moment as ``ward-desk demo --as-of`` takes it."""
+        return self.local.strftime("%d/%m/%Y %H:%M")
+
+    @property
+    def last_month(self) -> str:
+        """The last whole month before this moment, ``YYYY-MM``."""
+        first = self.local.replace(day=1)
+        prev = first - timedelta(days=1)
+        return f"{prev.year:04d}-{prev.month:02d}"
+
+
+DEMO_DAYS = (
+    DemoDay("ordinary-wednesday", datetime(2026, 11, 18, 9, 30), years=2),
+    DemoDay("year-end", datetime(2025, 12, 31, 16, 40), years=0.3, seed=2),
+    DemoDay("new-year-holiday", datetime(2026, 1, 1, 10, 15), years=0.3, seed=3),
+    DemoDay("inside-tet", datetime(2026, 2, 18, 9, 0), years=0.3, seed=4),  # Tết Bính Ngọ: 17/02/2026
+)
+
+
+@dataclass(frozen=True)
+class DemoWard:
+    """A demo ward built once per run at ``day``: copy ``path`` before changing anything."""
+
+    path: Path
+    day: DemoDay
+    dossiers: int
+
+
+@pytest.fixture(scope="session", params=DEMO_DAYS, ids=lambda d: d.name)
+def demo_ward(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> DemoWard:
+    """The demo ward ``ward-desk demo`` builds, ending at each of ``DEMO_DAYS``; the tests
+    that take it run once per day."""
+    import json
     import subprocess
     import sys
 
-    data = tmp_path_factory.mktemp("demo") / "ward"
-    env = {**os.environ, "WARD_DESK_KDF_MEMORY_KIB": "64"}
-    subprocess.run([sys.executable, "-m", "ward_desk.cli.main", "demo", "--no-ui", "--data-dir", str(data)],
+    day: DemoDay = request.param
+    data = tmp_path_factory.mktemp(f"demo-{day.name}") / "ward"
+    env = {**os.environ, "WARD_DESK_KDF_MEMORY_KIB": "64", "WARD_DESK_LANG": "en"}
+    cli = [sys.executable, "-m", "ward_desk.cli.main"]
+    subprocess.run([*cli, "demo", "--no-ui", "--data-dir", str(data), "--as-of", day.as_of,
+                    "--years", str(day.years), "--seed", str(day.seed)],
                    check=True, capture_output=True, env=env, timeout=300)
-    return data
+    stats = subprocess.run([*cli, "stats", "--json", "--data-dir", str(data), "--user", "admin"],
+                           check=True, capture_output=True, text=True, timeout=60,
+                           env={**env, "WARD_DESK_PASSWORD": "demo-muine"})
+    return DemoWard(data, day, json.loads(stats.stdout)["dossiers"])

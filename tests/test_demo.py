@@ -213,7 +213,7 @@ def test_histories_agree_with_their_fold_and_are_deterministic(session, clock, t
     names = [r[0] for r in q(session, "SELECT applicant_name FROM dossier ORDER BY id LIMIT 50")]
 
     from ward_desk.services.desk import open_session
-    from ward_desk.store.database import create_store
+    from ward_desk.services.setup import create_store
 
     other = tmp_path / "other"
     store, _ = create_store(other, office_code="22918", office_name="Phường Mũi Né", admin_username="admin",

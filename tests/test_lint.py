@@ -19,5 +19,5 @@ def test_ruff_is_clean() -> None:
 
 
 def test_mypy_is_clean_on_domain_and_sync() -> None:
-    result = _run("mypy", "ward_desk/domain", "sync_agent")
+    result = _run("mypy", "ward_desk/domain", "sync_agent", "district_desk")
     assert result.returncode == 0, result.stdout + result.stderr

@@ -121,8 +121,8 @@ def build_demo(
     Prints nothing; the store is closed on return."""
     from ward_desk.services.desk import session_for
     from ward_desk.services.session import utc_now
+    from ward_desk.services.setup import create_store
     from ward_desk.services.users import add_user
-    from ward_desk.store.database import create_store
 
     now = now or utc_now()
     rules = CountingRules()

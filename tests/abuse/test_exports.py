@@ -15,8 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from reports.cells import Table
 from reports.export import render_assessment, render_report
-from reports.tables import Table
 from reports.xlsx import workbook_bytes
 from ward_desk.domain.text import cell_text, csv_cell, runs_as_formula
 

@@ -10,8 +10,8 @@ from typing import Any
 
 from sync_helpers import TEST_PASSWORD, SimWard, utc_iso
 
-from sync_agent.district.ingest import ingest
-from sync_agent.district.store import DistrictStore
+from district_desk.ingest import ingest
+from district_desk.store import DistrictStore
 from ward_desk.domain.report_math import Counts
 from ward_desk.domain.timing import TZ, to_utc
 

@@ -36,8 +36,8 @@ async def settle(pilot) -> None:
 
 
 def test_district_desk_at_80x24(tmp_path: Path) -> None:
-    from sync_agent.district.models import AssessmentReview, DownlinkDoc
-    from sync_agent.district_ui.app import DistrictApp
+    from district_desk.models import AssessmentReview, DownlinkDoc
+    from district_desk.ui.app import DistrictApp
 
     store, keys = open_district(tmp_path / "district", None)
     build_province(store, keys)
@@ -105,7 +105,7 @@ def test_district_desk_at_80x24(tmp_path: Path) -> None:
 
 
 def _reopen(data_dir: Path):
-    from sync_agent.district.store import DistrictStore
+    from district_desk.store import DistrictStore
 
     store = DistrictStore.open(data_dir, password=TEST_PASSWORD)
     return store, None

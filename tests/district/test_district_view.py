@@ -13,8 +13,8 @@ import pytest
 from district_helpers import MONTH, build_province, dossier, local, new_ward, push, self_assessment
 from sync_helpers import district_cli
 
-from sync_agent.district import ranking, views
-from sync_agent.district.models import Heartbeat, RankingSnapshot
+from district_desk import ranking, views
+from district_desk.models import Heartbeat, RankingSnapshot
 from ward_desk.domain.report_math import Counts
 
 
@@ -61,7 +61,7 @@ def test_gap_filled_later_makes_the_month_rankable(district) -> None:
     while ward.built_seq < len(ward.outbox):
         sealed.append(ward.next_batch(2))
     assert len(sealed) == 3
-    from sync_agent.district.ingest import ingest
+    from district_desk.ingest import ingest
 
     for batch in sealed[:1] + sealed[2:]:
         ingest(store, batch.envelope, keys, via="file")
@@ -121,7 +121,7 @@ def test_overdue_across_wards(district) -> None:
 
 
 def test_stuck_wards_and_growing_backlog(district) -> None:
-    from sync_agent.district.store import utcnow
+    from district_desk.store import utcnow
 
     store, keys = district
     for code in ("40001", "40002", "40003"):
@@ -140,7 +140,7 @@ def test_stuck_wards_and_growing_backlog(district) -> None:
     beat("40001", 1, 250, 19 * 3600)
     beat("40002", 20, 300, 3600)  # draining
     beat("40002", 1, 0, 0)
-    from sync_agent.district.models import WardProgress
+    from district_desk.models import WardProgress
 
     WardProgress.update(last_sync=now - timedelta(hours=30)).where(WardProgress.office_code == "40003").execute()
     rows = {r["office_code"]: r for r in views.ward_rows(store, now)}

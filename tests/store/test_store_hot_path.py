@@ -4,7 +4,7 @@ the fast paths must keep the exact rows, payloads, chain and search results."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,17 +12,17 @@ from wd_testkit import ADMIN, PASSWORD, make_store
 
 from ward_desk.services import dossiers
 from ward_desk.services.desk import open_session, verify
-from ward_desk.services.outbox import canonical_json, prune_outbox
+from ward_desk.services.outbox import SyncStateStore, canonical_json, prune_outbox
 from ward_desk.store.database import maybe_checkpoint
-from ward_desk.store.models import Dossier, Event, Outbox, SyncState
+from ward_desk.store.models import Dossier, Event, Outbox
 
-# The store's own rows (users, catalogue) are stamped with the real time at creation.
-NOW = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+# Wednesday 18/11/2026 09:30 in Mũi Né; the store is created an hour before.
+NOW = datetime(2026, 11, 18, 2, 30)
 
 
 @pytest.fixture
 def session(tmp_path: Path):
-    make_store(tmp_path / "ward")
+    make_store(tmp_path / "ward", now=NOW - timedelta(hours=1))
     clock = {"now": NOW}
     s = open_session(tmp_path / "ward", ADMIN, PASSWORD, clock=lambda: clock["now"])
     s.test_clock = clock  # type: ignore[attr-defined]
@@ -102,10 +102,10 @@ def test_prune_outbox_keeps_unacknowledged_and_recent_rows(session) -> None:
     seqs = [r.seq for r in Outbox.select(Outbox.seq).order_by(Outbox.seq)]
     recent = Outbox.get(Outbox.entity_uid == first_new.uid).seq
     assert prune_outbox(session) == 0  # nothing acknowledged yet
-    SyncState.replace(key="acked_seq", value=str(seqs[-1])).execute()
+    SyncStateStore().adopt_ack((seqs[-1], 1, ""))
     assert prune_outbox(session, keep_days=30) == seqs.index(recent)  # the old rows; the recent ones stay
     assert [r.seq for r in Outbox.select(Outbox.seq).order_by(Outbox.seq)] == seqs[seqs.index(recent):]
-    SyncState.replace(key="acked_seq", value=str(recent)).execute()
+    SyncStateStore().adopt_ack((recent, 1, ""))
     clock["now"] += timedelta(seconds=1)
     assert prune_outbox(session, keep_days=0) == 1  # never past the acknowledgement
     assert min(r.seq for r in Outbox.select(Outbox.seq)) == recent + 1

@@ -70,9 +70,9 @@ def snapshot(folder: Path) -> dict[str, str]:
     return out
 
 
-def make_store(data_dir: Path, **kwargs: str) -> str:
+def make_store(data_dir: Path, **kwargs: object) -> str:
     """A new, closed store (office 22918, admin/PASSWORD); returns its recovery key."""
-    from ward_desk.store.database import create_store
+    from ward_desk.services.setup import create_store
 
     params = dict(office_code=OFFICE_CODE, office_name="Phường Mũi Né", admin_username=ADMIN,
                   admin_password=PASSWORD)

@@ -240,8 +240,8 @@ def district_ack(server: Receiver, office: str) -> dict:
 def assert_exactly_once(district_dir: Path, expected_seq: int, expected_records: int) -> None:
     """Batches tile 1..expected_seq with no overlap, every record is held once,
     nothing is quarantined."""
-    from sync_agent.district.models import Batch, Quarantine, Record
-    from sync_agent.district.store import DistrictStore
+    from district_desk.models import Batch, Quarantine, Record
+    from district_desk.store import DistrictStore
 
     store = DistrictStore.open(district_dir, password=TEST_PASSWORD)
     try:

@@ -15,8 +15,8 @@ import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sync_helpers import TEST_PASSWORD, Receiver, SimWard, district_cli
 
-from sync_agent.district.ingest import Rejected, ingest
-from sync_agent.district.store import KEY_FILE, SQLITE_FILE, SQLITE_MAGIC, DistrictStore
+from district_desk.ingest import Rejected, ingest
+from district_desk.store import KEY_FILE, SQLITE_FILE, SQLITE_MAGIC, DistrictStore
 from sync_agent.errors import Damaged, Locked
 
 TIMEOUT = (3, 30)
@@ -115,7 +115,7 @@ def _q(district_dir: Path, *args: str, check: bool = True) -> _Run:
     import io
     import os
 
-    from sync_agent.district_cli import main
+    from district_desk.cli import main
     from ward_desk.i18n import get_language, set_language
 
     out, err = io.StringIO(), io.StringIO()
@@ -327,7 +327,7 @@ def test_two_workers_over_postgresql_lose_and_double_nothing(pg_url: str, distri
         server.stop()
     log = (district_dir / "logs" / "receiver.log").read_text(encoding="utf-8")
     assert log.count("receiver worker") >= 2
-    from sync_agent.district.models import Batch, Quarantine, Record
+    from district_desk.models import Batch, Quarantine, Record
 
     store = DistrictStore.open(district_dir)  # PostgreSQL: no passphrase needed to read
     try:

@@ -23,7 +23,8 @@ from sync_helpers import (
 )
 
 from sync_agent import ward_cli
-from sync_agent.agent import AgentConfig, SyncAgent, status
+from sync_agent.agent import AgentConfig, SyncAgent
+from ward_desk.services.outbox import sync_status
 
 NAMES = ["Nguyễn Văn An", "Trần Thị Bình", "Lê Hoàng Cường", "Phạm Thị Dung", "Hoàng Văn Em"]
 ADMIN, PASSWORD = "admin", "mat-khau-123"  # the `session` fixture's user (tests/conftest.py)
@@ -79,7 +80,7 @@ def test_three_day_backlog_drains_in_one_run(session, clock, server: Receiver) -
     assert district_ack(server, session.office.code)["acked_seq"] == outbox_max()
     rows = json.loads(district_cli("report", "wards", "--json", "--data-dir", str(server.data_dir)).stdout)
     assert rows[0]["dossiers"] == len(codes) == 450
-    assert status(session.store.data_dir)["last_error"] is None
+    assert sync_status(session.clock())["last_error"] is None
     server.stop()
     assert_exactly_once(server.data_dir, outbox_max(), ward_entities())
 
@@ -108,7 +109,7 @@ def test_server_errors_and_timeouts_back_off_and_recover(session, clock, server:
         report = agent.run_once()
         assert not report.ok and report.error is not None and report.error.transient
         assert report.error.message_id == "sync.agent.server_busy"
-        line = status(session.store.data_dir)["last_error"]
+        line = sync_status(session.clock())["last_error"]
         assert line and "503" in line
         # Then the server limps: 500, 503, a hang past the read timeout, 502, 429 — and recovers.
         proxy.queue(("status", 500), ("status", 503), "hang", ("status", 502), ("status", 429))
@@ -121,7 +122,7 @@ def test_server_errors_and_timeouts_back_off_and_recover(session, clock, server:
     finally:
         proxy.close()
     assert report.acked_seq == outbox_max()
-    assert status(session.store.data_dir)["last_error"] is None
+    assert sync_status(session.clock())["last_error"] is None
     server.stop()
     assert_exactly_once(server.data_dir, outbox_max(), ward_entities())
 
@@ -241,11 +242,8 @@ def test_acknowledged_rows_are_pruned_after_a_month(session, clock, server: Rece
     acked = outbox_max()
     assert first.acked_seq == acked
 
-    # The store's own first rows (catalogue, users) carry the real date of create_store:
-    # move past it too, so every first-round row is over 30 days old.
-    from datetime import datetime, timezone
-
-    clock.now = max(clock.now, datetime.now(timezone.utc).replace(tzinfo=None)) + timedelta(days=31)
+    # Every first-round row (the store's catalogue and users included) is now over 30 days old.
+    clock.now += timedelta(days=31)
     make_dossiers(session, clock, days=1, per_day=5)
     pending = Outbox.select().where(Outbox.seq > acked).count()
     second = agent.run_once(session=session)

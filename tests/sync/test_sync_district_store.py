@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from sync_helpers import TEST_PASSWORD, SimWard
 
-from sync_agent.district.ingest import Rejected, ingest
-from sync_agent.district.models import Batch, Dossier, Quarantine, Record, Rejection
-from sync_agent.district.store import DistrictStore
+from district_desk.ingest import Rejected, ingest
+from district_desk.models import Batch, Dossier, Quarantine, Record, Rejection
+from district_desk.store import DistrictStore
 from sync_agent.errors import Locked
 
 

@@ -9,11 +9,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from sync_agent import envelope as env
-from sync_agent.agent import SyncStateStore
 from sync_agent.enrolment import record_district, ward_public_key
 from sync_agent.errors import BadInput
 from sync_agent.keyfiles import DistrictPublicKeys
 from ward_desk.errors import PermissionDenied
+from ward_desk.services.outbox import SyncStateStore
 
 
 def _district(name: str) -> DistrictPublicKeys:
@@ -41,7 +41,7 @@ def test_record_district_checks_then_records_in_one_go(session, store_dir: Path)
     assert escrow is not None and escrow.meta["fingerprint"] == first.fingerprint
 
     state = SyncStateStore()
-    state.put(acked_seq="120", acked_batch_no="3", acked_hash="ab" * 32)
+    state.adopt_ack((120, 3, "ab" * 32))
     record_district(session, "http://quan1.example:8080", first)  # the same district again: position kept
     assert state.acked()[0] == 120
     record_district(session, "http://quan2.example", second)  # a new district starts the chain again

@@ -6,14 +6,8 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
-from sync_agent.agent import (
-    AgentConfig,
-    PendingCounter,
-    _outbox_records,
-    make_heartbeat,
-    pending_stats,
-    utcnow,
-)
+from sync_agent.agent import make_heartbeat, utcnow
+from ward_desk.services.outbox import PendingCounter, outbox_records, pending_stats
 
 
 def intake(session, clock, count: int) -> None:
@@ -85,6 +79,6 @@ def test_records_read_as_the_model_reads_them(session, clock) -> None:
         for r in Outbox.select().order_by(Outbox.seq)
     ]
     assert {e["created_at"][-6:] for e in expected} >= {"123456", "000000"}
-    assert _outbox_records(1, None, AgentConfig()) == expected
-    assert _outbox_records(expected[2]["seq"], expected[4]["seq"], AgentConfig()) == expected[2:5]
-    assert _outbox_records(1, None, AgentConfig(max_batch_records=4)) == expected[:4]
+    assert outbox_records(1, None, max_records=2000, max_bytes=1_000_000) == expected
+    assert outbox_records(expected[2]["seq"], expected[4]["seq"], max_records=2000, max_bytes=1_000_000) == expected[2:5]
+    assert outbox_records(1, None, max_records=4, max_bytes=1_000_000) == expected[:4]

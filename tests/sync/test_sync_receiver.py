@@ -197,8 +197,8 @@ def test_killed_mid_upload_then_restarted(district_init: Path, db_url: str | Non
         server.stop()
     rows = json.loads(district_cli("report", "wards", "--json", "--data-dir", str(district_init)).stdout)
     assert rows[0]["dossiers"] == 400
-    from sync_agent.district.models import Batch, Record
-    from sync_agent.district.store import DistrictStore
+    from district_desk.models import Batch, Record
+    from district_desk.store import DistrictStore
 
     store = DistrictStore.open(district_init, password=TEST_PASSWORD)
     try:

@@ -10,10 +10,9 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-from datetime import datetime, timezone
 from pathlib import Path
 
-from tests.conftest import Clock
+from tests.conftest import Clock, DemoWard
 from tests.ui.conftest import make_app, settle
 from ward_desk.ui.screens.dashboard import DashboardScreen
 from ward_desk.ui.screens.dialogs import OfficerDialog
@@ -34,13 +33,13 @@ async def pick_action(pilot, action: str) -> None:
     await settle(pilot)
 
 
-def test_new_user_on_the_demo_ward_keyboard_only(demo_ward_template: Path, tmp_path: Path) -> None:
-    demo_ward = tmp_path / "ward"
-    shutil.copytree(demo_ward_template, demo_ward)
-    clock = Clock(datetime.now(timezone.utc).replace(tzinfo=None))
+def test_new_user_on_the_demo_ward_keyboard_only(demo_ward: DemoWard, tmp_path: Path) -> None:
+    ward = tmp_path / "ward"
+    shutil.copytree(demo_ward.path, ward)
+    clock = Clock(demo_ward.day.now)  # the desk's clock is where the demo's history ends
 
     async def scenario() -> None:
-        app = make_app(demo_ward, clock, username="admin")
+        app = make_app(ward, clock, username="admin")
         async with app.run_test(size=(80, 24)) as pilot:
             await pilot.press(*DEMO_PASSWORD, "enter")
             await settle(pilot)
@@ -59,7 +58,7 @@ def test_new_user_on_the_demo_ward_keyboard_only(demo_ward_template: Path, tmp_p
             await settle(pilot)
             code = app.screen._last_code
             assert code is not None
-            slips = demo_ward / "slips"
+            slips = ward / "slips"
             assert (slips / f"{code}-receipt.pdf").stat().st_size > 0  # the receipt, at once
             assert (slips / f"{code}-receipt.docx").stat().st_size > 0
 

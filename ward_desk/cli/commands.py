@@ -16,7 +16,7 @@ from ward_desk.i18n import t
 
 
 def init(args: argparse.Namespace) -> int:
-    from ward_desk.store.database import create_store
+    from ward_desk.services.setup import create_store
 
     password = read_password(args, prompt_id="cli.new_password_prompt", confirm=True)
     store, recovery = create_store(
@@ -32,6 +32,8 @@ def init(args: argparse.Namespace) -> int:
 
 
 def demo(args: argparse.Namespace) -> int:
+    from datetime import time
+
     from ward_desk.demo import DEMO_PASSWORD, DEMO_USER, build_demo
     from ward_desk.store.database import DB_NAME
 
@@ -42,7 +44,10 @@ def demo(args: argparse.Namespace) -> int:
     else:
         if args.force:
             _remove_store(Path(data_dir))
-        info = build_demo(Path(data_dir))
+        if not 0 < args.years <= 10:
+            raise InvalidInput("cli.demo_bad_years", years=args.years)
+        as_of = parse_local_datetime(args.as_of, default_time=time(9, 30)) if args.as_of else None
+        info = build_demo(Path(data_dir), years=args.years, seed=args.seed, now=as_of)
         info_user, info_password = info.username, info.password
         print(t("cli.demo_built", path=str(data_dir), dossiers=info.dossiers))
     print(t("cli.demo_credentials", user=info_user, password=info_password))
@@ -291,7 +296,7 @@ def users_add(args: argparse.Namespace) -> int:
 
 
 def _new_password(args: argparse.Namespace) -> str:
-    from ward_desk.services.users import validate_password
+    from ward_desk.domain.validation import validate_password
 
     if args.new_password_file:
         try:
@@ -379,17 +384,16 @@ def verify(args: argparse.Namespace, session) -> int:
 @with_session
 def stats(args: argparse.Namespace, session) -> int:
     from ward_desk.services.dossiers import stats as dossier_stats
-    from ward_desk.store.models import Outbox, SyncState
+    from ward_desk.services.outbox import SyncStateStore, pending_stats
 
     counts = dossier_stats()
-    acked = SyncState.get_or_none(SyncState.key == "acked_seq")
-    acked_seq = int(acked.value) if acked else 0
+    acked_seq = SyncStateStore().acked_seq()
     data = {
         "office_code": session.office.code,
         "dossiers": counts["dossiers"],
         "events": counts["events"],
         "open": counts["open"],
-        "outbox_pending": Outbox.select().where(Outbox.seq > acked_seq).count(),
+        "outbox_pending": pending_stats(acked_seq, session.clock())[0],
         "acked_seq": acked_seq,
     }
     emit(args, data, tabulate(list(data.items()), tablefmt="plain"))

@@ -10,16 +10,36 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
-from ward_desk.cli.session import Handler, default_data_dir
+from ward_desk.cli.session import Handler, default_data_dir, with_session
 from ward_desk.errors import EXIT_BAD_INPUT, WardDeskError
 from ward_desk.i18n import set_language, t
 
-# Sub-commands contributed by other packages, imported only when named (or for
-# --help): importing them all would add a quarter second to every command.
-OPTIONAL_COMMANDS = {"sync": "sync_agent.ward_cli", "report": "reports.cli", "assess": "reports.cli"}
+
+def _report_commands(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> None:
+    from reports import cli as report_cli
+
+    report_cli.register(sub, add, with_session)
+
+
+def _sync_commands(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> None:
+    from sync_agent import ward_cli
+
+    ward_cli.register(sub, add, with_session)
+
+
+# Sub-commands contributed by the ward's other packages, registered explicitly
+# (they get the session wrapper from here, so they never import this CLI back);
+# each is imported only when named, or for --help: importing them all would add
+# a quarter second to every command.
+OPTIONAL_COMMANDS: dict[str, Callable[[Any, Callable[..., argparse.ArgumentParser]], None]] = {
+    "report": _report_commands,
+    "assess": _report_commands,
+    "sync": _sync_commands,
+}
 
 
 # --- parser ------------------------------------------------------------------------
@@ -63,6 +83,10 @@ def build_parser(wanted: str | None = None) -> argparse.ArgumentParser:
     p = add("demo", commands.demo, "create a demo ward with two years of dossiers and open it")
     p.add_argument("--no-ui", action="store_true", help="build the demo and print where it is, without the app")
     p.add_argument("--force", action="store_true", help="rebuild even if a demo store exists there")
+    p.add_argument("--as-of", default=None, metavar="DD/MM/YYYY [HH:MM]",
+                   help="end the demo's history at this office time instead of now (training, tests)")
+    p.add_argument("--seed", type=int, default=1, help="the same seed and --as-of give the same ward")
+    p.add_argument("--years", type=float, default=2.0, help="years of history (default 2)")
 
     add("ui", commands.ui, "open the desk app (the default)")
 
@@ -141,11 +165,10 @@ def build_parser(wanted: str | None = None) -> argparse.ArgumentParser:
     p = add("stats", commands.stats, "the ward's own counts (for comparison with upstream)")
     p.add_argument("--json", action="store_true")
 
-    modules = sorted(set(OPTIONAL_COMMANDS.values())) if wanted is None else (
+    registrars = list(dict.fromkeys(OPTIONAL_COMMANDS.values())) if wanted is None else (
         [OPTIONAL_COMMANDS[wanted]] if wanted in OPTIONAL_COMMANDS else [])
-    for module_name in modules:
-        module = __import__(module_name, fromlist=["register"])
-        module.register(sub, add)
+    for register in registrars:
+        register(sub, add)
     return parser
 
 

@@ -73,6 +73,7 @@ def with_session(fn: Callable[[argparse.Namespace, Any], int]) -> Handler:
         finally:
             session.store.close()
 
+    run.__doc__ = fn.__doc__
     return run
 
 

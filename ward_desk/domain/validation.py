@@ -1,4 +1,5 @@
-"""Checks and normalisation of what a clerk types about an applicant.
+"""Checks and normalisation of what a clerk types about an applicant, and the
+password rule every key slot's password follows.
 
 Each validator returns the normalised value or raises
 :class:`ward_desk.errors.InvalidInput` with a catalogue id under ``validation.``.
@@ -17,15 +18,26 @@ from ward_desk.i18n import Message
 
 __all__ = [
     "CCCD_PROVINCE_CODES",
+    "MIN_PASSWORD",
     "TEXT_FIELDS",
     "CitizenCard",
     "TextRule",
     "clean_text",
     "parse_citizen_card_qr",
     "validate_id_number",
+    "validate_password",
     "validate_person_name",
     "validate_phone",
 ]
+
+MIN_PASSWORD = 8
+
+
+def validate_password(password: str) -> None:
+    """Refuse a password too short to protect a key slot (``auth.password_too_short``).
+    A pure rule, so the ward's services and the district's ``recover`` apply the same one."""
+    if len(password or "") < MIN_PASSWORD:
+        raise InvalidInput("auth.password_too_short", min=MIN_PASSWORD)
 
 # Province codes that open a 12-digit citizen identity number (CCCD), by Circular
 # 07/2016/TT-BCA (replaced by Circular 59/2021/TT-BCA): the 63 pre-2025 provinces'

@@ -14,7 +14,12 @@ from pathlib import Path
 
 from ward_desk.domain.dates import parse_local_datetime
 from ward_desk.domain.lifecycle import Action, State
-from ward_desk.domain.validation import clean_text, validate_id_number, validate_person_name, validate_phone
+from ward_desk.domain.validation import (
+    clean_text,
+    validate_id_number,
+    validate_person_name,
+    validate_phone,
+)
 from ward_desk.errors import WardDeskError
 from ward_desk.services import dossiers
 from ward_desk.services.catalogue import ImportFailed, RowError, map_headers, read_table

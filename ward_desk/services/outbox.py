@@ -1,7 +1,26 @@
-"""Appending committed changes to the outbox: the only way a change reaches upstream.
+"""The outbox and the sync state: the one owner of both on the ward.
 
-The outbox is a transport queue: rows the district has acknowledged may be pruned
-(:func:`prune_outbox`); the records themselves (dossiers, events, ...) never are.
+The outbox is the only way a change reaches upstream (:func:`record_change`, in
+the transaction that makes the change). It is a transport queue: rows the
+district has acknowledged may be pruned (:func:`prune_outbox`); the records
+themselves (dossiers, events, ...) never are.
+
+The sync state (the ``sync_state`` key/value table, written in short
+transactions of its own: it never enters the outbox) is read and written only
+through :class:`SyncStateStore` here; the pending counts, the rows a batch is
+cut from and the status line's facts are read here too, so the agent, the CLI
+(``stats``, ``sync status``), the desk's status line and enrolment all see one
+parse of the same rows. Keys:
+
+``acked_seq``, ``acked_batch_no``, ``acked_hash``
+    the district's last contiguous acknowledgement (``sync_agent/PROTOCOL.md`` §3);
+``built``
+    JSON list of batches sealed but not yet acknowledged,
+    ``[[batch_no, first_seq, last_seq, prev_hash, batch_hash], ...]``, so a batch
+    sent (or exported to USB) is always re-sealed with the same range;
+``last_success``, ``last_attempt``, ``last_error``
+    for the status line; ``last_error`` is ``{"id": message id, "params": {...},
+    "transient": bool}`` so it is shown in the reader's language.
 """
 
 from __future__ import annotations
@@ -10,7 +29,8 @@ import json
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from ward_desk.store.models import Outbox
+from ward_desk.i18n import Message
+from ward_desk.store.models import Office, Outbox, SyncState
 
 if TYPE_CHECKING:
     from ward_desk.services.session import Session
@@ -81,11 +101,8 @@ def prune_outbox(session: Session, keep_days: int = 30, *, batch: int = 5000) ->
     rows still here. Deletes in short transactions of ``batch`` rows, so a desk
     writing at the same time waits at most for one of them.
     """
-    from ward_desk.store.models import SyncState
-
     db = Outbox._meta.database
-    row = SyncState.get_or_none(SyncState.key == "acked_seq")
-    acked = int(row.value) if row is not None and row.value.strip().isdigit() else 0
+    acked = SyncStateStore().acked_seq()
     if acked <= 0:
         return 0
     cutoff = session.clock() - timedelta(days=keep_days)
@@ -103,3 +120,229 @@ def prune_outbox(session: Session, keep_days: int = 30, *, batch: int = 5000) ->
             hi = min(top, low + batch - 1)
             deleted += db.execute_sql('DELETE FROM "outbox" WHERE "seq" >= ? AND "seq" <= ?', (low, hi)).rowcount
     return deleted
+
+
+# ----------------------------------------------------------------- sync state
+
+
+def _int(text: str) -> int:
+    """A stored position; anything unreadable counts as 0 (nothing acknowledged),
+    which at worst re-sends rows the district already holds."""
+    try:
+        return int(text)
+    except ValueError:
+        return 0
+
+
+class SyncStateStore:
+    """Typed access to the ward's ``sync_state`` rows (the keys are listed in the
+    module's docstring). Every write is one short transaction of its own."""
+
+    def _get(self, key: str, default: str = "") -> str:
+        row = SyncState.get_or_none(SyncState.key == key)
+        return row.value if row is not None else default
+
+    def _put(self, **values: Any) -> None:
+        with SyncState._meta.database.atomic():
+            for key, value in values.items():
+                text = value if isinstance(value, str) else json.dumps(value)
+                SyncState.replace(key=key, value=text).execute()
+
+    # -- the position ------------------------------------------------------
+
+    def acked(self) -> tuple[int, int, str]:
+        """The district's last acknowledgement: (seq, batch number, batch hash)."""
+        return _int(self._get("acked_seq", "0")), _int(self._get("acked_batch_no", "0")), self._get("acked_hash")
+
+    def acked_seq(self) -> int:
+        """The highest outbox seq the district acknowledged (0: none)."""
+        return _int(self._get("acked_seq", "0"))
+
+    def built(self) -> list[list[Any]]:
+        """Batches sealed but not yet acknowledged, oldest first."""
+        try:
+            value = json.loads(self._get("built", "[]"))
+        except ValueError:
+            return []
+        return value if isinstance(value, list) else []
+
+    def adopt_ack(self, acked: tuple[int, int, str]) -> None:
+        """Take the district's position as ours and forget the batches it acknowledged."""
+        built = [e for e in self.built() if int(e[0]) > acked[1]]
+        self._put(acked_seq=str(acked[0]), acked_batch_no=str(acked[1]), acked_hash=acked[2], built=built)
+
+    def remember_sealed(self, batch_no: int, first_seq: int, last_seq: int, prev_hash: str, batch_hash: str) -> None:
+        """Record a sealed batch's range before it leaves the machine (later entries
+        are dropped: they followed a batch that is now cut differently)."""
+        entries = [e for e in self.built() if int(e[0]) < batch_no]
+        entries.append([batch_no, first_seq, last_seq, prev_hash, batch_hash])
+        self._put(built=entries)
+
+    def reset_position(self) -> None:
+        """Back to batch 1 with nothing acknowledged (a new district knows nothing of our chain)."""
+        self._put(acked_seq="0", acked_batch_no="0", acked_hash="", built=[], last_error="")
+
+    # -- the status line ---------------------------------------------------
+
+    def mark_attempt(self, at: datetime) -> None:
+        self._put(last_attempt=at.isoformat())
+
+    def mark_success(self, at: datetime) -> None:
+        """A run that ended without error (clears the last error)."""
+        self._put(last_success=at.isoformat(), last_error="")
+
+    def record_error(self, message_id: str, params: dict[str, Any], transient: bool) -> None:
+        self._put(last_error={"id": message_id, "params": params, "transient": transient})
+
+    def last_error(self) -> Message | None:
+        """The last run's error, to be worded in the reader's language (None: none)."""
+        raw = self._get("last_error")
+        if not raw:
+            return None
+        try:
+            data = json.loads(raw)
+            return Message(str(data["id"]), dict(data.get("params", {})))
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    def last_success(self) -> str | None:
+        return self._get("last_success") or None
+
+    def last_attempt(self) -> str | None:
+        return self._get("last_attempt") or None
+
+
+# ------------------------------------------------------- reading the outbox
+
+
+def pending_stats(acked_seq: int, now: datetime) -> tuple[int, int | None]:
+    """(pending outbox rows, age in seconds of the first of them: the one that has waited longest)."""
+    return PendingCounter().stats(acked_seq, now)
+
+
+class PendingCounter:
+    """Pending outbox rows after a position, for the heartbeat every batch carries.
+
+    Counting ``seq > n`` reads every pending row's page (the table holds the
+    payloads; on SQLCipher each page is decrypted), so counting afresh for each
+    batch of a long backlog costs as much as reading the whole backlog again
+    per batch (half of a drain's time on a 76k-row outbox). The count is
+    therefore taken in full once and then carried forward exactly: rows are only
+    ever appended above the highest seq (one writer at a time hands out seqs in
+    commit order) and only acknowledged rows, below any position the agent
+    seals from, are ever deleted. So the rows after ``q`` are the rows after the
+    last position ``p``, plus the rows appended above the last highest seq, minus
+    the rows in ``(p, q]`` (the batch just read, whose pages are warm).
+    """
+
+    def __init__(self) -> None:
+        self._after: int | None = None  # position of the last answer
+        self._count = 0  # rows with seq > _after at that time
+        self._top = 0  # highest seq seen at that time
+
+    def stats(self, after_seq: int, now: datetime) -> tuple[int, int | None]:
+        """(pending rows with seq > ``after_seq``, age in seconds of the first of them)."""
+        from peewee import fn
+
+        if self._after is None or after_seq < self._after:
+            # First call, or a step back (the district's ack went back): count in full.
+            row: Any = (
+                Outbox.select(fn.COUNT(Outbox.seq), fn.MAX(Outbox.seq)).where(Outbox.seq > after_seq).tuples().get()
+            )
+            count, top = int(row[0] or 0), int(row[1] or after_seq)
+        else:
+            row = Outbox.select(fn.COUNT(Outbox.seq), fn.MAX(Outbox.seq)).where(Outbox.seq > self._top).tuples().get()
+            appended, top = int(row[0] or 0), max(self._top, int(row[1] or 0))
+            gone = (
+                Outbox.select(fn.COUNT(Outbox.seq))
+                .where((Outbox.seq > self._after) & (Outbox.seq <= after_seq))
+                .scalar()
+            )
+            count = self._count + appended - int(gone or 0)
+        self._after, self._count, self._top = after_seq, count, max(top, after_seq)
+        # The row that has waited longest is the first one still pending (seqs are
+        # handed out in commit order): found by the key, not by scanning for MIN.
+        oldest = Outbox.select(Outbox.created_at).where(Outbox.seq > after_seq).order_by(Outbox.seq).limit(1).scalar()
+        if isinstance(oldest, str):
+            oldest = datetime.fromisoformat(oldest)
+        age = int((now - oldest).total_seconds()) if oldest else None
+        return count, age
+
+
+_OUTBOX_COLUMNS = 'SELECT "seq", "entity", "entity_uid", "version", "op", "payload", "created_at" FROM "outbox"'
+
+
+def _created_text(value: Any) -> str:
+    """A row's ``created_at`` as the record line carries it: exactly what reading it
+    through the model and calling ``isoformat`` gives, without the model's slow
+    generic parser for the two forms the store writes."""
+    if isinstance(value, str) and len(value) in (19, 26) and value[10] == " ":
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            parsed = None
+        if parsed is not None and parsed.tzinfo is None:
+            return parsed.isoformat(timespec="microseconds")
+    value = Outbox.created_at.python_value(value)
+    return value.isoformat(timespec="microseconds") if isinstance(value, datetime) else str(value)
+
+
+def outbox_records(first_seq: int, last_seq: int | None, *, max_records: int, max_bytes: int) -> list[dict[str, Any]]:
+    """Outbox rows from ``first_seq`` as batch records: up to ``last_seq`` exactly (a
+    re-seal), or as many as fit ``max_records`` and ``max_bytes`` of payload (a new
+    cut; at least one row). One keyset query on the primary key per batch, read as
+    plain tuples: building model instances (and the model's per-field
+    conversions) cost more than the query itself."""
+    if last_seq is not None:
+        sql, params = f'{_OUTBOX_COLUMNS} WHERE "seq" >= ? AND "seq" <= ? ORDER BY "seq"', (first_seq, last_seq)
+    else:
+        sql, params = f'{_OUTBOX_COLUMNS} WHERE "seq" >= ? ORDER BY "seq" LIMIT ?', (first_seq, max_records)
+    records: list[dict[str, Any]] = []
+    size = 0
+    cursor = Outbox._meta.database.execute_sql(sql, params)
+    try:
+        for seq, entity, entity_uid, version, op, payload, created in cursor:
+            if last_seq is None and records and size + len(payload) > max_bytes:
+                break
+            records.append(
+                {
+                    "seq": int(seq),
+                    "entity": entity,
+                    "entity_uid": entity_uid,
+                    "version": int(version),
+                    "op": op,
+                    "payload": json.loads(payload),
+                    "created_at": _created_text(created),
+                }
+            )
+            size += len(payload) + 100
+    finally:
+        cursor.close()
+    return records
+
+
+def close_connection() -> None:
+    """Close the calling thread's store connection (a helper thread that read the outbox)."""
+    Outbox._meta.database.close()
+
+
+def sync_status(now: datetime) -> dict[str, Any]:
+    """The status line's facts (plain data; the CLI and UI render them)."""
+    state = SyncStateStore()
+    acked_seq, acked_no, _ = state.acked()
+    pending, oldest = pending_stats(acked_seq, now)
+    office = Office.select().get()
+    error = state.last_error()
+    return {
+        "office_code": office.code,
+        "enrolled": bool(office.upstream_public_key and office.upstream_url),
+        "district_url": office.upstream_url,
+        "acked_seq": acked_seq,
+        "acked_batch_no": acked_no,
+        "pending": pending,
+        "oldest_pending_s": oldest,
+        "last_success": state.last_success(),
+        "last_attempt": state.last_attempt(),
+        "last_error": error.render() if error else None,
+        "last_error_id": error.id if error else None,
+    }

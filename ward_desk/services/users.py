@@ -6,14 +6,13 @@ import re
 import uuid
 from datetime import datetime
 
-from ward_desk.domain.validation import clean_text
+from ward_desk.domain.validation import clean_text, validate_password
 from ward_desk.errors import InvalidInput, NotFound
 from ward_desk.services.outbox import record_change
 from ward_desk.store.keys import KeyFile
 from ward_desk.store.models import User
 
 ROLES = ("clerk", "leader", "admin")
-MIN_PASSWORD = 8
 _USERNAME = re.compile(r"^[a-z0-9._-]{2,32}$")
 
 
@@ -24,11 +23,6 @@ def validate_new_user(username: str, role: str, password: str) -> None:
     if role not in ROLES:
         raise InvalidInput("auth.bad_role", role=role)
     validate_password(password)
-
-
-def validate_password(password: str) -> None:
-    if len(password or "") < MIN_PASSWORD:
-        raise InvalidInput("auth.password_too_short", min=MIN_PASSWORD)
 
 
 def user_payload(user: User) -> dict[str, object]:

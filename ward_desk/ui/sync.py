@@ -19,9 +19,11 @@ def sync_facts(data_dir: Path) -> dict[str, Any]:
     office = Office.select(Office.upstream_url, Office.upstream_public_key).get()
     if not (office.upstream_public_key and office.upstream_url):
         return {"enrolled": False}
-    from sync_agent.agent import SyncStateStore, status
+    from datetime import datetime, timezone
 
-    facts = status(data_dir)
+    from ward_desk.services.outbox import SyncStateStore, sync_status
+
+    facts = sync_status(datetime.now(timezone.utc).replace(tzinfo=None))
     # The error itself (id and parameters), so the line can be worded again after a
     # language switch rather than keeping the text of the moment it was read.
     facts["error"] = SyncStateStore().last_error()

@@ -1,4 +1,4 @@
-"""Putting the reports' tables (``reports.tables.Table``) into a Textual DataTable."""
+"""Putting the reports' tables (``reports.cells.Table``) into a Textual DataTable."""
 
 from __future__ import annotations
 

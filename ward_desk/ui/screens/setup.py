@@ -84,7 +84,7 @@ class SetupScreen(DeskScreen):
     def create(self, v: dict[str, str]) -> tuple[Any, str]:
         """Create the store; return the signed-in session and the recovery key."""
         from ward_desk.services.desk import session_for
-        from ward_desk.store.database import create_store
+        from ward_desk.services.setup import create_store
 
         store, recovery = create_store(
             self.desk.data_dir, office_code=v["office_code"], office_name=v["office_name"],

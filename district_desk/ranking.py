@@ -12,7 +12,7 @@ A ward is ranked for month M only when its month is *complete*:
   in those batches: no sequence gap can hide a dossier of M.
 
 Each ranked row puts the self-assessed total beside the same indicators counted
-by the district from the ward's synced dossiers (:mod:`sync_agent.district.views`,
+by the district from the ward's synced dossiers (:mod:`district_desk.views`,
 :func:`ward_desk.domain.indicators.compute_all`) and the total the ward's own
 criteria set gives with the district's indicators and the ward's manual scores.
 A self-score above that by more than ``GapRule.points``, or a claimed indicator
@@ -33,8 +33,8 @@ from typing import Any
 
 import peewee
 
-from sync_agent.district import views
-from sync_agent.district.models import (
+from district_desk import views
+from district_desk.models import (
     Batch,
     DownlinkDoc,
     RankingSnapshot,
@@ -43,7 +43,7 @@ from sync_agent.district.models import (
     Ward,
     WardProgress,
 )
-from sync_agent.district.store import DistrictStore, utcnow
+from district_desk.store import DistrictStore, utcnow
 from sync_agent.errors import BadInput
 from ward_desk.domain.criteria import CriteriaSet, ManualScore, load_criteria, score
 from ward_desk.domain.indicators import IndicatorValue, compute_all
@@ -61,7 +61,7 @@ __all__ = [
 # The indicators shown beside the self-score (higher is better for each).
 COMPARED = ("on_time_rate", "online_share", "digitized_share", "satisfaction_share", "apology_share")
 USABLE = ("submitted", "accepted")
-CRITERIA_DIR = Path(__file__).resolve().parents[2] / "ward_desk" / "data" / "criteria"
+CRITERIA_DIR = Path(__file__).resolve().parents[1] / "ward_desk" / "data" / "criteria"
 
 
 @dataclass(frozen=True)
@@ -307,7 +307,7 @@ def local_text(iso: str | None) -> str:
 
 def ranking_tables(ranking: dict[str, Any], language: str | None = None) -> tuple[list[str], list[Any]]:
     """Headline and tables of a ranking for :mod:`reports` (text, XLSX)."""
-    from reports.tables import Table
+    from reports.cells import Table
     from ward_desk.i18n import t
 
     def h(key: str) -> str:

@@ -34,11 +34,11 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from sync_agent.district.ingest import Rejected, ingest
-from sync_agent.district.keys import DistrictKeys
-from sync_agent.district.store import DistrictStore, StatusView
+from district_desk.ingest import Rejected, ingest
+from district_desk.keys import DistrictKeys
+from district_desk.ratelimit import TokenBuckets
+from district_desk.store import DistrictStore, StatusView
 from sync_agent.envelope import DEFAULT_LIMITS, OFFICE_CODE_RE, Limits
-from sync_agent.ratelimit import TokenBuckets
 from ward_desk.i18n import LANGUAGES, t
 
 log = logging.getLogger("district_desk.receiver")
@@ -208,7 +208,7 @@ def create_app(store: DistrictStore, config: ReceiverConfig) -> Starlette:
     enrol_buckets = TokenBuckets(config.status_burst, config.status_refill_seconds)
 
     async def enrol_offer(request: Request) -> JSONResponse:
-        from sync_agent.district.enrolment import EnrolmentRefused, district_offer
+        from district_desk.enrolment import EnrolmentRefused, district_offer
 
         office = _office(request)
         if office is None:
@@ -224,7 +224,7 @@ def create_app(store: DistrictStore, config: ReceiverConfig) -> Starlette:
         return JSONResponse(offer)
 
     async def enrol_ward(request: Request) -> JSONResponse:
-        from sync_agent.district.enrolment import EnrolmentRefused, enrol_with_proof
+        from district_desk.enrolment import EnrolmentRefused, enrol_with_proof
         from sync_agent.errors import BadInput
 
         office = _office(request)
@@ -300,18 +300,32 @@ def worker_config(
     })
 
 
+def setup_logging(data_dir: Path) -> None:
+    """The receiver's log: ``<data dir>/logs/receiver.log`` (rotated) and stderr."""
+    from logging.handlers import RotatingFileHandler
+
+    logs = data_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    handler = RotatingFileHandler(logs / "receiver.log", maxBytes=5_000_000, backupCount=5, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    stream = logging.StreamHandler()
+    stream.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
+    root = logging.getLogger("district_desk")
+    root.setLevel(logging.INFO)
+    root.addHandler(handler)
+    root.addHandler(stream)
+
+
 def app_from_environment() -> Starlette:
     """App factory run by each uvicorn worker process (``serve --workers N``):
     opens its own connection to the store and unlocks the keys from
     :data:`WORKER_ENV`. Several workers share one port; over PostgreSQL the
     per-ward row lock serialises contacts of one ward across them."""
-    from sync_agent.district_cli import _setup_logging
-
     cfg = json.loads(os.environ[WORKER_ENV])
     data_dir = Path(cfg["data_dir"])
     store = DistrictStore.open(data_dir, cfg["db_url"], kek=(cfg["kdf"], bytes.fromhex(cfg["kek"])))
     keys = store.unlock()
-    _setup_logging(data_dir)
+    setup_logging(data_dir)
     log.info("receiver worker %d ready", os.getpid())
     return create_app(
         store,

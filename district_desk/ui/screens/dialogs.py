@@ -11,7 +11,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
-from sync_agent.district_ui.bindings import translate_bindings
+from district_desk.ui.bindings import translate_bindings
 from ward_desk.i18n import t
 
 
@@ -68,7 +68,7 @@ class MonthDialog(AskDialog):
                          placeholder="2026-02")
 
     def check(self, value: str) -> str | None:
-        from sync_agent.district.views import month_period
+        from district_desk.views import month_period
         from ward_desk.errors import WardDeskError
 
         try:

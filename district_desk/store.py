@@ -28,10 +28,11 @@ from pathlib import Path
 from typing import Any
 
 import peewee
-from peewee import PostgresqlDatabase, SqliteDatabase, fn
+from peewee import fn
 
-from sync_agent.district import keys as keymod
-from sync_agent.district.models import (
+from district_desk import keys as keymod
+from district_desk.backends import Backend, backend_for, redact_url
+from district_desk.models import (
     ALL_MODELS,
     SCHEMA_VERSION,
     Batch,
@@ -77,43 +78,6 @@ def default_data_dir() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_data_dir("district-desk"))
-
-
-def is_postgres_url(url: str) -> bool:
-    return url.startswith(("postgresql://", "postgres://"))
-
-
-def make_database(url: str, db_key: bytes | None = None) -> peewee.Database:
-    """A peewee database for ``url``: ``postgresql://...`` or ``sqlite:///path``
-    (SQLCipher with the raw 256-bit ``db_key`` when given)."""
-    if is_postgres_url(url):
-        return PostgresqlDatabase(url)
-    if url.startswith("sqlite:///"):
-        path = url[len("sqlite:///") :]
-        # Every batch is one IMMEDIATE transaction (no lock-upgrade deadlocks between
-        # threads); synchronous=FULL because an acked batch must survive power loss.
-        pragmas: list[tuple[str, object]] = [
-            ("journal_mode", "wal"), ("synchronous", 2), ("foreign_keys", 1), ("busy_timeout", 30_000),
-        ]
-        if db_key is None:
-            return SqliteDatabase(path, pragmas=pragmas, lock_type="IMMEDIATE", timeout=30)
-        from playhouse.sqlcipher_ext import SqlCipherDatabase
-
-        # The raw key (x'...'): SQLCipher runs no PBKDF2 per connection, and peewee
-        # opens one connection per receiver thread. Sorter spills stay in memory
-        # (they would be plaintext on disk); SQLCipher's own log stays silent.
-        return SqlCipherDatabase(
-            path,
-            passphrase=f"x'{db_key.hex()}'",
-            pragmas=[("cipher_log_level", "NONE"), *pragmas, ("temp_store", "MEMORY")],
-            lock_type="IMMEDIATE",
-            timeout=30,
-        )
-    raise BadInput("sync.district.bad_db_url", url=redact_url(url))
-
-
-def _sqlite_path(url: str) -> Path | None:
-    return Path(url[len("sqlite:///") :]) if url.startswith("sqlite:///") else None
 
 
 def _resolve_password(password: PasswordSource) -> str:
@@ -202,15 +166,6 @@ def _is_plain_sqlite(path: Path) -> bool:
         return False
 
 
-def redact_url(url: str) -> str:
-    """A database URL without its password, for messages and logs."""
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        creds, host = rest.rsplit("@", 1)
-        return f"{scheme}://{creds.split(':', 1)[0]}:***@{host}"
-    return url
-
-
 def _read_settings(data_dir: Path) -> dict[str, str]:
     path = data_dir / SETTINGS_FILE
     try:
@@ -271,10 +226,11 @@ class StatusView:
 class DistrictStore:
     """An open district store. Use :meth:`create` once, then :meth:`open`."""
 
-    def __init__(self, db: peewee.Database, data_dir: Path, url: str, unlocker: _Unlocker | None = None) -> None:
+    def __init__(self, db: peewee.Database, data_dir: Path, backend: Backend, unlocker: _Unlocker | None = None) -> None:
         self.db = db
         self.data_dir = data_dir
-        self.url = url
+        self.backend = backend  # everything that differs between SQLite and PostgreSQL
+        self.url = backend.url
         self._unlocker = unlocker or _Unlocker()
         self.converted_from_plain = False  # True when open() just encrypted a plain SQLite file
 
@@ -290,17 +246,18 @@ class DistrictStore:
         if (data_dir / SETTINGS_FILE).exists():
             raise BadInput("sync.district.already_initialised", path=str(data_dir))
         url = db_url or f"sqlite:///{data_dir / SQLITE_FILE}"
+        backend = backend_for(url)
         params = keymod.new_kdf_params()
         unlocker = _Unlocker(password)
         kek = unlocker.kek(params, password)
         db_key: bytes | None = None
-        sqlite_path = _sqlite_path(url)
+        sqlite_path = backend.encrypted_file
         if sqlite_path is not None:
             if sqlite_path.exists() and sqlite_path.stat().st_size > 0:
                 raise BadInput("sync.district.already_initialised", path=str(sqlite_path))
             db_key = os.urandom(32)
             _write_key_file(sqlite_path.with_name(KEY_FILE), params, kek, db_key)
-        store = cls._connect(data_dir, url, db_key, unlocker)
+        store = cls._connect(data_dir, backend, db_key, unlocker)
         with store.db.atomic():
             if Setting.table_exists() and Setting.get_or_none(Setting.key == "name") is not None:
                 raise BadInput("sync.district.already_initialised", path=redact_url(url))
@@ -343,10 +300,11 @@ class DistrictStore:
         """
         settings = _read_settings(data_dir)
         url = db_url or settings.get("db_url") or f"sqlite:///{data_dir / SQLITE_FILE}"
+        backend = backend_for(url)
         unlocker = _Unlocker(password, *(reversed(kek) if kek else ()))
         db_key: bytes | None = None
         converted = False
-        sqlite_path = _sqlite_path(url)
+        sqlite_path = backend.encrypted_file
         if sqlite_path is not None:
             key_path = sqlite_path.with_name(KEY_FILE)
             # A plain file beside a key file is a conversion cut short: the plain
@@ -360,7 +318,7 @@ class DistrictStore:
                 raise Damaged("sync.district.no_key_file", path=str(key_path))
             params, wrapped = _read_key_file(key_path)
             db_key = _unwrap_db_key(unlocker.kek(params), wrapped)
-        store = cls._connect(data_dir, url, db_key, unlocker)
+        store = cls._connect(data_dir, backend, db_key, unlocker)
         store.converted_from_plain = converted
         try:
             version = Setting.get_or_none(Setting.key == "schema_version")
@@ -387,15 +345,16 @@ class DistrictStore:
 
     @classmethod
     def _connect(
-        cls, data_dir: Path, url: str, db_key: bytes | None = None, unlocker: _Unlocker | None = None
+        cls, data_dir: Path, backend: Backend, db_key: bytes | None = None, unlocker: _Unlocker | None = None
     ) -> DistrictStore:
-        db = make_database(url, db_key)
+        db = backend.database(db_key)
         try:
             db.connect(reuse_if_open=True)
         except peewee.OperationalError as exc:
-            raise Damaged("sync.district.cannot_connect", url=redact_url(url), detail=str(exc).splitlines()[0]) from exc
+            detail = str(exc).splitlines()[0]
+            raise Damaged("sync.district.cannot_connect", url=redact_url(backend.url), detail=detail) from exc
         database_proxy.initialize(db)
-        return cls(db, data_dir, url, unlocker)
+        return cls(db, data_dir, backend, unlocker)
 
     def derived_key(self) -> tuple[str, bytes] | None:
         """(KDF parameters, key-encryption key) derived so far in this process:

@@ -2,7 +2,7 @@
 look after it: ``serve`` (one process or several workers), ``quarantine
 list|show|release|discard`` and ``enrol-code``.
 
-:func:`register` is called by :func:`sync_agent.district_cli.build_parser` with
+:func:`register` is called by :func:`district_desk.cli.build_parser` with
 its sub-parsers and the shared option parents; handlers return exit codes
 (0 ok, 2 bad input, 3 wrong passphrase, 4 damaged; ``quarantine release``
 answers 5 when the batch is still not applicable).
@@ -17,15 +17,12 @@ import os
 import sys
 from typing import Any
 
+from district_desk.cli_common import district_data_dir, district_password, open_district, say
 from sync_agent.errors import BadInput
 from ward_desk.errors import EXIT_OK
 from ward_desk.i18n import t
 
 EXIT_STILL_QUARANTINED = 5
-
-
-def _say(message_id: str, **params: Any) -> None:
-    print(t(message_id, None, **params))
 
 
 def _actor() -> str:
@@ -61,12 +58,6 @@ def register(sub: Any, common: argparse.ArgumentParser, secret: argparse.Argumen
     p.set_defaults(func=cmd_enrol_code)
 
 
-def _open(args: argparse.Namespace) -> Any:
-    from sync_agent.district_cli import _open as open_store
-
-    return open_store(args)
-
-
 # ---------------------------------------------------------------------- serve
 
 
@@ -75,28 +66,33 @@ def cmd_serve(args: argparse.Namespace) -> int:
     processes sharing the port (uvicorn's supervisor, an app factory per worker)."""
     import uvicorn
 
-    from sync_agent.district_cli import _data_dir, _password, _setup_logging
+    from district_desk.receiver import (
+        WORKER_ENV,
+        ReceiverConfig,
+        create_app,
+        setup_logging,
+        worker_config,
+    )
     from sync_agent.envelope import Limits
-    from sync_agent.receiver import WORKER_ENV, ReceiverConfig, create_app, worker_config
 
     if args.workers < 1:
         raise BadInput("sync.admin.bad_workers", workers=args.workers)
-    _password(args)
-    store = _open(args)
+    district_password(args)
+    store = open_district(args)
     keys = store.unlock()  # a wrong passphrase stops here, before any worker starts
-    data_dir = _data_dir(args)
+    data_dir = district_data_dir(args)
     fingerprint = store.public_keys().fingerprint
     limits = Limits(max_envelope=int(args.max_envelope_mb * 1024 * 1024))
     common: dict[str, Any] = dict(
         host=args.host, port=args.port, log_level="info", server_header=False, timeout_keep_alive=10
     )
     if args.workers == 1:
-        _setup_logging(data_dir)
+        setup_logging(data_dir)
         config = ReceiverConfig(
             keys=keys, limits=limits, status_burst=args.status_burst, status_refill_seconds=args.status_refill_seconds
         )
         app = create_app(store, config)
-        _say("sync.cli.serving", host=args.host, port=args.port, fingerprint=fingerprint)
+        say("sync.cli.serving", host=args.host, port=args.port, fingerprint=fingerprint)
         sys.stdout.flush()
         uvicorn.run(app, **common)
         store.close()
@@ -110,10 +106,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         status_burst=args.status_burst, status_refill_seconds=args.status_refill_seconds,
     )
     store.close()
-    _say("sync.admin.serving_workers", host=args.host, port=args.port, workers=args.workers, fingerprint=fingerprint)
+    say("sync.admin.serving_workers", host=args.host, port=args.port, workers=args.workers, fingerprint=fingerprint)
     sys.stdout.flush()
     try:
-        uvicorn.run("sync_agent.receiver:app_from_environment", factory=True, workers=args.workers, **common)
+        uvicorn.run("district_desk.receiver:app_from_environment", factory=True, workers=args.workers, **common)
     finally:
         os.environ.pop(WORKER_ENV, None)
     return EXIT_OK
@@ -132,9 +128,9 @@ def _local(dt: Any) -> str:
 
 
 def cmd_quarantine_list(args: argparse.Namespace) -> int:
-    from sync_agent.district.quarantine import list_quarantined
+    from district_desk.quarantine import list_quarantined
 
-    store = _open(args)
+    store = open_district(args)
     try:
         rows = list_quarantined(include_resolved=args.all)
     finally:
@@ -143,7 +139,7 @@ def cmd_quarantine_list(args: argparse.Namespace) -> int:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return EXIT_OK
     if not rows:
-        _say("sync.admin.q_none")
+        say("sync.admin.q_none")
         return EXIT_OK
     from tabulate import tabulate
 
@@ -166,9 +162,9 @@ def _local_iso(iso: str | None) -> str:
 
 
 def cmd_quarantine_show(args: argparse.Namespace) -> int:
-    from sync_agent.district.quarantine import describe
+    from district_desk.quarantine import describe
 
-    store = _open(args)
+    store = open_district(args)
     try:
         info = describe(args.id)
     finally:
@@ -176,52 +172,51 @@ def cmd_quarantine_show(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(info, ensure_ascii=False, indent=2))
         return EXIT_OK
-    _say("sync.admin.q_show_head", id=info["id"], office=info["office_code"], batch=info["batch_no"],
+    say("sync.admin.q_show_head", id=info["id"], office=info["office_code"], batch=info["batch_no"],
          batch_id=info["batch_id"], state=t(f"sync.admin.q_state.{info['state']}"))
-    _say("sync.admin.q_show_reason", reason=t(f"sync.admin.q_reason.{info['reason']}"), detail=info["detail"])
-    _say("sync.admin.q_show_envelope", received=_local_iso(info["received_at"]), size=info["size"],
+    say("sync.admin.q_show_reason", reason=t(f"sync.admin.q_reason.{info['reason']}"), detail=info["detail"])
+    say("sync.admin.q_show_envelope", received=_local_iso(info["received_at"]), size=info["size"],
          first=info["header"].get("first_seq", "?"), last=info["header"].get("last_seq", "?"),
          count=info["header"].get("count", "?"), created=info["header"].get("created_at", "?"))
     held = info.get("held")
     if held:
-        _say("sync.admin.q_show_held", batch=held["batch_no"], batch_id=held["batch_id"],
+        say("sync.admin.q_show_held", batch=held["batch_no"], batch_id=held["batch_id"],
              received=_local_iso(held["received_at"]))
     for action in info["actions"]:
-        _say("sync.admin.q_show_action", at=_local_iso(action["at"]), actor=action["actor"],
+        say("sync.admin.q_show_action", at=_local_iso(action["at"]), actor=action["actor"],
              action=action["action"], outcome=action["outcome"], detail=action["detail"])
     return EXIT_OK
 
 
 def cmd_quarantine_release(args: argparse.Namespace) -> int:
-    from sync_agent.district.quarantine import release
-    from sync_agent.district_cli import _password
+    from district_desk.quarantine import release
 
-    _password(args)
-    store = _open(args)
+    district_password(args)
+    store = open_district(args)
     try:
         keys = store.unlock()
         outcome = release(store, keys, args.id, actor=_actor())
     finally:
         store.close()
     if outcome.outcome in ("applied", "duplicate"):
-        _say(f"sync.admin.released.{outcome.outcome}", id=args.id, batch=outcome.batch_no,
+        say(f"sync.admin.released.{outcome.outcome}", id=args.id, batch=outcome.batch_no,
              acked=outcome.acked_seq)
         return EXIT_OK
-    _say("sync.admin.release_refused", id=args.id, detail=outcome.detail)
+    say("sync.admin.release_refused", id=args.id, detail=outcome.detail)
     return EXIT_STILL_QUARANTINED
 
 
 def cmd_quarantine_discard(args: argparse.Namespace) -> int:
-    from sync_agent.district.quarantine import discard
+    from district_desk.quarantine import discard
 
     if not args.note.strip():
         raise BadInput("sync.admin.note_required")
-    store = _open(args)
+    store = open_district(args)
     try:
         discard(args.id, note=args.note.strip(), actor=_actor())
     finally:
         store.close()
-    _say("sync.admin.discarded", id=args.id)
+    say("sync.admin.discarded", id=args.id)
     return EXIT_OK
 
 
@@ -229,19 +224,19 @@ def cmd_quarantine_discard(args: argparse.Namespace) -> int:
 
 
 def cmd_enrol_code(args: argparse.Namespace) -> int:
-    from sync_agent.district.enrolment import new_code
-    from sync_agent.district.store import check_office_code
+    from district_desk.enrolment import new_code
+    from district_desk.store import check_office_code
 
     code = check_office_code(args.office_code)
     if not 0 < args.hours <= 24 * 14:
         raise BadInput("sync.admin.bad_hours", hours=args.hours)
-    store = _open(args)
+    store = open_district(args)
     try:
         issued = new_code(code, hours=args.hours)
         fingerprint = store.public_keys().fingerprint
     finally:
         store.close()
-    _say("sync.admin.enrol_code", office=code, code=issued.code, expires=_local(issued.expires_at))
-    _say("sync.admin.enrol_code_ward", code=issued.code)
-    _say("sync.cli.fingerprint", fingerprint=fingerprint)
+    say("sync.admin.enrol_code", office=code, code=issued.code, expires=_local(issued.expires_at))
+    say("sync.admin.enrol_code_ward", code=issued.code)
+    say("sync.cli.fingerprint", fingerprint=fingerprint)
     return EXIT_OK

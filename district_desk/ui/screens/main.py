@@ -21,8 +21,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
-from sync_agent.district.views import rate_text, score_text
-from sync_agent.district_ui.bindings import translate_bindings
+from district_desk.ui.bindings import translate_bindings
+from district_desk.views import rate_text, score_text
 from ward_desk.i18n import t
 
 TABS = ("wards", "ranking", "overdue", "reviews")
@@ -85,7 +85,7 @@ class MainScreen(Screen[None]):
 
             now = app.now() if app.now else None
             if now is None:
-                from sync_agent.district.store import utcnow
+                from district_desk.store import utcnow
 
                 now = utcnow()
             app.month = previous_month(local_day(now))
@@ -134,13 +134,13 @@ class MainScreen(Screen[None]):
         self.load()
 
     def action_month(self) -> None:
-        from sync_agent.district_ui.screens.dialogs import MonthDialog
+        from district_desk.ui.screens.dialogs import MonthDialog
 
         app: Any = self.app
 
         def chosen(month: str | None) -> None:
             if month:
-                from sync_agent.district.views import month_period
+                from district_desk.views import month_period
 
                 app.month = month_period(month).label
                 self._status(t("district.ui.loading"))
@@ -171,7 +171,7 @@ class MainScreen(Screen[None]):
             self.review(row["office_code"], row["month"], row["revision"], "accepted", "")
 
     def action_return_review(self) -> None:
-        from sync_agent.district_ui.screens.dialogs import ReasonDialog
+        from district_desk.ui.screens.dialogs import ReasonDialog
 
         row = self._reviewable()
         if row is None:
@@ -189,7 +189,7 @@ class MainScreen(Screen[None]):
         """The open district store (opened on first use, in the worker's thread)."""
         app: Any = self.app
         if app.store is None:
-            from sync_agent.district.store import DistrictStore, default_data_dir
+            from district_desk.store import DistrictStore, default_data_dir
 
             app.store = DistrictStore.open(app.data_dir or default_data_dir(), app.db_url,
                                            password=app.password_source)
@@ -202,7 +202,7 @@ class MainScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="load", name="load")
     def load(self) -> dict[str, Any]:
-        from sync_agent.district import ranking, views
+        from district_desk import ranking, views
 
         app: Any = self.app
         try:
@@ -220,7 +220,7 @@ class MainScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="ranking", name="load_ranking")
     def load_ranking(self) -> dict[str, Any]:
-        from sync_agent.district import ranking
+        from district_desk import ranking
 
         app: Any = self.app
         try:
@@ -230,7 +230,7 @@ class MainScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="review", name="review")
     def review(self, office: str, month: str, revision: int, status: str, comment: str) -> dict[str, Any]:
-        from sync_agent.district import views
+        from district_desk import views
 
         app: Any = self.app
         try:
@@ -271,7 +271,7 @@ class MainScreen(Screen[None]):
         self.notify(text, severity="error", timeout=8)
 
     def _ask_password(self, retry: str) -> None:
-        from sync_agent.district_ui.screens.dialogs import PasswordDialog
+        from district_desk.ui.screens.dialogs import PasswordDialog
 
         self._asked_password = True
         app: Any = self.app
@@ -314,7 +314,7 @@ class MainScreen(Screen[None]):
             table.move_cursor(row=cursor)
 
     def _render_wards(self) -> None:
-        from sync_agent.district.view_cli import reasons_text
+        from district_desk.views import reasons_text
 
         cols = [t(f"district.wards.col.{k}") for k in ("office_code", "name", "last_sync", "pending", "stuck")]
         rows = []

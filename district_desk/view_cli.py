@@ -1,7 +1,7 @@
 """``district-desk report|rank|review|ui``: the district view's commands.
 
 Registered into the ``district-desk`` parser by :func:`register`; the work is in
-:mod:`sync_agent.district.views` and :mod:`sync_agent.district.ranking`. Text
+:mod:`district_desk.views` and :mod:`district_desk.ranking`. Text
 goes through the message catalogue (``catalog/district.toml``); ``--json`` gives
 plain data for scripts; ``--xlsx`` uses the shared report writer.
 """
@@ -24,7 +24,7 @@ _password_source: Callable[[argparse.Namespace], str] | None = None  # set by re
 def _open(args: argparse.Namespace) -> Any:
     """Open the district store; the passphrase (the SQLite file is encrypted) is
     asked for only if the store needs it."""
-    from sync_agent.district.store import DistrictStore, default_data_dir
+    from district_desk.store import DistrictStore, default_data_dir
 
     data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
     source = _password_source
@@ -63,17 +63,12 @@ def _write_xlsx(path: str, headline: list[str], tables: list[Any]) -> None:
 
 
 def _rule(args: argparse.Namespace) -> Any:
-    from sync_agent.district.views import BacklogRule
+    from district_desk.views import BacklogRule
 
     return BacklogRule(stale_hours=args.stale_hours, window_hours=args.window_hours)
 
 
 # --------------------------------------------------------------------------- report
-
-
-def reasons_text(reasons: list[str]) -> str:
-    """Stuck reasons in the current language."""
-    return ", ".join(t(f"district.stuck.{r}") for r in reasons)
 
 
 def _read(args: argparse.Namespace, query: Callable[..., Any], *params: Any, **options: Any) -> Any:
@@ -86,7 +81,7 @@ def _read(args: argparse.Namespace, query: Callable[..., Any], *params: Any, **o
 
 
 def cmd_report_wards(args: argparse.Namespace) -> int:
-    from sync_agent.district.views import ward_rows
+    from district_desk.views import reasons_text, ward_rows
 
     rows = _read(args, ward_rows, rule=_rule(args))
     if args.json:
@@ -116,7 +111,7 @@ def _age(seconds: int | None) -> str:
 
 
 def cmd_report_backlog(args: argparse.Namespace) -> int:
-    from sync_agent.district.views import backlog_rows
+    from district_desk.views import backlog_rows, reasons_text
 
     rows = _read(args, backlog_rows, rule=_rule(args))
     if args.json:
@@ -139,8 +134,8 @@ OVERDUE_COLUMNS = ("office_code", "ward", "code", "procedure_code", "field", "st
 
 
 def overdue_table(rows: list[dict[str, Any]], language: str | None = None) -> Any:
-    """The overdue list as a :class:`reports.tables.Table` (text and XLSX)."""
-    from reports.tables import Table
+    """The overdue list as a :class:`reports.cells.Table` (text and XLSX)."""
+    from reports.cells import Table
 
     header = [t(f"district.overdue.col.{k}", language) for k in OVERDUE_COLUMNS]
     body = [
@@ -153,7 +148,7 @@ def overdue_table(rows: list[dict[str, Any]], language: str | None = None) -> An
 
 
 def cmd_report_overdue(args: argparse.Namespace) -> int:
-    from sync_agent.district.views import overdue_rows
+    from district_desk.views import overdue_rows
 
     rows = _read(args, overdue_rows, office=args.office, limit=args.limit)
     if args.json:
@@ -168,7 +163,7 @@ def cmd_report_overdue(args: argparse.Namespace) -> int:
 
 
 def cmd_report_assessments(args: argparse.Namespace) -> int:
-    from sync_agent.district.views import assessment_rows, score_text
+    from district_desk.views import assessment_rows, score_text
 
     rows = _read(args, assessment_rows, args.month, pending_only=args.pending)
     if args.json:
@@ -190,7 +185,7 @@ def cmd_report_assessments(args: argparse.Namespace) -> int:
 
 
 def cmd_rank(args: argparse.Namespace) -> int:
-    from sync_agent.district.ranking import (
+    from district_desk.ranking import (
         GapRule,
         compute_ranking,
         load_snapshot,
@@ -229,7 +224,7 @@ def _rank_text(ranking: dict[str, Any]) -> str:
     """A narrow text table (the full one, with every indicator, is in --xlsx / --json)."""
     from tabulate import tabulate
 
-    from sync_agent.district.views import rate_text, score_text
+    from district_desk.views import rate_text, score_text
 
     headers = [t(f"district.rank.col.{k}") for k in
                ("rank_total", "office_code", "ward", "self_total", "district_total", "rank_on_time", "on_time_rate",
@@ -257,7 +252,7 @@ def _rank_text(ranking: dict[str, Any]) -> str:
 
 
 def cmd_review(args: argparse.Namespace, password: Callable[[argparse.Namespace], str]) -> int:
-    from sync_agent.district.views import record_review
+    from district_desk.views import record_review
 
     status = "accepted" if args.accept else "returned"
     if status == "returned" and not (args.comment or "").strip():
@@ -279,8 +274,8 @@ def cmd_review(args: argparse.Namespace, password: Callable[[argparse.Namespace]
 
 
 def cmd_ui(args: argparse.Namespace, password: Callable[[argparse.Namespace], str]) -> int:
-    from sync_agent.district.store import DistrictStore, default_data_dir
-    from sync_agent.district_ui.app import DistrictApp
+    from district_desk.store import DistrictStore, default_data_dir
+    from district_desk.ui.app import DistrictApp
 
     data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
     known: dict[str, str] = {}

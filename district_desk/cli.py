@@ -14,86 +14,40 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
-import logging
 import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
-from sync_agent.errors import BadInput, Damaged, Locked
+from district_desk.cli_common import district_data_dir, district_password, open_district, say
+from sync_agent.errors import BadInput, Damaged
 from ward_desk.errors import EXIT_BAD_INPUT, EXIT_OK, WardDeskError
 from ward_desk.i18n import set_language, t
 
-PASSWORD_ENV = "DISTRICT_DESK_PASSWORD"
 DEFAULT_PORT = 8470
 ENVELOPE_SUFFIX = ".wdu"
-
-
-def _say(message_id: str, **params: Any) -> None:
-    print(t(message_id, None, **params))
-
-
-def _password(args: argparse.Namespace, *, confirm: bool = False) -> str:
-    """The district passphrase from a file, the environment or a prompt (asked once per command)."""
-    if getattr(args, "_password", None):
-        return str(args._password)
-    args._password = _ask_password(args, confirm=confirm)
-    return str(args._password)
-
-
-def _ask_password(args: argparse.Namespace, *, confirm: bool = False) -> str:
-    if getattr(args, "password_file", None):
-        try:
-            text = Path(args.password_file).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise BadInput("sync.cli.password_file_unreadable", path=args.password_file) from exc
-        password = text.splitlines()[0] if text else ""
-    elif os.environ.get(PASSWORD_ENV):
-        password = os.environ[PASSWORD_ENV]
-    elif sys.stdin.isatty():
-        password = getpass.getpass(t("sync.cli.password_prompt"))
-        if confirm and getpass.getpass(t("sync.cli.password_again")) != password:
-            raise BadInput("sync.cli.password_mismatch")
-    else:
-        raise Locked("sync.cli.password_required", env=PASSWORD_ENV)
-    if not password:
-        raise Locked("sync.cli.password_required", env=PASSWORD_ENV)
-    return password
-
-
-def _data_dir(args: argparse.Namespace) -> Path:
-    from sync_agent.district.store import default_data_dir
-
-    return Path(args.data_dir) if args.data_dir else default_data_dir()
-
-
-def _open(args: argparse.Namespace) -> Any:
-    from sync_agent.district.store import DistrictStore
-
-    # The SQLite store is encrypted: the passphrase is asked only when it is needed.
-    return DistrictStore.open(_data_dir(args), getattr(args, "db", None), lambda: _password(args))
 
 
 # ------------------------------------------------------------------- commands
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from sync_agent.district.store import DistrictStore, redact_url
+    from district_desk.backends import redact_url
+    from district_desk.store import DistrictStore
 
-    data_dir = _data_dir(args)
-    store = DistrictStore.create(data_dir, args.name, _password(args, confirm=True), args.db)
+    data_dir = district_data_dir(args)
+    store = DistrictStore.create(data_dir, args.name, district_password(args, confirm=True), args.db)
     try:
-        _say("sync.cli.init_done", name=args.name, path=str(data_dir), db=redact_url(store.url))
-        _say("sync.cli.fingerprint", fingerprint=store.public_keys().fingerprint)
+        say("sync.cli.init_done", name=args.name, path=str(data_dir), db=redact_url(store.url))
+        say("sync.cli.fingerprint", fingerprint=store.public_keys().fingerprint)
     finally:
         store.close()
     return EXIT_OK
 
 
 def cmd_key(args: argparse.Namespace) -> int:
-    store = _open(args)
+    store = open_district(args)
     try:
         keys = store.public_keys()
     finally:
@@ -103,54 +57,39 @@ def cmd_key(args: argparse.Namespace) -> int:
         out.write_text(keys.to_json(), encoding="utf-8")
     except OSError as exc:
         raise BadInput("sync.cli.cannot_write", path=str(out), detail=exc.strerror or str(exc)) from exc
-    _say("sync.cli.key_written", path=str(out), fingerprint=keys.fingerprint)
+    say("sync.cli.key_written", path=str(out), fingerprint=keys.fingerprint)
     return EXIT_OK
 
 
 def cmd_enrol(args: argparse.Namespace) -> int:
-    from sync_agent.district.store import check_office_code
+    from district_desk.store import check_office_code
     from sync_agent.keyfiles import WardPublicKey
 
     code = check_office_code(args.office_code)
     ward_key = WardPublicKey.read(Path(args.ward_key))
-    store = _open(args)
+    store = open_district(args)
     try:
         store.enrol(ward_key, code)
     finally:
         store.close()
-    _say("sync.cli.enrolled", office=code, name=ward_key.office_name, fingerprint=ward_key.fingerprint)
+    say("sync.cli.enrolled", office=code, name=ward_key.office_name, fingerprint=ward_key.fingerprint)
     return EXIT_OK
 
 
 def cmd_revoke(args: argparse.Namespace) -> int:
-    store = _open(args)
+    store = open_district(args)
     try:
         store.revoke(args.office_code)
     finally:
         store.close()
-    _say("sync.cli.revoked", office=args.office_code)
+    say("sync.cli.revoked", office=args.office_code)
     return EXIT_OK
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from sync_agent.district_admin_cli import cmd_serve as serve
+    from district_desk.admin_cli import cmd_serve as serve
 
     return serve(args)
-
-
-def _setup_logging(data_dir: Path) -> None:
-    from logging.handlers import RotatingFileHandler
-
-    logs = data_dir / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    handler = RotatingFileHandler(logs / "receiver.log", maxBytes=5_000_000, backupCount=5, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-    stream = logging.StreamHandler()
-    stream.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
-    root = logging.getLogger("district_desk")
-    root.setLevel(logging.INFO)
-    root.addHandler(handler)
-    root.addHandler(stream)
 
 
 def _envelope_files(paths: Sequence[str]) -> list[Path]:
@@ -168,11 +107,11 @@ def _envelope_files(paths: Sequence[str]) -> list[Path]:
 
 def cmd_import(args: argparse.Namespace) -> int:
     """Apply envelopes carried on a USB stick (files or directories of ``*.wdu``)."""
-    from sync_agent.district.ingest import Rejected, ingest
+    from district_desk.ingest import Rejected, ingest
 
     files = _envelope_files(args.files)
-    password = _password(args)
-    store = _open(args)
+    password = district_password(args)
+    store = open_district(args)
     counts = {"applied": 0, "duplicate": 0, "heartbeat": 0, "quarantined": 0, "rejected": 0}
     last = None
     try:
@@ -187,17 +126,17 @@ def cmd_import(args: argparse.Namespace) -> int:
                 result = ingest(store, blob, keys, via="file", remote=f"file:{path.name}")
             except Rejected as exc:
                 counts["rejected"] += 1
-                _say("sync.cli.import_rejected", path=str(path), reason=t(f"sync.reject.{exc.code}", None, detail=exc.detail))
+                say("sync.cli.import_rejected", path=str(path), reason=t(f"sync.reject.{exc.code}", None, detail=exc.detail))
                 continue
             counts[result.status] += 1
             if result.status == "quarantined":
-                _say("sync.cli.import_quarantined", path=str(path), detail=result.detail)
+                say("sync.cli.import_quarantined", path=str(path), detail=result.detail)
             last = result.ack
-        _say("sync.cli.import_done", **counts)
+        say("sync.cli.import_done", **counts)
         if last is not None:
-            _say("sync.cli.ack", office=last.office_code, seq=last.acked_seq, batch=last.acked_batch_no)
+            say("sync.cli.ack", office=last.office_code, seq=last.acked_seq, batch=last.acked_batch_no)
             if last.missing_batches:
-                _say("sync.cli.missing", office=last.office_code, batches=", ".join(map(str, last.missing_batches)))
+                say("sync.cli.missing", office=last.office_code, batches=", ".join(map(str, last.missing_batches)))
     finally:
         store.close()
     return EXIT_OK if counts["rejected"] == 0 and counts["quarantined"] == 0 else 4
@@ -209,14 +148,14 @@ def cmd_publish(args: argparse.Namespace) -> int:
         body = json.loads(Path(args.file).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise BadInput("sync.cli.bad_json", path=args.file, detail=str(exc)) from exc
-    password = _password(args)
-    store = _open(args)
+    password = district_password(args)
+    store = open_district(args)
     try:
         keys = store.unlock(password)
         doc = store.publish(keys, kind=args.kind, version=args.version, body=body, audience=args.office or "*")
     finally:
         store.close()
-    _say("sync.cli.published", doc_id=doc.doc_id)
+    say("sync.cli.published", doc_id=doc.doc_id)
     return EXIT_OK
 
 
@@ -244,41 +183,29 @@ def cmd_recover(args: argparse.Namespace) -> int:
     import base64
 
     from sync_agent.envelope import unwrap_key
-    from ward_desk.services.users import validate_password
-    from ward_desk.store.database import DB_NAME, KEYS_NAME, check_readable, open_raw
-    from ward_desk.store.keys import KeyFile
+    from ward_desk.domain.validation import validate_password
+    from ward_desk.store.escrow import EscrowedStore
 
-    target = Path(args.store)
-    keys_path = target / KEYS_NAME if target.is_dir() else target
-    db_path = keys_path.parent / DB_NAME
-    keyfile = KeyFile.load(keys_path)
-    slot = keyfile.escrow_slot()
-    if slot is None:
-        raise BadInput("sync.recover.no_escrow", path=str(keys_path))
+    ward = EscrowedStore.load(Path(args.store))
+    if ward.wrapped_key is None:
+        raise BadInput("sync.recover.no_escrow", path=str(ward.keys_path))
     new_password = _new_ward_password(args)
     validate_password(new_password)
-    password = _password(args)
-    store = _open(args)
+    password = district_password(args)
+    store = open_district(args)
     try:
         district_keys = store.unlock(password)
     finally:
         store.close()
     try:
-        blob = base64.b64decode(slot.wrapped, validate=True)
+        blob = base64.b64decode(ward.wrapped_key, validate=True)
     except ValueError as exc:
         raise Damaged("sync.envelope.escrow_failed") from exc
-    db_key = unwrap_key(district_keys.recovery, blob, keyfile.escrow_aad())
-    db = open_raw(db_path, db_key)
-    try:
-        check_readable(db, db_path)
-        found = db.execute_sql('SELECT 1 FROM "user" WHERE username = ?', (args.user,)).fetchone()
-    finally:
-        db.close()
-    if not found:
+    db_key = unwrap_key(district_keys.recovery, blob, ward.aad)
+    if not ward.has_user(args.user, db_key):
         raise BadInput("sync.recover.no_such_user", user=args.user)
-    keyfile.set_password(args.user, new_password, db_key)
-    keyfile.save(keys_path)
-    _say("sync.recover.done", user=args.user, path=str(keys_path.parent))
+    ward.set_password(args.user, new_password, db_key)
+    say("sync.recover.done", user=args.user, path=str(ward.keys_path.parent))
     return EXIT_OK
 
 
@@ -330,9 +257,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", metavar="FILE")
     p.set_defaults(func=cmd_import)
 
-    from sync_agent.district import view_cli
+    from district_desk import view_cli
 
-    view_cli.register(sub, common, secret, _password)  # report, rank, review, ui
+    view_cli.register(sub, common, secret, district_password)  # report, rank, review, ui
 
     p = sub.add_parser("publish", parents=[common, secret], help=t("sync.cli.help.publish"))
     p.add_argument("--kind", required=True, choices=["procedures", "criteria_set", "calendar", "review"])
@@ -347,7 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--new-password-file", default=None, help=t("sync.cli.help.new_password_file"))
     p.set_defaults(func=cmd_recover)
 
-    from sync_agent.district_admin_cli import register as register_admin  # quarantine, enrol-code
+    from district_desk.admin_cli import register as register_admin  # quarantine, enrol-code
 
     register_admin(sub, common, secret)
     return parser

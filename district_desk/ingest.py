@@ -28,10 +28,9 @@ from datetime import datetime, timezone
 from typing import Any
 
 import peewee
-from peewee import SqliteDatabase
 
-from sync_agent.district.keys import DistrictKeys
-from sync_agent.district.models import (
+from district_desk.keys import DistrictKeys
+from district_desk.models import (
     Batch,
     Dossier,
     Heartbeat,
@@ -42,7 +41,7 @@ from sync_agent.district.models import (
     Ward,
     WardProgress,
 )
-from sync_agent.district.store import AckState, DistrictStore, utcnow
+from district_desk.store import AckState, DistrictStore, utcnow
 from sync_agent.envelope import (
     DEFAULT_LIMITS,
     EnvelopeError,
@@ -196,11 +195,8 @@ def _parse_ts(value: Any) -> datetime | None:
 
 def _progress_for_update(store: DistrictStore, office: str) -> WardProgress:
     WardProgress.insert(office_code=office).on_conflict_ignore().execute()
-    query = WardProgress.select().where(WardProgress.office_code == office)
-    if store.db.for_update:
-        # PostgreSQL: serialise contacts of one ward across receiver processes.
-        query = query.for_update()
-    return query.get()
+    # Locked until the batch commits: contacts of one ward are serialised across processes.
+    return store.backend.lock(WardProgress.select().where(WardProgress.office_code == office)).get()
 
 
 def _store_heartbeat(opened: OpenedUplink, via: str, now: datetime) -> None:
@@ -356,57 +352,6 @@ def _latest_per_uid(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(best.values())
 
 
-def _bulk_upsert(
-    store: DistrictStore,
-    table: str,
-    rows: list[dict[str, Any]],
-    conflict: tuple[str, ...],
-) -> None:
-    """INSERT ... ON CONFLICT DO UPDATE ... WHERE the incoming version is higher.
-
-    Hand-written because building the statement with peewee cost three quarters
-    of the apply time (its SQL generator walks every value); this text is the
-    same on SQLite (3.24+) and PostgreSQL but for the source of the rows: SQLite
-    gets one ``executemany`` (a C loop over one prepared statement, no round
-    trips), PostgreSQL one statement whose columns arrive as arrays.
-    """
-    if not rows:
-        return
-    columns = list(rows[0])
-    param = store.db.param
-    updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c not in conflict)
-    head = f'INSERT INTO "{table}" ({", ".join(f"{chr(34)}{c}{chr(34)}" for c in columns)}) VALUES '
-    tail = (
-        f' ON CONFLICT ({", ".join(f"{chr(34)}{c}{chr(34)}" for c in conflict)}) DO UPDATE SET {updates} '
-        f'WHERE "{table}"."version" < excluded."version"'
-    )
-    one = f'({", ".join([param] * len(columns))})'
-    if isinstance(store.db, SqliteDatabase):
-        # The text form peewee itself writes and reads back for DateTimeField on
-        # SQLite (and Python 3.12 deprecates sqlite3's implicit datetime adapter).
-        values = [tuple(str(v) if isinstance(v, datetime) else v for v in (row[c] for c in columns)) for row in rows]
-        store.db.cursor().executemany(head + one + tail, values)
-        return
-    # PostgreSQL: one statement per table whatever the batch size, each column
-    # sent as one array and unnested server-side. Every ``executemany`` row costs
-    # psycopg a protocol message and Python work even when pipelined, and a long
-    # multi-row VALUES text is re-parsed client-side on each call (too long for
-    # psycopg's statement cache); this text is short, cached and prepared once.
-    types = _pg_column_types(table)
-    arrays = [[row[c] for row in rows] for c in columns]
-    casts = ", ".join(f"%b::{types[c]}[]" for c in columns)  # binary: text arrays need no escaping
-    store.db.cursor().execute(f"{head[: -len(' VALUES ')]} SELECT * FROM unnest({casts}){tail}", arrays)
-
-
-_PG_TYPES = {"VARCHAR": "text", "TEXT": "text", "INT": "integer", "BIGINT": "bigint",
-             "DATETIME": "timestamp", "FLOAT": "double precision"}
-
-
-def _pg_column_types(table: str) -> dict[str, str]:
-    model = {m._meta.table_name: m for m in (Record, Dossier, SelfAssessment)}[table]
-    return {f.column_name: _PG_TYPES[f.field_type] for f in model._meta.sorted_fields if f.field_type in _PG_TYPES}
-
-
 def _upsert_records(store: DistrictStore, office: str, records: list[dict[str, Any]], now: datetime) -> None:
     latest = _latest_per_uid(records)
     rows = [
@@ -421,11 +366,14 @@ def _upsert_records(store: DistrictStore, office: str, records: list[dict[str, A
         }
         for r in latest
     ]
-    _bulk_upsert(store, Record._meta.table_name, rows, ("office_code", "entity", "entity_uid"))
+    # Each table in one statement where the back end can (the incoming version wins
+    # only when it is higher).
+    upsert = store.backend.upsert
+    upsert(store.db, Record, rows, ("office_code", "entity", "entity_uid"), columnar=True)
     dossiers = [_dossier_row(office, r, now) for r in latest if r["entity"] == "dossier"]
-    _bulk_upsert(store, Dossier._meta.table_name, dossiers, ("office_code", "uid"))
+    upsert(store.db, Dossier, dossiers, ("office_code", "uid"), columnar=True)
     assessments = [_assessment_row(office, r, now) for r in latest if r["entity"] == "self_assessment"]
-    _bulk_upsert(store, SelfAssessment._meta.table_name, assessments, ("office_code", "uid"))
+    upsert(store.db, SelfAssessment, assessments, ("office_code", "uid"), columnar=True)
 
 
 def _text(payload: dict[str, Any], *names: str, limit: int = 255) -> str:

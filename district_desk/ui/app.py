@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 from textual.app import App
 from textual.binding import Binding, BindingType
 
-from sync_agent.district_ui.bindings import translate_bindings
+from district_desk.ui.bindings import translate_bindings
 from ward_desk.i18n import get_language, set_language
 
 
@@ -40,7 +40,7 @@ class DistrictApp(App[None]):
         translate_bindings(self)
 
     def on_mount(self) -> None:
-        from sync_agent.district_ui.screens.main import MainScreen
+        from district_desk.ui.screens.main import MainScreen
 
         self.push_screen(MainScreen())
 

@@ -1,7 +1,7 @@
 """Peewee models of the district store: one schema for SQLite and PostgreSQL.
 
 The database is a :class:`peewee.DatabaseProxy` bound by
-:func:`sync_agent.district.store.open_district_db`, so the same models serve a
+:func:`district_desk.store.open_district_db`, so the same models serve a
 single SQLite file and a PostgreSQL server shared by several receivers.
 All ``DateTimeField`` values are naive UTC.
 """
@@ -249,14 +249,14 @@ class DownlinkDoc(BaseModel):
     published_at = DateTimeField(index=True)
 
 
-# --- the district view (sync_agent.district.views / ranking) -----------------------
+# --- the district view (district_desk.views / ranking) -----------------------
 # New tables only, so an existing store gains them with CREATE TABLE IF NOT EXISTS
 # (views.ensure_view_tables) and nothing above changes shape.
 
 
 class DossierFacts(BaseModel):
     """What the district's own indicators need of each synced dossier, derived from
-    its latest :class:`Record` by :func:`sync_agent.district.views.refresh_facts`
+    its latest :class:`Record` by :func:`district_desk.views.refresh_facts`
     (no personal data). ``timing`` is :func:`ward_desk.domain.timing.classify`
     against the statutory due date with the Vietnamese working calendar, computed
     once per record version so that a month's split is a plain GROUP BY."""

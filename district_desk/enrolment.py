@@ -15,9 +15,10 @@ from datetime import datetime, timedelta
 
 import peewee
 
+from district_desk.backends import Backend
+from district_desk.models import EnrolmentCode, Ward
+from district_desk.store import DistrictStore, utcnow
 from sync_agent import enrol_code
-from sync_agent.district.models import EnrolmentCode, Ward
-from sync_agent.district.store import DistrictStore, utcnow
 from sync_agent.errors import BadInput
 from sync_agent.keyfiles import WardPublicKey
 
@@ -52,7 +53,8 @@ def new_code(office_code: str, *, hours: float = 24.0) -> IssuedCode:
     return IssuedCode(code, row.expires_at)
 
 
-def _active(office_code: str, *, for_update: bool = False) -> EnrolmentCode | None:
+def _active(office_code: str, *, lock: Backend | None = None) -> EnrolmentCode | None:
+    """The office's usable code, newest first; with ``lock``, locked until the transaction ends."""
     query = (
         EnrolmentCode.select()
         .where(
@@ -63,9 +65,7 @@ def _active(office_code: str, *, for_update: bool = False) -> EnrolmentCode | No
         )
         .order_by(EnrolmentCode.id.desc())
     )
-    if for_update and EnrolmentCode._meta.database.for_update:
-        query = query.for_update()
-    return query.first()
+    return (lock.lock(query) if lock is not None else query).first()
 
 
 def district_offer(store: DistrictStore, office_code: str) -> dict[str, str]:
@@ -81,7 +81,7 @@ def enrol_with_proof(store: DistrictStore, office_code: str, ward_key_doc: str, 
     """Enrol the ward key in ``ward_key_doc`` if ``proof`` matches the active code."""
     district_fp = store.public_keys().fingerprint
     with store.db.atomic():
-        row = _active(office_code, for_update=True)
+        row = _active(office_code, lock=store.backend)
         if row is None:
             raise EnrolmentRefused()
         expected = enrol_code.ward_proof(bytes.fromhex(row.auth_key), office_code, district_fp, ward_key_doc.encode("utf-8"))

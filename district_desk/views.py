@@ -22,9 +22,9 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import peewee
-from peewee import SQL, Case, SqliteDatabase, fn
+from peewee import SQL, Case, fn
 
-from sync_agent.district.models import (
+from district_desk.models import (
     VIEW_MODELS,
     AssessmentReview,
     Batch,
@@ -38,7 +38,7 @@ from sync_agent.district.models import (
     Ward,
     WardProgress,
 )
-from sync_agent.district.store import DistrictStore, utcnow
+from district_desk.store import DistrictStore, utcnow
 from sync_agent.errors import BadInput
 from ward_desk.domain.calendar import CalendarOverride, WorkingCalendar
 from ward_desk.domain.report_math import Counts, Period, parse_period
@@ -55,6 +55,7 @@ __all__ = [
     "month_counts_by_ward",
     "month_period",
     "overdue_rows",
+    "reasons_text",
     "record_review",
     "refresh_facts",
     "ward_rows",
@@ -178,26 +179,6 @@ def _rating_row(office: str, uid: str, payload: dict[str, Any]) -> dict[str, Any
     }
 
 
-def _upsert(store: DistrictStore, table: str, rows: list[dict[str, Any]], conflict: tuple[str, ...],
-            guard: str | None) -> None:
-    """INSERT ... ON CONFLICT DO UPDATE (same text on SQLite and PostgreSQL), executemany."""
-    if not rows:
-        return
-    columns = list(rows[0])
-    quoted = ", ".join(f'"{c}"' for c in columns)
-    updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c not in conflict)
-    where = f' WHERE "{table}"."{guard}" < excluded."{guard}"' if guard else ""
-    sql = (
-        f'INSERT INTO "{table}" ({quoted}) VALUES ({", ".join([store.db.param] * len(columns))}) '
-        f'ON CONFLICT ({", ".join(chr(34) + c + chr(34) for c in conflict)}) DO UPDATE SET {updates}{where}'
-    )
-    values = [tuple(row[c] for c in columns) for row in rows]
-    if isinstance(store.db, SqliteDatabase):
-        # The text form peewee writes and reads back for DateTimeField on SQLite.
-        values = [tuple(str(v) if isinstance(v, datetime) else v for v in row) for row in values]
-    store.db.cursor().executemany(sql, values)
-
-
 def _stale_records(store: DistrictStore, office: str, entity: str, facts_table: str, after: str,
                    version_check: bool) -> list[tuple[str, int, str]]:
     """The next chunk of ``entity`` records of ``office`` (uid order, after ``after``)
@@ -216,9 +197,8 @@ def _stale_records(store: DistrictStore, office: str, entity: str, facts_table: 
 
 def _refresh_office(store: DistrictStore, office: str, calendar: WorkingCalendar) -> int:
     done = 0
-    facts_table = DossierFacts._meta.table_name  # type: ignore[attr-defined]
-    ratings_table = RatingFacts._meta.table_name  # type: ignore[attr-defined]
-    for entity, table, version_check in (("dossier", facts_table, True), ("rating", ratings_table, False)):
+    for entity, model, version_check in (("dossier", DossierFacts, True), ("rating", RatingFacts, False)):
+        table = model._meta.table_name  # type: ignore[attr-defined]
         after = ""
         while True:
             chunk = _stale_records(store, office, entity, table, after, version_check)
@@ -237,10 +217,8 @@ def _refresh_office(store: DistrictStore, office: str, calendar: WorkingCalendar
                 else:
                     rows.append(_rating_row(office, uid, payload))
             with store.db.atomic():
-                if entity == "dossier":
-                    _upsert(store, table, rows, ("office_code", "uid"), "version")
-                else:
-                    _upsert(store, table, rows, ("office_code", "uid"), None)
+                # A dossier's facts follow its version; a rating is replaced as it comes.
+                store.backend.upsert(store.db, model, rows, ("office_code", "uid"), "version" if version_check else None)
             done += len(rows)
             after = chunk[-1][0]
             if len(chunk) < CHUNK:
@@ -598,3 +576,10 @@ def score_text(points: float | None) -> str:
     from ward_desk.i18n import get_language
 
     return format_score(points, get_language())
+
+
+def reasons_text(reasons: list[str]) -> str:
+    """A ward's stuck reasons (:func:`ward_rows`) in the current language."""
+    from ward_desk.i18n import t
+
+    return ", ".join(t(f"district.stuck.{r}") for r in reasons)

@@ -13,10 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sync_agent.district.ingest import Rejected, ingest
-from sync_agent.district.keys import DistrictKeys
-from sync_agent.district.models import Batch, Quarantine, QuarantineAction
-from sync_agent.district.store import DistrictStore, utcnow
+from district_desk.ingest import Rejected, ingest
+from district_desk.keys import DistrictKeys
+from district_desk.models import Batch, Quarantine, QuarantineAction
+from district_desk.store import DistrictStore, utcnow
 from sync_agent.envelope import EnvelopeError, read_uplink_header
 from sync_agent.errors import BadInput
 

@@ -1,1 +1,0 @@
-"""The district (upstream) side: its store, keys and the batch ingest rules."""
