@@ -235,6 +235,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.data_dir = default_data_dir()
     handler: Handler = getattr(args, "handler", None) or _default_handler(args)
     try:
+        return _run(handler, args)
+    finally:
+        purge_slips_quietly(args.data_dir)
+
+
+def purge_slips_quietly(data_dir: Path) -> None:
+    """Printed slips are plaintext personal data: whatever command ran, the office's
+    retention (``slips_keep_days``) is applied to them. It never changes the outcome of
+    the command: a slip that cannot be removed now is removed next time."""
+    import contextlib
+
+    with contextlib.suppress(Exception):
+        if not (Path(data_dir) / "slips").is_dir():
+            return  # the usual case, one stat: the slip printer is not even imported
+        from ward_desk.slips.output import purge_slips
+
+        purge_slips(Path(data_dir))
+
+
+def _run(handler: Handler, args: argparse.Namespace) -> int:
+    """The handler's exit code; every failure a plain message with its own code."""
+    try:
         return handler(args)
     except WardDeskError as exc:
         if args.debug:
