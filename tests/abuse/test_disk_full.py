@@ -289,3 +289,33 @@ def test_a_read_only_disk_is_not_damaged(ward_on_small_disk) -> None:
 def test_exit_code_five_is_documented() -> None:
     readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
     assert "5 the disk (full, read-only or failing" in readme
+
+
+def test_the_desk_store_thread_reports_a_full_disk_as_full(ward_on_small_disk) -> None:
+    """The desk runs every store call on its store thread: an intake the full disk
+    refuses comes back as the store's DiskFull (the desk shows its message), not as an
+    unexpected OperationalError."""
+    import asyncio
+
+    from ward_desk.services import dossiers
+    from ward_desk.services.desk import open_session
+    from ward_desk.store.errors import DiskFull
+    from ward_desk.ui.workers import StoreThread
+
+    disk, data, _code = ward_on_small_disk
+    thread = StoreThread()
+    session = thread.submit(open_session, data, ADMIN, PASSWORD).result(timeout=60)
+    try:
+        disk.fill(40 * 1024)
+
+        async def intake() -> object:
+            return await thread.call(dossiers.intake, session, dossiers.IntakeRequest(
+                procedure_code="CT.01", applicant_name="Võ Thị Đầy", address="Số 5 đường Lê Lợi"))
+
+        with pytest.raises(DiskFull) as exc:
+            asyncio.run(intake())
+        assert str(data) in str(exc.value) and FULL_VI in str(exc.value)
+    finally:
+        thread.close(session.store.close)
+        disk.release()
+    assert _count(data) == 2
