@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import io
 import re
-from typing import Any
 
 from reports.cells import Table
-from ward_desk.domain.text import cell_text, runs_as_formula
+from ward_desk.domain.text import write_cell
 
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 
@@ -65,16 +64,3 @@ def workbook_bytes(headline: list[str], tables: list[Table]) -> bytes:
     wb.save(out)
     return out.getvalue()
 
-
-def write_cell(ws: Any, row: int, column: int, value: Any) -> Any:
-    """Put ``value`` in a cell as data, never as a formula: openpyxl would store a text
-    starting with "=" as one, and Excel would run "+", "-" or "@" once the cell is
-    edited; such text is stored as a string marked quote-prefixed. Numbers stay numbers.
-    Every XLSX the software writes goes through this (CSV: ``domain.text.csv_cell``)."""
-    if isinstance(value, str):
-        value = cell_text(value)  # openpyxl refuses control characters: the whole export failed
-    cell = ws.cell(row=row, column=column, value=value)
-    if runs_as_formula(value):
-        cell.data_type = "s"
-        cell.quotePrefix = True
-    return cell

@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
-from typing import TypeVar
+from typing import Any, TypeVar
 
-__all__ = ["BIDI_CONTROLS", "INVISIBLE", "csv_cell", "first_unsafe", "fold", "printable", "runs_as_formula", "visible"]
+__all__ = ["BIDI_CONTROLS", "INVISIBLE", "csv_cell", "first_unsafe", "fold", "printable", "runs_as_formula", "visible",
+           "write_cell"]
 
 
 T = TypeVar("T")
@@ -190,8 +191,24 @@ def cell_text(value: str) -> str:
 def csv_cell(value: T) -> T | str:
     """``value`` as a CSV cell: a text a spreadsheet would run gets a leading apostrophe
     (OWASP's CSV-injection advice), so it opens as the text it is; anything else as is.
-    Every CSV the software writes goes through this (XLSX: ``reports.xlsx.write_cell``)."""
+    Every CSV the software writes goes through this (XLSX: :func:`write_cell`)."""
     if isinstance(value, str):
         text = cell_text(value) if value.startswith(FORMULA_STARTS) or not value.isprintable() else value
         return "'" + text if runs_as_formula(text) else text
     return value
+
+
+def write_cell(ws: Any, row: int, column: int, value: Any) -> Any:
+    """Put ``value`` in cell (row, column) of an openpyxl worksheet ``ws`` as data, never
+    as a formula, and return the cell. openpyxl stores a text starting with "=" as a
+    formula and refuses control characters (the whole export failed); Excel runs "+",
+    "-" or "@" once the cell is edited. Such text is stored as a quote-prefixed string;
+    numbers stay numbers. Every XLSX the software writes goes through this (CSV:
+    :func:`csv_cell`); ``ws`` is duck-typed, so the domain imports no file library."""
+    if isinstance(value, str):
+        value = cell_text(value)
+    cell = ws.cell(row=row, column=column, value=value)
+    if runs_as_formula(value):
+        cell.data_type = "s"
+        cell.quotePrefix = True
+    return cell
