@@ -11,7 +11,9 @@ they run on:
 * how one ward's rows are locked across receiver processes
   (:meth:`Backend.lock`: ``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite
   serialises writers with ``BEGIN IMMEDIATE`` already);
-* how many rows are upserted at once (:meth:`Backend.upsert`).
+* how many rows are upserted at once (:meth:`Backend.upsert`);
+* how receivers opening one old store at once take turns to migrate it
+  (:meth:`Backend.migration_lock`).
 """
 
 from __future__ import annotations
@@ -29,6 +31,10 @@ SQLITE_PREFIX = "sqlite:///"
 POSTGRES_PREFIXES = ("postgresql://", "postgres://")
 
 Query = TypeVar("Query", bound=peewee.Query)
+
+# The advisory lock key of district schema migrations on PostgreSQL (any constant
+# no other tool on the database uses; these are the bytes of "wdmigr").
+MIGRATION_LOCK_ID = 0x77646D696772
 
 
 def redact_url(url: str) -> str:
@@ -70,6 +76,10 @@ class Backend:
         """``query`` such that the rows it reads stay locked until the transaction ends
         (for writers in other processes)."""
         return query
+
+    def migration_lock(self, db: peewee.Database) -> None:
+        """Called first in each migration's transaction: held until it ends, so one
+        process at a time migrates (SQLite's ``BEGIN IMMEDIATE`` already is that)."""
 
     def upsert(
         self,
@@ -152,6 +162,9 @@ class PostgresBackend(Backend):
     def lock(self, query: Query) -> Query:
         # Serialises the contacts of one ward across receiver processes.
         return query.for_update()  # type: ignore[attr-defined,no-any-return]
+
+    def migration_lock(self, db: peewee.Database) -> None:
+        db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK_ID,))
 
     def _upsert(self, db: peewee.Database, model: type[peewee.Model], columns: list[str],
                 rows: Sequence[dict[str, Any]], sql: tuple[str, str, str], columnar: bool) -> None:

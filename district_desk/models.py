@@ -4,6 +4,9 @@ The database is a :class:`peewee.DatabaseProxy` bound by
 :func:`district_desk.store.open_district_db`, so the same models serve a
 single SQLite file and a PostgreSQL server shared by several receivers.
 All ``DateTimeField`` values are naive UTC.
+
+The tables are made by the numbered migrations (:mod:`district_desk.migrations`),
+never by ``create_tables``: a change here comes with the migration that makes it.
 """
 
 from __future__ import annotations
@@ -24,8 +27,6 @@ from peewee import (
 )
 
 database_proxy = DatabaseProxy()
-
-SCHEMA_VERSION = 1
 
 
 class BaseModel(Model):
@@ -250,8 +251,6 @@ class DownlinkDoc(BaseModel):
 
 
 # --- the district view (district_desk.views / ranking) -----------------------
-# New tables only, so an existing store gains them with CREATE TABLE IF NOT EXISTS
-# (views.ensure_view_tables) and nothing above changes shape.
 
 
 class DossierFacts(BaseModel):

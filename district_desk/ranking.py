@@ -246,7 +246,6 @@ def _ranked_row(base: dict[str, Any], usable: SelfAssessment, record: Record,
 
 def publish_snapshot(store: DistrictStore, ranking: dict[str, Any]) -> dict[str, Any]:
     """Freeze ``ranking`` as the next snapshot of its month; returns it as stored."""
-    views.ensure_view_tables(store)
     frozen = {k: v for k, v in ranking.items() if k != "snapshot"}
     body = _canonical(frozen)
     digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
@@ -273,7 +272,6 @@ def load_snapshot(store: DistrictStore, month: str, number: int | None = None) -
     its digest is checked so a hand-edited row is refused."""
     from sync_agent.errors import Damaged
 
-    views.ensure_view_tables(store)
     label = views.month_period(month).label
     query = RankingSnapshot.select().where(RankingSnapshot.month == label)
     if number is not None:

@@ -32,9 +32,8 @@ from peewee import fn
 
 from district_desk import keys as keymod
 from district_desk.backends import Backend, backend_for, redact_url
+from district_desk.migrations import DISTRICT
 from district_desk.models import (
-    ALL_MODELS,
-    SCHEMA_VERSION,
     Batch,
     DistrictKey,
     Dossier,
@@ -258,10 +257,11 @@ class DistrictStore:
             db_key = os.urandom(32)
             _write_key_file(sqlite_path.with_name(KEY_FILE), params, kek, db_key)
         store = cls._connect(data_dir, backend, db_key, unlocker)
+        if Setting.table_exists() and Setting.get_or_none(Setting.key == "name") is not None:
+            store.close()
+            raise BadInput("sync.district.already_initialised", path=redact_url(url))
+        store._migrate()
         with store.db.atomic():
-            if Setting.table_exists() and Setting.get_or_none(Setting.key == "name") is not None:
-                raise BadInput("sync.district.already_initialised", path=redact_url(url))
-            store.db.create_tables(ALL_MODELS, safe=True)
             now = utcnow()
             for kind, (public, private) in keymod.DistrictKeys.generate().raw().items():
                 DistrictKey.create(
@@ -270,7 +270,6 @@ class DistrictStore:
             Setting.insert_many(
                 [
                     {"key": "name", "value": name.strip()},
-                    {"key": "schema_version", "value": str(SCHEMA_VERSION)},
                     {"key": "kdf", "value": keymod.dump_params(params)},
                     {"key": "created_at", "value": now.isoformat()},
                 ]
@@ -289,8 +288,10 @@ class DistrictStore:
         password: PasswordSource = None,
         *,
         kek: tuple[str, bytes] | None = None,
+        migrate: bool = True,
     ) -> DistrictStore:
-        """Open an initialised district (``db_url`` overrides the one in settings).
+        """Open an initialised district (``db_url`` overrides the one in settings),
+        bringing its schema to the latest version unless ``migrate`` is False.
 
         The SQLite store is encrypted: ``password`` (or a function returning it,
         called only when needed) unlocks it, and is remembered so that
@@ -330,18 +331,29 @@ class DistrictStore:
             raise Damaged("sync.district.damaged", detail=str(exc).splitlines()[0]) from exc
         if version is None:
             raise Damaged("sync.district.damaged", detail="schema_version")
-        if int(version.value) > SCHEMA_VERSION:
+        if int(version.value) > DISTRICT.latest:
+            store.close()
             raise Damaged("sync.district.newer", version=version.value)
-        store._add_missing_tables()
+        if migrate and int(version.value) < DISTRICT.latest:
+            store._migrate()
         return store
 
-    def _add_missing_tables(self) -> None:
-        """Tables added since the store was made (new features only add tables)."""
-        present = set(self.db.get_tables())
-        missing = [m for m in ALL_MODELS if m._meta.table_name not in present]
-        if missing:
-            with self.db.atomic():
-                self.db.create_tables(missing, safe=True)
+    def _migrate(self) -> list[int]:
+        """Apply the numbered migrations this store lacks (:mod:`district_desk.migrations`),
+        each in its own transaction; receivers opening one old store at once apply
+        each migration once (the back end's lock)."""
+        from migrations.runner import MigrationFailed
+
+        try:
+            applied = DISTRICT.apply(self.db, lock=self.backend.migration_lock)
+        except MigrationFailed as exc:
+            self.close()
+            cause = exc.__cause__
+            detail = str(cause).splitlines()[0] if cause and str(cause) else type(cause).__name__
+            raise Damaged("district.ops.migration_failed", version=exc.version, detail=detail) from cause
+        if applied:
+            log.info("district store migrated to schema %d (applied %s)", applied[-1], applied)
+        return applied
 
     @classmethod
     def _connect(

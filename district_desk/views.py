@@ -25,7 +25,6 @@ import peewee
 from peewee import SQL, Case, fn
 
 from district_desk.models import (
-    VIEW_MODELS,
     AssessmentReview,
     Batch,
     DossierFacts,
@@ -51,7 +50,6 @@ __all__ = [
     "assessment_rows",
     "backlog_rows",
     "district_calendar",
-    "ensure_view_tables",
     "month_counts_by_ward",
     "month_period",
     "overdue_rows",
@@ -66,11 +64,6 @@ PAUSED_STATES = ("supplement_requested", "suspended")
 SATISFIED = ("satisfied", "very_satisfied")
 _TIMING_CODE = {Timing.EARLY: 0, Timing.ON_TIME: 1, Timing.LATE: 2}
 CHUNK = 2000  # records read and written per statement while refreshing
-
-
-def ensure_view_tables(store: DistrictStore) -> None:
-    """Create the view tables in a store made before they existed (idempotent)."""
-    store.db.create_tables(VIEW_MODELS, safe=True)
 
 
 def month_period(text: str) -> Period:
@@ -230,7 +223,6 @@ def refresh_facts(store: DistrictStore, calendar: WorkingCalendar | None = None)
     """Bring the facts tables up to date with every batch applied so far; returns the
     number of rows written. Wards with no batch since the last refresh cost one
     comparison each; a ward's records are read in uid order, a chunk at a time."""
-    ensure_view_tables(store)
     latest: dict[str, int] = dict(
         _rows(Batch.select(Batch.office_code, fn.MAX(Batch.id)).group_by(Batch.office_code).tuples()))  # type: ignore[arg-type]
     marks: dict[str, int] = dict(
@@ -493,7 +485,6 @@ def assessment_rows(store: DistrictStore, month: str | None = None, *, pending_o
     """Submitted self-assessment revisions (state as the ward last sent it) with the
     district's decision, newest month first. ``pending_only``: submitted and not
     yet reviewed here."""
-    ensure_view_tables(store)
     S = SelfAssessment
     where = S.state.in_(["submitted", "returned", "accepted"])
     if month:
@@ -530,7 +521,6 @@ def record_review(store: DistrictStore, keys: Any, *, office_code: str, month: s
     """Decide on a submitted revision and publish the signed ``review`` document to
     that ward alone (its next sync applies it). One decision per revision; a
     returned month comes back as a new revision, which gets its own decision."""
-    ensure_view_tables(store)
     if status not in ("accepted", "returned"):
         raise BadInput("district.review.bad_status", status=status)
     comment = (comment or "").strip()
