@@ -47,6 +47,9 @@ OFFICE_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 MAX_CODE_LEN = 64
 MAX_SECRET_LEN = 32
 ENVELOPE_TYPE = "application/vnd.ward-desk.envelope"
+# The OpenAPI format of an uplink body: a sealed envelope, which JSON Schema cannot spell
+# out (OpenAPI leaves ``format`` open for such a type); a client generates real ones.
+ENVELOPE_FORMAT = "ward-desk-envelope"
 MAX_ENROL_BODY = 64 * 1024
 
 
@@ -259,10 +262,13 @@ def create_app(store: DistrictStore, config: ReceiverConfig) -> Starlette:
         log.info("enrolled ward %s with a one-time code (key %s)", office, ward.fingerprint)
         return JSONResponse({"office_code": office, "fingerprint": ward.fingerprint, "district_fingerprint": district_fp})
 
+    async def enrol(request: Request) -> Response:
+        # One route per path: two (GET and POST) made a 405 say "Allow: GET, HEAD" only.
+        return await (enrol_ward(request) if request.method == "POST" else enrol_offer(request))
+
     routes = [
         Route("/health", health, methods=["GET"]),
-        Route("/v1/enrol/{office_code}", enrol_offer, methods=["GET"]),
-        Route("/v1/enrol/{office_code}", enrol_ward, methods=["POST"]),
+        Route("/v1/enrol/{office_code}", enrol, methods=["GET", "POST"]),
         Route("/openapi.json", openapi, methods=["GET"]),
         Route("/v1/district-key", district_key, methods=["GET"]),
         Route("/v1/batches", post_batch, methods=["POST"]),
@@ -441,9 +447,13 @@ def openapi_document(limits: Limits = DEFAULT_LIMITS) -> dict[str, Any]:
                     "summary": "Upload one uplink envelope (a batch or a heartbeat)",
                     "requestBody": {
                         "required": True,
+                        "description": "One uplink envelope as sync_agent/PROTOCOL.md defines it: the bytes a "
+                        "ward's agent seals (format ward-desk-envelope), not any bytes at all; a body that is "
+                        "not one is refused with 400.",
                         "content": {
                             "application/octet-stream": {
-                                "schema": {"type": "string", "format": "binary", "maxLength": limits.max_envelope}
+                                "schema": {"type": "string", "format": ENVELOPE_FORMAT,
+                                           "maxLength": limits.max_envelope}
                             }
                         },
                     },
@@ -540,7 +550,10 @@ def openapi_document(limits: Limits = DEFAULT_LIMITS) -> dict[str, Any]:
                     "parameters": [
                         {"name": "code", "in": "query", "required": False, "schema": {"type": "string", "maxLength": MAX_CODE_LEN}},
                         {"name": "secret", "in": "query", "required": False, "schema": {"type": "string", "maxLength": MAX_SECRET_LEN}},
-                        {"name": "lang", "in": "query", "required": False, "schema": {"type": "string", "enum": list(LANGUAGES)}},
+                        {"name": "lang", "in": "query", "required": False,
+                         "description": "The page's language: " + " or ".join(LANGUAGES) + "; any other value "
+                         "(a link from elsewhere) shows the page in the district's default language.",
+                         "schema": {"type": "string"}},
                     ],
                     "responses": {
                         "200": {"description": "Form, or the dossier's state", "content": {"text/html": {"schema": {"type": "string"}}}},

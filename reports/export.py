@@ -20,6 +20,7 @@ from reports.tables import (
     report_headline,
     report_tables,
 )
+from ward_desk.domain.text import csv_cell
 from ward_desk.errors import InvalidInput
 from ward_desk.i18n import t
 from ward_desk.services.assessment import AssessmentView
@@ -46,17 +47,22 @@ def _csv(blocks: list[tuple[list[str], list[Table]]]) -> bytes:
     out = io.StringIO()
     out.write(BOM)
     writer = csv.writer(out, lineterminator="\r\n")
+
+    def row(values) -> None:
+        # Data, never formulas: a procedure, a ward or an evidence note may start with "=".
+        writer.writerow([csv_cell("" if v is None else v) for v in values])
+
     for headline, tables in blocks:
         for line in headline:
-            writer.writerow([line])
+            row([line])
         for table in tables:
-            writer.writerow([])
-            writer.writerow([table.title])
-            writer.writerow(table.header)
-            for row in table.rows:
-                writer.writerow(["" if v is None else v for v in row])
+            row([])
+            row([table.title])
+            row(table.header)
+            for values in table.rows:
+                row(values)
             if table.total:
-                writer.writerow(["" if v is None else v for v in table.total])
+                row(table.total)
     return out.getvalue().encode("utf-8")
 
 

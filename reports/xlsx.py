@@ -7,6 +7,7 @@ import io
 import re
 
 from reports.cells import Table
+from ward_desk.domain.text import write_cell
 
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 
@@ -31,11 +32,11 @@ def workbook_bytes(headline: list[str], tables: list[Table]) -> bytes:
         used.add(name)
         ws = wb.create_sheet(name)
         for i, line in enumerate(headline, start=1):
-            ws.cell(row=i, column=1, value=line).font = Font(bold=i == 1, size=12 if i == 1 else 11)
+            write_cell(ws, i, 1, line).font = Font(bold=i == 1, size=12 if i == 1 else 11)
         top = len(headline) + 2
         widths = [len(str(h)) for h in table.header]
         for col, label in enumerate(table.header, start=1):
-            cell = ws.cell(row=top, column=col, value=label)
+            cell = write_cell(ws, top, col, label)
             cell.font = Font(bold=True)
             cell.fill = head_fill
             cell.border = border
@@ -44,7 +45,7 @@ def workbook_bytes(headline: list[str], tables: list[Table]) -> bytes:
         for r, values in enumerate(body, start=top + 1):
             is_total = bool(table.total) and r == top + len(body)
             for col, value in enumerate(values, start=1):
-                cell = ws.cell(row=r, column=col, value=value)
+                cell = write_cell(ws, r, col, value)
                 cell.border = border
                 if isinstance(value, float):
                     cell.number_format = "0.0"
@@ -62,3 +63,4 @@ def workbook_bytes(headline: list[str], tables: list[Table]) -> bytes:
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+

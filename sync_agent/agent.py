@@ -451,8 +451,12 @@ class SyncAgent:
         while batch is not None:
             path = folder / f"{ward.office_code}-{batch.batch_no:08d}.wdu"
             tmp = path.with_suffix(".tmp")
-            tmp.write_bytes(batch.envelope)
-            tmp.replace(path)
+            try:
+                tmp.write_bytes(batch.envelope)
+                tmp.replace(path)
+            except OSError:
+                tmp.unlink(missing_ok=True)  # a full stick keeps no half-written batch
+                raise
             written.append(path)
             batch = cutter.after(batch)
         return written

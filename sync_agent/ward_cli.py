@@ -126,6 +126,7 @@ def cmd_daemon(args: argparse.Namespace, session: Any) -> int:
     interval = max(5.0, args.interval)
     try:
         while not stop.is_set():
+            _purge_slips(session.store.data_dir)
             report = agent.run_once(session=session)
             _print_report(report, False)
             failures = 0 if report.ok else failures + 1
@@ -134,6 +135,17 @@ def cmd_daemon(args: argparse.Namespace, session: Any) -> int:
     finally:
         agent.close()
     return 0
+
+
+def _purge_slips(data_dir: Path) -> None:
+    """The daemon runs for weeks on a PC nobody opens the desk on: it applies the
+    office's retention of printed slips (plaintext personal data) on every run too."""
+    import contextlib
+
+    from ward_desk.slips.output import purge_slips
+
+    with contextlib.suppress(Exception):  # a slip that cannot go now goes next run
+        purge_slips(data_dir)
 
 
 def cmd_status(args: argparse.Namespace, session: Any) -> int:
@@ -216,6 +228,10 @@ def cmd_export(args: argparse.Namespace, session: Any) -> int:
     except SyncFailed as exc:
         raise BadInput(exc.error.message_id, **exc.error.params) from exc
     except OSError as exc:
+        from ward_desk.store.space import MIB, is_disk_errno, os_error
+
+        if is_disk_errno(exc):  # a full stick is a full disk (exit 5), with what it needs
+            raise os_error(exc, Path(args.to), needed=MIB) from exc
         raise BadInput("sync.cli.cannot_write", path=str(args.to), detail=exc.strerror or str(exc)) from exc
     if files:
         print(t("sync.ward.exported", count=len(files), path=str(files[0].parent)))

@@ -27,6 +27,9 @@ class Settings:
     sync_interval_minutes: float = 15.0
     slips_format: str = "pdf"  # pdf | docx
     open_slips: bool = True  # open printed slips in the system viewer
+    # Printed slips are plaintext personal data: days they are kept; 0 = not kept once
+    # printed (gone a few minutes after printing, and when the desk locks or closes).
+    slips_keep_days: float = 30.0
 
     def validate(self, path: Path) -> None:
         if self.language not in ("vi", "en"):
@@ -37,6 +40,8 @@ class Settings:
         if not 1 <= self.sync_interval_minutes <= 24 * 60:
             raise InvalidInput("config.bad_value", path=str(path), key="sync_interval_minutes",
                                value=self.sync_interval_minutes)
+        if not 0 <= self.slips_keep_days <= 3650:
+            raise InvalidInput("config.bad_value", path=str(path), key="slips_keep_days", value=self.slips_keep_days)
         if self.slips_format not in ("pdf", "docx"):
             raise InvalidInput("config.bad_value", path=str(path), key="slips_format", value=self.slips_format)
 

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from ward_desk.domain.text import visible
 from ward_desk.i18n import Message
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
 EXIT_LOCKED = 3
 EXIT_DAMAGED = 4
+# The disk refused (full, read-only, failing): nothing was changed and the store is not
+# damaged, so a script must not treat it as 4 and restore a backup over good data.
+EXIT_DISK = 5
 
 
 class WardDeskError(Exception):
@@ -23,6 +27,9 @@ class WardDeskError(Exception):
     exit_code = EXIT_BAD_INPUT
 
     def __init__(self, message_id: str, **params: Any) -> None:
+        # What a user typed or a file held is echoed in messages: shown, never obeyed by
+        # the terminal (escape sequences), never a megabyte long.
+        params = {k: visible(v) if isinstance(v, str) else v for k, v in params.items()}
         self.message = Message(message_id, params)
         super().__init__(message_id)
 

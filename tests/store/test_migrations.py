@@ -74,9 +74,13 @@ def test_older_store_is_backed_up_then_migrated(tmp_path: Path, old_version: int
     finally:
         old.close()
 
+    # The pre-upgrade backup carries its key slots, so it can be restored on its own.
+    assert Path(str(backups[0]) + ".keys.json").exists()
+
     # Opening again migrates nothing and takes no second backup.
     open_store(data_dir, ADMIN, PASSWORD).close()
-    assert len(list((data_dir / "backups").iterdir())) == 1
+    assert sorted(p.name for p in (data_dir / "backups").iterdir()) == [backups[0].name,
+                                                                         backups[0].name + ".keys.json"]
 
 
 def test_migrations_are_numbered_without_gaps() -> None:

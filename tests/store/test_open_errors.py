@@ -19,6 +19,7 @@ from wd_testkit import ADMIN, PASSWORD, make_store, run_cli, snapshot
 
 from ward_desk.store.database import DB_NAME, KEYS_NAME, open_store
 from ward_desk.store.errors import (
+    KeyFileMismatch,
     NoStore,
     NotAWardDeskStore,
     StoreDamaged,
@@ -31,6 +32,7 @@ VI_WRONG = "Tên đăng nhập hoặc mật khẩu không đúng"
 EN_WRONG = "Wrong user name or password"
 VI_DAMAGED = "bị hỏng"
 VI_NOT_OURS = "không phải kho dữ liệu"
+VI_MISMATCH = "không đi cùng nhau"
 PAGE = 4096
 GIVEN = ("An", "Bình", "Châu", "Dũng", "Hạnh", "Khoa", "Lan", "Minh", "Ngọc", "Phúc", "Quyên", "Sơn", "Thảo")
 
@@ -137,13 +139,15 @@ def test_plain_sqlite_file_is_not_a_ward_desk_store(store_dir: Path, tmp_path: P
 
 
 def test_random_bytes_with_valid_keys_is_damaged_or_not_ours(store_dir: Path) -> None:
+    """The whole file replaced by other bytes: the key file records the database's salt,
+    so the two are said not to belong together (not "damaged, restore a backup")."""
     size = (store_dir / DB_NAME).stat().st_size
     (store_dir / DB_NAME).write_bytes(secrets.token_bytes(size))
     before = snapshot(store_dir)
-    with pytest.raises((StoreDamaged, NotAWardDeskStore)):
+    with pytest.raises(KeyFileMismatch):
         _open_and_close(store_dir)
     stderr = _cli_fails(store_dir, 4)
-    assert VI_DAMAGED in stderr or VI_NOT_OURS in stderr
+    assert VI_MISMATCH in stderr and VI_DAMAGED not in stderr
     assert snapshot(store_dir) == before
 
 
@@ -233,8 +237,11 @@ def test_key_file_of_another_store_is_refused(store_dir: Path, tmp_path: Path) -
     before = snapshot(store_dir)
     with pytest.raises(StoreError) as exc:
         _open_and_close(store_dir)
-    assert isinstance(exc.value, (StoreDamaged, NotAWardDeskStore)), type(exc.value)
-    _cli_fails(store_dir, 4)
+    assert isinstance(exc.value, KeyFileMismatch), type(exc.value)
+    stderr = _cli_fails(store_dir, 4)
+    assert VI_MISMATCH in stderr and VI_DAMAGED not in stderr
+    en = _cli_fails(store_dir, 4, "--lang", "en")
+    assert "do not belong together" in en
     assert snapshot(store_dir) == before
 
 

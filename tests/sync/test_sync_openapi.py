@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import schemathesis
@@ -11,6 +16,8 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis.generation import GenerationMode
 from sync_helpers import Receiver
 from test_sync_receiver import enrolled_ward
+
+from sync_agent.envelope import raw_private
 
 MAX_EXAMPLES = 25  # per operation and mode: enough to hit every branch, bounded in time
 
@@ -42,3 +49,49 @@ def test_no_server_errors(receiver: Receiver) -> None:
                 check()
     assert not failures, "\n".join(failures[:10])
     assert {path for _, path, _ in seen} >= {"/v1/batches", "/status", "/v1/wards/{office_code}/ack"}
+
+
+def _conformance_run(receiver: Receiver, tmp_path: Path) -> subprocess.CompletedProcess:
+    """schemathesis's own CLI, every check it has (status codes, content types, headers,
+    response schemas, positive and negative data, Allow on 405), against the receiver."""
+    ward = enrolled_ward(receiver.data_dir)
+    ward.add_dossiers(2)
+    keys = tmp_path / "ward-keys.json"
+    keys.write_text(json.dumps({"office": ward.office_code, "signing_key": raw_private(ward.key).hex(),
+                                "district_pub": str(receiver.data_dir / "district.pub")}))
+    env = {**os.environ, "WARD_DESK_TEST_ENVELOPE_KEYS": str(keys), "SCHEMATHESIS_HOOKS": "openapi_hooks",
+           "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), os.environ.get("PYTHONPATH", "")])}
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "schemathesis"), "run", receiver.url + "/openapi.json", "--checks", "all",
+         "--max-examples", "25", "--seed", "13", "--no-color"],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=280)
+
+
+@pytest.mark.timeout(300)
+def test_the_document_matches_the_behaviour(receiver: Receiver, tmp_path: Path) -> None:
+    """Issue 13 item 6: not only "no 5xx": every conformance check passes."""
+    proc = _conformance_run(receiver, tmp_path)
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
+    assert "passed" in proc.stdout and "Fuzzing" in proc.stdout and "Coverage" in proc.stdout
+
+
+def test_a_405_lists_every_method_of_the_path(receiver: Receiver) -> None:
+    """Two routes for one path made the 405 say "Allow: GET, HEAD" for the enrolment path,
+    which also takes POST."""
+    import requests
+
+    r = requests.request("OPTIONS", receiver.url + "/v1/enrol/22918", timeout=10)
+    assert r.status_code == 405
+    assert {m.strip() for m in r.headers["allow"].split(",")} >= {"GET", "POST"}
+
+
+def test_an_unknown_language_is_what_the_document_says(receiver: Receiver) -> None:
+    import requests
+
+    doc = requests.get(receiver.url + "/openapi.json", timeout=10).json()
+    [lang] = [p for p in doc["paths"]["/status"]["get"]["parameters"] if p["name"] == "lang"]
+    r = requests.get(receiver.url + "/status", params={"lang": "fr"}, timeout=10)
+    assert r.status_code == 200 and "Tra cứu hồ sơ" in r.text  # the district's default language
+    assert "enum" not in lang["schema"], "the document would call this request invalid"
+    body = doc["paths"]["/v1/batches"]["post"]["requestBody"]["content"]["application/octet-stream"]["schema"]
+    assert body["format"] == "ward-desk-envelope"  # not "any bytes": the receiver refuses those with 400

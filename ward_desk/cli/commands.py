@@ -236,8 +236,10 @@ def procedures_list(args: argparse.Namespace, session) -> int:
 
 
 def _print_row_errors(errors) -> None:
+    from ward_desk.domain.text import visible
+
     for e in errors:
-        problem = t(e.message_id, value=e.value)
+        problem = t(e.message_id, value=visible(e.value))  # a cell's escape codes never reach the terminal
         print("  " + t("import.row_error", row=e.row, column=e.column, problem=problem), file=sys.stderr)
 
 
@@ -282,16 +284,11 @@ def backup(args: argparse.Namespace, session) -> int:
 
 
 def restore(args: argparse.Namespace) -> int:
-    from ward_desk.services.desk import open_session
-    from ward_desk.store.backup import restore_store
+    from ward_desk.store.backup import restore_from_backup
 
-    # The store being replaced is not upgraded first (that would back it up and migrate
-    # it for nothing); the restored one is upgraded, with its notice, when next opened.
-    session = open_session(args.data_dir, args.user, read_password(args), migrate=False)
-    store = session.store
-    key, store_id = store.key, store.store_id
-    store.close()
-    kept = restore_store(args.data_dir, args.file, key, store_id)
+    # The present store is not opened (it may be the damaged one being replaced), nor
+    # upgraded first: the restored one is upgraded, with its notice, when next opened.
+    kept = restore_from_backup(args.data_dir, args.file, args.user, read_password(args))
     print(t("cli.restore_done", path=str(args.file), kept=str(kept)))
     return 0
 

@@ -1,6 +1,7 @@
 """``ward-desk``: the command line. Thin: parse, call a service, print.
 
-Exit codes: 0 ok, 2 bad input, 3 locked / wrong password, 4 damaged store.
+Exit codes: 0 ok, 2 bad input, 3 locked / wrong password, 4 damaged store, 5 the disk
+(full, read-only or failing: nothing changed).
 No traceback reaches a user unless ``--debug`` is given.
 """
 
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ward_desk.cli.session import Handler, default_data_dir, with_session
-from ward_desk.errors import EXIT_BAD_INPUT, EXIT_DAMAGED, WardDeskError
+from ward_desk.errors import EXIT_BAD_INPUT, WardDeskError
 from ward_desk.i18n import set_language, t
 
 
@@ -234,6 +235,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.data_dir = default_data_dir()
     handler: Handler = getattr(args, "handler", None) or _default_handler(args)
     try:
+        return _run(handler, args)
+    finally:
+        purge_slips_quietly(args.data_dir)
+
+
+def purge_slips_quietly(data_dir: Path) -> None:
+    """Printed slips are plaintext personal data: whatever command ran, the office's
+    retention (``slips_keep_days``) is applied to them. It never changes the outcome of
+    the command: a slip that cannot be removed now is removed next time."""
+    import contextlib
+
+    with contextlib.suppress(Exception):
+        if not (Path(data_dir) / "slips").is_dir():
+            return  # the usual case, one stat: the slip printer is not even imported
+        from ward_desk.slips.output import purge_slips
+
+        purge_slips(Path(data_dir))
+
+
+def _run(handler: Handler, args: argparse.Namespace) -> int:
+    """The handler's exit code; every failure a plain message with its own code."""
+    try:
         return handler(args)
     except WardDeskError as exc:
         if args.debug:
@@ -252,16 +275,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # the last line of defence: a plain message, never a traceback
         if args.debug:
             raise
-        import peewee
-
-        from ward_desk.store.database import translate_db_error
-
-        if isinstance(exc, peewee.DatabaseError):
-            err = translate_db_error(exc, args.data_dir)
+        err = _store_error(exc, args.data_dir)
+        if err is not None:
             print(t("cli.error_prefix") + " " + err.message.render(), file=sys.stderr)
             return err.exit_code
         print(t("cli.unexpected", error=type(exc).__name__), file=sys.stderr)
-        return EXIT_DAMAGED if isinstance(exc, OSError) else EXIT_BAD_INPUT
+        return EXIT_BAD_INPUT
+
+
+def _store_error(exc: Exception, data_dir: Path) -> WardDeskError | None:
+    """The store's own error for a database or disk failure that reached the top: a
+    full disk is a full disk, never "damaged" (``translate_db_error``)."""
+    import peewee
+
+    from ward_desk.store.database import translate_db_error
+    from ward_desk.store.space import is_disk_errno
+
+    driver_error = getattr(sys.modules.get("sqlcipher3.dbapi2"), "Error", peewee.DatabaseError)
+    if isinstance(exc, (peewee.DatabaseError, driver_error)):
+        return translate_db_error(exc, data_dir)
+    if is_disk_errno(exc):
+        assert isinstance(exc, OSError)
+        where = Path(exc.filename) if isinstance(exc.filename, str) else data_dir
+        return translate_db_error(exc, where)
+    return None
 
 
 def _default_handler(args: argparse.Namespace) -> Handler:

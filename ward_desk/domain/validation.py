@@ -12,12 +12,17 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
+from ward_desk.domain.text import codepoint, drop_invisible, first_unsafe
 from ward_desk.errors import InvalidInput, WardDeskError
+from ward_desk.i18n import Message
 
 __all__ = [
     "CCCD_PROVINCE_CODES",
     "MIN_PASSWORD",
+    "TEXT_FIELDS",
     "CitizenCard",
+    "TextRule",
+    "clean_text",
     "parse_citizen_card_qr",
     "validate_id_number",
     "validate_password",
@@ -117,7 +122,7 @@ def validate_person_name(s: str) -> str:
     with a letter. Raises ``InvalidInput`` with ``validation.name`` (empty),
     ``validation.name.length`` or ``validation.name.characters``.
     """
-    name = " ".join(unicodedata.normalize("NFC", s).split())
+    name = " ".join(unicodedata.normalize("NFC", drop_invisible(s)).split())
     if not name:
         raise InvalidInput("validation.name", value=s)
     if not NAME_MIN <= len(name) <= NAME_MAX:
@@ -131,10 +136,92 @@ def validate_person_name(s: str) -> str:
         # Combining marks left after NFC belong to the letter before them.
         if category[0] == "L" or category[0] == "M":
             continue
-        raise InvalidInput("validation.name.characters", value=name, char=ch)
+        raise InvalidInput("validation.name.characters", value=name, char=_shown(ch))
     if not unicodedata.category(name[0]).startswith("L"):
-        raise InvalidInput("validation.name.characters", value=name, char=name[0])
+        raise InvalidInput("validation.name.characters", value=name, char=_shown(name[0]))
     return name
+
+
+def _shown(ch: str) -> str:
+    # A control or invisible character is named by its code point, never echoed.
+    return ch if ch.isprintable() and not unicodedata.category(ch).startswith(("C", "Z")) else codepoint(ch)
+
+
+@dataclass(frozen=True)
+class TextRule:
+    """How long a free-text field may be, and whether it may hold line breaks."""
+
+    max_length: int
+    multiline: bool = False
+    max_lines: int = 30
+
+
+# Every free-text field a clerk, a leader or an imported file can fill, with its bound.
+# A slip prints the single-line ones on a line or two of an A5 sheet; the multi-line
+# ones are reasons, notes and evidence that print in a block or not at all.
+TEXT_FIELDS: dict[str, TextRule] = {
+    "address": TextRule(200),
+    "note": TextRule(2000, multiline=True),
+    "reason": TextRule(1000, multiline=True, max_lines=12),
+    "legal_basis": TextRule(300),
+    "document": TextRule(200),
+    "comment": TextRule(1000, multiline=True),
+    "evidence": TextRule(2000, multiline=True),
+    "attachment": TextRule(500),
+    "full_name": TextRule(100),
+    "office_name": TextRule(120),
+    "label": TextRule(100),
+    "dossier_code": TextRule(40),
+    "procedure_code": TextRule(40),
+    "procedure_name": TextRule(500),
+    "procedure_field": TextRule(100),
+    "fee": TextRule(200),
+    "calendar_note": TextRule(200),
+}
+
+
+def clean_text(field: str, value: str | None) -> str:
+    """``value`` made fit to store in the free-text ``field`` (see :data:`TEXT_FIELDS`):
+    NFC, zero-width and other invisible characters removed, spaces collapsed (line
+    breaks kept in a multi-line field, at most one blank line in a row), trimmed.
+
+    Refused with ``InvalidInput``: a control character or terminal escape
+    (``validation.text.control``), a bidirectional override (``validation.text.bidi``),
+    a character that is not printable text (``validation.text.invalid``), too long
+    (``validation.text.too_long``) or too many lines (``validation.text.lines``). An
+    empty value is returned as "" (whether it may be empty is the caller's rule).
+    """
+    rule = TEXT_FIELDS[field]
+    label = Message(f"validation.field.{field}")
+    if not value:
+        return ""
+    if len(value) > 4 * rule.max_length + 64:
+        # Far too long to be worth normalising first (a 1 MB paste): refuse as it is.
+        raise InvalidInput("validation.text.too_long", field=label, length=len(value), max=rule.max_length)
+    text = unicodedata.normalize("NFC", drop_invisible(value.replace("\r\n", "\n")))
+    allowed = "\t\n\r\x0b\x0c\x85\u2028\u2029"  # whitespace: laid out below, never stored raw
+    bad = first_unsafe(text, allowed)
+    if bad is not None:
+        position, ch, kind = bad
+        raise InvalidInput(f"validation.text.{kind}", field=label, char=codepoint(ch), position=position + 1)
+    if rule.multiline:
+        lines = [" ".join(line.split()) for line in text.translate(_BREAKS).split("\n")]
+        kept: list[str] = []
+        for line in lines:
+            if line or (kept and kept[-1]):
+                kept.append(line)
+        text = "\n".join(kept).strip("\n")
+        if text.count("\n") + 1 > rule.max_lines:
+            raise InvalidInput("validation.text.lines", field=label, lines=text.count("\n") + 1,
+                               max=rule.max_lines)
+    else:
+        text = " ".join(text.split())
+    if len(text) > rule.max_length:
+        raise InvalidInput("validation.text.too_long", field=label, length=len(text), max=rule.max_length)
+    return text
+
+
+_BREAKS = {ord(c): "\n" for c in "\r\x0b\x0c\x85\u2028\u2029"}
 
 
 @dataclass(frozen=True)

@@ -125,6 +125,8 @@ def t(message_id: str, language: str | None = None, /, **params: Any) -> str:
     template = _catalog(lang).get(message_id) or _catalog("en").get(message_id) or message_id
     if not params:
         return template
+    # A parameter that is itself a message (a field's name) speaks the same language.
+    params = {k: v.render(lang) if isinstance(v, Message) else v for k, v in params.items()}
     try:
         return template.format(**params)
     except (KeyError, IndexError, ValueError):

@@ -31,6 +31,7 @@ from ward_desk.domain.criteria import (
 )
 from ward_desk.domain.indicators import IndicatorValue, compute_all
 from ward_desk.domain.report_math import Counts, Period, parse_period
+from ward_desk.domain.validation import clean_text
 from ward_desk.errors import InvalidInput, NotFound, RuleViolation
 from ward_desk.services.outbox import canonical_json, record_change
 from ward_desk.services.reporting import month_counts
@@ -388,6 +389,7 @@ def score_manual(session: Session, month: str, criterion_id: str, points: str | 
     """
     session.require_role("leader")
     period = _month(month)
+    evidence, attachment = clean_text("evidence", evidence), clean_text("attachment", attachment)
     now = session.clock()
     with session.store.db.atomic("IMMEDIATE"):
         row = _editable_draft(session, period, now)
@@ -440,7 +442,7 @@ def revise(session: Session, month: str, reason: str) -> AssessmentView:
     """
     session.require_role("leader")
     period = _month(month)
-    reason = (reason or "").strip()
+    reason = clean_text("reason", reason)
     if not reason:
         raise InvalidInput("assess.revision_reason_required", month=period.label)
     now = session.clock()
@@ -478,7 +480,7 @@ def apply_review(session: Session, month: str, revision: int, status: str, comme
     """
     if status not in (ACCEPTED, RETURNED):
         raise InvalidInput("assess.bad_review", status=status)
-    comment = (comment or "").strip()
+    comment = clean_text("comment", comment)
     if status == RETURNED and not comment:
         raise InvalidInput("assess.review_comment_required")
     period = _month(month)

@@ -13,7 +13,8 @@ from importlib import resources
 from pathlib import Path
 
 from ward_desk.domain.text import fold, match_words
-from ward_desk.errors import InvalidInput, NotFound
+from ward_desk.domain.validation import clean_text
+from ward_desk.errors import InvalidInput, NotFound, WardDeskError
 from ward_desk.services.outbox import record_change
 from ward_desk.store.models import Procedure
 
@@ -160,12 +161,34 @@ def parse_procedure_rows(rows: Iterable[tuple[int, dict[str, str]]]) -> tuple[li
         level = (row.get("online_level") or "none").strip().lower()
         if level not in ONLINE_LEVELS:
             errors.append(RowError(n, "online_level", "import.bad_online_level", level))
+        texts = _clean_cells(n, row, errors)
         if len(errors) == bad:
             seen.add(code)
-            docs = tuple(d.strip() for d in row.get("documents", "").split("|") if d.strip())
-            good.append(ProcedureRow(code, name, field, days, row.get("fee", "").strip(), level, docs,
-                                     row.get("legal_basis", "").strip()))
+            docs = tuple(d for d in texts["documents"].split("|") if d)
+            good.append(ProcedureRow(code, texts["name"], texts["field"], days, texts["fee"], level, docs,
+                                     texts["legal_basis"]))
     return good, errors
+
+
+# Free-text columns of a procedure list and the rule each is cleaned by (domain.validation).
+_PROCEDURE_TEXT = {"code": "procedure_code", "name": "procedure_name", "field": "procedure_field", "fee": "fee",
+                   "legal_basis": "legal_basis"}
+
+
+def _clean_cells(n: int, row: dict[str, str], errors: list[RowError]) -> dict[str, str]:
+    """The row's free-text cells cleaned (NFC, bounded, no control or bidi characters);
+    each refusal is a row error naming the column."""
+    out: dict[str, str] = {}
+    for column, rule in (*_PROCEDURE_TEXT.items(), ("documents", "document")):
+        try:
+            if column == "documents":
+                out[column] = "|".join(clean_text(rule, d) for d in row.get(column, "").split("|"))
+            else:
+                out[column] = clean_text(rule, row.get(column, ""))
+        except WardDeskError as exc:
+            errors.append(RowError(n, column, "import.bad_value", exc.message.render()))
+            out[column] = ""
+    return out
 
 
 def upsert_procedures(rows: Iterable[ProcedureRow], now: datetime) -> tuple[int, int]:

@@ -11,6 +11,7 @@ from pathlib import Path
 from ward_desk.domain import lifecycle
 from ward_desk.domain.calendar import CalendarOverride as Override
 from ward_desk.domain.calendar import WorkingCalendar
+from ward_desk.domain.validation import clean_text
 from ward_desk.errors import InvalidInput
 from ward_desk.i18n import Message
 from ward_desk.services.dossiers import GENESIS_HASH, chain_hash, event_record
@@ -69,10 +70,7 @@ def _open_session(data_dir: Path, username: str | None, password: str, clock, *,
     if username is None:
         _, keys_path = database.locate(data_dir)
         keyfile = KeyFile.load(keys_path)
-        slot = keyfile.sole_password_slot()
-        if slot is None:
-            raise InvalidInput("auth.user_required")
-        key = keyfile._unlock_password_slot(slot, password)
+        key = keyfile.unlock(None, password)
         store = database.open_with_key(data_dir, key, keyfile, migrate=migrate, on_upgrade=on_upgrade)
     else:
         store = database.open_store(data_dir, username, password, migrate=migrate, on_upgrade=on_upgrade)
@@ -181,6 +179,7 @@ def verify(session: Session, *, batch: int = 20000, progress: ProgressCallback |
 def set_calendar_override(session: Session, day, kind: str, note: str = "", source: str = "local") -> None:
     if kind not in ("off", "work"):
         raise InvalidInput("calendar.bad_override_kind", kind=kind)
+    note = clean_text("calendar_note", note)
     with session.store.db.atomic():
         CalendarOverride.replace(day=day, kind=kind, note=note, source=source).execute()
     session.calendar = load_calendar(session.store.data_dir)

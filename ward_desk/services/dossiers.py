@@ -33,6 +33,7 @@ from ward_desk.domain.timing import (
     to_utc,
 )
 from ward_desk.domain.validation import (
+    clean_text,
     validate_id_number,
     validate_person_name,
     validate_phone,
@@ -50,6 +51,7 @@ from ward_desk.services.session import Session
 from ward_desk.store.models import ApologySlip, Attachment, Dossier, Event, Procedure, Rating, User
 
 CHANNELS = ("direct", "online", "postal")
+MAX_DOCUMENTS = 60  # a checklist longer than this is not a dossier's papers
 RATING_LEVELS = ("very_satisfied", "satisfied", "neutral", "unsatisfied")
 # Handed back, and the citizen would not rate: no rating row (the satisfaction figures count
 # only those who rated), the return event says so.
@@ -109,12 +111,21 @@ def validate_intake(req: IntakeRequest) -> tuple[Procedure, dict[str, Any]]:
         raise InvalidInput("dossier.bad_channel", channel=req.channel)
     if req.fee_paid < 0:
         raise InvalidInput("dossier.bad_fee")
+    if len(req.documents) > MAX_DOCUMENTS:
+        raise InvalidInput("dossier.too_many_documents", count=len(req.documents), max=MAX_DOCUMENTS)
     clean = {
         "applicant_name": validate_person_name(req.applicant_name),
         "applicant_id_number": validate_id_number(req.id_number) if req.id_number.strip() else "",
         "applicant_phone": validate_phone(req.phone) if req.phone.strip() else "",
-        "applicant_address": " ".join(req.address.split()),
+        "applicant_address": clean_text("address", req.address),
     }
+    # Cleaned in place: intake stores what the request now holds.
+    req.note = clean_text("note", req.note)
+    req.documents = [DocumentItem(clean_text("document", item.name), item.received) for item in req.documents]
+    if any(not item.name for item in req.documents):
+        raise InvalidInput("dossier.document_name_required")
+    if req.code:
+        req.code = clean_text("dossier_code", req.code)
     return procedure, clean
 
 
@@ -344,6 +355,8 @@ def move(session: Session, code: str, action: Action | str, *, reason: str | Non
     now = session.clock()
     if rating is not None and rating not in RATING_LEVELS and rating != RATING_DECLINED:
         raise InvalidInput("dossier.bad_rating", level=rating)
+    reason, legal_basis = clean_text("reason", reason), clean_text("legal_basis", legal_basis)
+    rating_comment = clean_text("comment", rating_comment)
     if lifecycle.requires_reason(action) and reason and reason.strip():
         reason = validate_reason(reason)  # a date or a few letters is no reason
     with session.store.db.atomic("IMMEDIATE"):
@@ -391,7 +404,8 @@ def move(session: Session, code: str, action: Action | str, *, reason: str | Non
 def issue_apology(session: Session, code: str, new_due_at: datetime, reason: str) -> ApologySlip:
     """Issue the apology slip (phiếu xin lỗi và hẹn lại) with a new appointment date."""
     now = session.clock()
-    if not (reason or "").strip():
+    reason = clean_text("reason", reason)
+    if not reason:
         raise InvalidInput("apology.reason_required")
     with session.store.db.atomic("IMMEDIATE"):
         d = get(code)
@@ -428,6 +442,7 @@ def mark_called(session: Session, code: str, note: str = "", outcome: str = "rea
     if outcome not in CALL_OUTCOMES:
         raise InvalidInput("dossier.bad_call_outcome", outcome=outcome, outcomes=", ".join(CALL_OUTCOMES))
     now = session.clock()
+    note = clean_text("note", note)
     with session.store.db.atomic("IMMEDIATE"):
         d = get(code)
         if d.state != State.RESULT_READY.value:
@@ -472,7 +487,8 @@ def call_tries(dossiers: list[Dossier]) -> dict[int, CallTries]:
 def attach(session: Session, code: str, name: str, ref: str, sha256: str = "") -> Attachment:
     """Record a digitized file's reference; the dossier counts as digitized from then on."""
     now = session.clock()
-    if not name.strip() or not ref.strip():
+    name, ref = clean_text("document", name), clean_text("attachment", ref)
+    if not name or not ref:
         raise InvalidInput("dossier.attachment_required")
     with session.store.db.atomic("IMMEDIATE"):
         d = get(code)

@@ -14,7 +14,12 @@ from pathlib import Path
 
 from ward_desk.domain.dates import parse_local_datetime
 from ward_desk.domain.lifecycle import Action, State
-from ward_desk.domain.validation import validate_id_number, validate_person_name, validate_phone
+from ward_desk.domain.validation import (
+    clean_text,
+    validate_id_number,
+    validate_person_name,
+    validate_phone,
+)
 from ward_desk.errors import WardDeskError
 from ward_desk.services import dossiers
 from ward_desk.services.catalogue import ImportFailed, RowError, map_headers, read_table
@@ -89,6 +94,10 @@ def parse_register(path: Path, known_codes: set[str], now: datetime) -> tuple[li
         row = map_headers(raw, REGISTER_HEADERS)
         before = len(errors)
         code = row.get("code", "").strip()
+        try:  # an old register's own code prints on every slip: the text rules apply
+            code = clean_text("dossier_code", code)
+        except WardDeskError as exc:
+            errors.append(RowError(n, "code", "import.bad_value", exc.message.render()))
         if code and (code in known_codes or code in seen):
             errors.append(RowError(n, "code", "import.duplicate", code))
         proc_code = row.get("procedure", "").strip()

@@ -11,6 +11,7 @@ year it has not seen or after the package changed.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -87,11 +88,12 @@ class CachedNationalCalendar:
     def _save(self) -> None:
         if not self._stamp:
             return  # without a stamp a later package could not be told apart: keep nothing
+        tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
             tmp.write_text(json.dumps({"stamp": self._stamp, "years": self._years}, ensure_ascii=False),
                            encoding="utf-8")
             os.replace(tmp, self.path)  # whole or not at all, whichever desk writes last
         except OSError:
-            pass
+            with contextlib.suppress(OSError):
+                tmp.unlink()  # a full disk keeps no half-written cache beside the store

@@ -17,10 +17,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
 from ward_desk.domain.codes import validate_agency_id
+from ward_desk.domain.validation import clean_text
+from ward_desk.errors import InvalidInput
 from ward_desk.services.catalogue import load_starter_catalogue
 from ward_desk.services.users import insert_user, validate_new_user
 from ward_desk.store import models
-from ward_desk.store.database import BACKUP_DIR, DB_NAME, KEYS_NAME, Store, bind
+from ward_desk.store.database import BACKUP_DIR, DB_NAME, KEYS_NAME, Store, bind, db_salt
 from ward_desk.store.errors import StoreExists
 from ward_desk.store.keys import new_db_key, new_keyfile, new_recovery_key
 
@@ -46,6 +48,12 @@ def create_store(
     office_code = validate_agency_id(office_code.strip())
     agency = validate_agency_id((agency_id or office_code).strip())
     validate_new_user(admin_username, "admin", admin_password)
+    # Checked before any file exists: these print on every slip.
+    office_name = clean_text("office_name", office_name)
+    if not office_name:
+        raise InvalidInput("validation.office_name_required")
+    upstream_label = clean_text("label", upstream_label)
+    admin_full_name = clean_text("full_name", admin_full_name)
     data_dir.mkdir(parents=True, exist_ok=True)
     (data_dir / BACKUP_DIR).mkdir(exist_ok=True)
     now = now or datetime.now(timezone.utc).replace(tzinfo=None)
@@ -68,13 +76,14 @@ def create_store(
             models.Office.create(
                 code=office_code,
                 agency_id=agency,
-                name=office_name.strip(),
+                name=office_name,
                 upstream_label=upstream_label,
                 signing_key=signing,
                 created_at=now,
             )
             insert_user(admin_username, admin_full_name or admin_username, "admin", now)
             load_starter_catalogue(now)
+        keyfile.db_salt = db_salt(data_dir / DB_NAME) or ""  # the key file knows its database
         keyfile.save(data_dir / KEYS_NAME)
     except BaseException:
         db.close()

@@ -6,7 +6,7 @@ import re
 import uuid
 from datetime import datetime
 
-from ward_desk.domain.validation import validate_password
+from ward_desk.domain.validation import clean_text, validate_password
 from ward_desk.errors import InvalidInput, NotFound
 from ward_desk.services.outbox import record_change
 from ward_desk.store.keys import KeyFile
@@ -38,10 +38,11 @@ def user_payload(user: User) -> dict[str, object]:
 
 def insert_user(username: str, full_name: str, role: str, now: datetime) -> User:
     """Insert a user row (the caller holds the transaction and writes the key slot)."""
+    full_name = clean_text("full_name", full_name)
     if User.select().where(User.username == username).exists():
         raise InvalidInput("auth.user_exists", username=username)
     user = User.create(
-        uid=uuid.uuid4().hex, username=username, full_name=full_name.strip() or username, role=role, created_at=now
+        uid=uuid.uuid4().hex, username=username, full_name=full_name or username, role=role, created_at=now
     )
     record_change("user", user.uid, user.version, user_payload(user), now)
     return user

@@ -23,7 +23,7 @@ _EXPORTS = {
     "FORM_NUMBERS": "model", "qr_payload": "model",
     "load_template": "templates", "SlipTemplate": "templates",
     "preview_text": "output", "render_slip": "output", "render_bytes": "output",
-    "open_with_default_viewer": "output", "purge_old_slips": "output", "slips_dir": "output",
+    "open_with_default_viewer": "output", "purge_old_slips": "output", "purge_slips": "output", "slips_dir": "output",
     "slip_data_from": "data", "print_slip": "data",
 }
 __all__ = sorted(_EXPORTS)

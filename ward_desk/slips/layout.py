@@ -122,3 +122,36 @@ def build_document(template: SlipTemplate, data: SlipData) -> SlipDocument:
         qr_payload=qr_payload(data) if qr is not None and data.dossier_code else None,
         qr_caption=render_text(qr.get("caption", ""), values) if qr is not None else "",
     )
+
+
+# How much of one value a slip prints: a receipt stays one A5 sheet whatever was stored
+# (a 3,000-character address once made it five pages).
+FIELD_CHARS, TEXT_CHARS, CELL_CHARS, LINE_CHARS = 240, 480, 160, 120
+
+
+def printable_document(doc: SlipDocument) -> SlipDocument:
+    """``doc`` with every text made safe to draw (``domain.text.printable``): no control
+    character (python-docx refuses them: the DOCX could not be made), no bidi override
+    or invisible character, each value cut to what its place on the sheet can hold.
+
+    Stored text is checked when typed; this guards what came before those checks."""
+    from dataclasses import replace
+
+    from ward_desk.domain.text import printable
+
+    def line(s: str, limit: int = LINE_CHARS) -> str:
+        return printable(s, limit)
+
+    blocks = tuple(
+        replace(b, text=line(b.text, TEXT_CHARS if b.kind == "text" else FIELD_CHARS), label=line(b.label),
+                heading=line(b.heading), columns=tuple(line(c) for c in b.columns),
+                rows=tuple(tuple(line(c, CELL_CHARS) for c in row) for row in b.rows))
+        for b in doc.blocks
+    )
+    return replace(
+        doc, header_left=tuple(line(x) for x in doc.header_left), motto=tuple(line(x) for x in doc.motto),
+        form_label=line(doc.form_label), number_line=line(doc.number_line), date_line=line(doc.date_line),
+        title=line(doc.title), subtitle=line(doc.subtitle), blocks=blocks,
+        signatures=tuple(Signature(line(s.title), line(s.note), line(s.name)) for s in doc.signatures),
+        qr_caption=line(doc.qr_caption, FIELD_CHARS),
+    )

@@ -121,6 +121,36 @@ def open_with_default_viewer(path: Path) -> bool:
         return False
 
 
+# How long a viewer or a print spooler gets to read a slip that is not kept at all
+# (``slips_keep_days = 0``): longer than any printer queue, shorter than a clerk's break.
+HANDOVER_MINUTES = 10.0
+
+
+def purge_slips(data_dir: Path, keep_days: float | None = None, *, now: float | None = None,
+                handed_over: bool = False) -> int:
+    """Apply the office's retention to its printed slips; return how many went.
+
+    ``keep_days`` defaults to ``config.toml``'s ``slips_keep_days`` (30; a file that
+    cannot be read keeps the default). 0 means slips are not kept once printed: they go
+    :data:`HANDOVER_MINUTES` after they were written, or at once with ``handed_over``
+    (the desk locks or closes: printing is over). Every ``ward-desk`` command, the sync
+    daemon and the desk call this; a folder with no slips costs one ``stat``.
+    """
+    if not slips_dir(data_dir).is_dir():
+        return 0
+    if keep_days is None:
+        from ward_desk.config import Settings, load_settings
+        from ward_desk.errors import WardDeskError
+
+        try:
+            keep_days = load_settings(data_dir).slips_keep_days
+        except WardDeskError:  # a broken config.toml never stops the purge: the default applies
+            keep_days = Settings().slips_keep_days
+    if keep_days <= 0:
+        keep_days = 0.0 if handed_over else HANDOVER_MINUTES / (24 * 60)
+    return purge_old_slips(data_dir, keep_days, now=now)
+
+
 def purge_old_slips(data_dir: Path, older_than_days: float, *, now: float | None = None) -> int:
     """Delete slip files in ``<data_dir>/slips`` last written more than
     ``older_than_days`` ago (and any leftover ``.part`` file); return how many went.
@@ -131,6 +161,8 @@ def purge_old_slips(data_dir: Path, older_than_days: float, *, now: float | None
     if not folder.is_dir():
         return 0
     cutoff = (time.time() if now is None else now) - older_than_days * 86400
+    if older_than_days <= 0:
+        cutoff = float("inf")  # handed over: every slip goes, whatever its clock says
     removed = 0
     for entry in folder.iterdir():
         if entry.is_symlink() or not entry.is_file():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 import unicodedata
 
-from ward_desk.slips.layout import Block, SlipDocument
+from ward_desk.slips.layout import Block, SlipDocument, printable_document
 
 WIDTH = 80
 LEFT_W = 36  # issuer column; the motto takes the rest
@@ -72,6 +72,7 @@ def _block_lines(block: Block) -> list[str]:
 
 def render_preview(doc: SlipDocument) -> str:
     """The slip as text lines no wider than :data:`WIDTH` columns."""
+    doc = printable_document(doc)  # no stored escape sequence reaches the screen
     right_w = WIDTH - LEFT_W - 1
     lines: list[str] = []
     if doc.form_label:

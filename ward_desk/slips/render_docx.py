@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from ward_desk.slips.layout import Block, SlipDocument
+from ward_desk.slips.layout import Block, SlipDocument, printable_document
 from ward_desk.slips.qr import qr_png
 
 PAGE_W_MM, PAGE_H_MM = 148, 210
@@ -23,6 +23,7 @@ def render_docx(doc: SlipDocument) -> bytes:
     from docx import Document
     from docx.shared import Mm
 
+    doc = printable_document(doc)  # a control character made python-docx refuse the whole slip
     document = Document()
     section = document.sections[0]
     section.page_width, section.page_height = Mm(PAGE_W_MM), Mm(PAGE_H_MM)

@@ -6,7 +6,7 @@ import io
 from typing import Any
 
 from ward_desk.fonts import FAMILY, register_pdf_fonts
-from ward_desk.slips.layout import Block, SlipDocument
+from ward_desk.slips.layout import Block, SlipDocument, printable_document
 from ward_desk.slips.qr import qr_png
 
 # A5 portrait, millimetres. The left margin is wider for binding into a file,
@@ -19,11 +19,16 @@ BODY_PT = 10.0
 LINE_H = 4.9
 QR_MM = 24.0
 SIGN_SPACE = 15.0  # blank height for the handwritten signature
+# Lines one value may take on the sheet: a receipt stays one A5 page whatever was stored.
+FIELD_LINES, TEXT_LINES = 3, 4
+FIT_SCALES = (1.0, 0.94, 0.88, 0.82, 0.76)  # body sizes tried, largest first, to keep a slip on one sheet
 
 
 def render_pdf(doc: SlipDocument) -> bytes:
     """The slip as PDF bytes (A5, embedded Roboto subset, QR when the slip has one)."""
     from fpdf import FPDF
+
+    doc = printable_document(doc)  # stored text can never break the slip
 
     class SlipPDF(FPDF):
         def header(self) -> None:
@@ -35,25 +40,37 @@ def render_pdf(doc: SlipDocument) -> bytes:
                           align="R")
                 self.ln(6)
 
-    # A tuple, not "A5": fpdf2 2.8.5 corrected its A5 size and warns on every use of the name.
-    pdf = SlipPDF(orientation="P", unit="mm", format=(PAGE_W, PAGE_H))
-    pdf.set_margins(MARGIN_L, MARGIN_T, MARGIN_R)
-    pdf.set_auto_page_break(True, margin=MARGIN_B)
-    pdf.set_creator("Ward Desk")
-    # Title only: author/subject would copy personal data into metadata nobody sees.
-    pdf.set_title(doc.title)
-    register_pdf_fonts(pdf)
-    pdf.add_page()
-    _Drawer(pdf, FAMILY).draw(doc)
+    def draw(scale: float) -> Any:
+        # A tuple, not "A5": fpdf2 2.8.5 corrected its A5 size and warns on every use of the name.
+        pdf = SlipPDF(orientation="P", unit="mm", format=(PAGE_W, PAGE_H))
+        pdf.set_margins(MARGIN_L, MARGIN_T, MARGIN_R)
+        pdf.set_auto_page_break(True, margin=MARGIN_B)
+        pdf.set_creator("Ward Desk")
+        # Title only: author/subject would copy personal data into metadata nobody sees.
+        pdf.set_title(doc.title)
+        register_pdf_fonts(pdf)
+        pdf.add_page()
+        _Drawer(pdf, FAMILY, scale).draw(doc)
+        return pdf
+
+    # A long address or procedure name must not push the signatures or the QR code onto
+    # a second sheet: the body is set a little smaller until the slip fits one page
+    # (only a long documents list still runs over, with a header on each sheet).
+    for scale in FIT_SCALES:
+        pdf = draw(scale)
+        if pdf.pages_count == 1:
+            break
     return bytes(pdf.output())
 
 
 class _Drawer:
-    def __init__(self, pdf: Any, family: str) -> None:
+    def __init__(self, pdf: Any, family: str, scale: float = 1.0) -> None:
         from fpdf.enums import XPos, YPos
 
         self.pdf = pdf
         self.family = family
+        self.body_pt, self.line_h, self.sign_space = BODY_PT * scale, LINE_H * scale, SIGN_SPACE * scale
+        self.scale = scale
         self.next_line = {"new_x": XPos.LEFT, "new_y": YPos.NEXT}
 
     def font(self, size: float, bold: bool = False, italic: bool = False) -> None:
@@ -68,6 +85,22 @@ class _Drawer:
                 return
             size -= 0.25
         self.font(size, bold)
+
+    def clipped(self, text: str, width: float, lines: int, used: float = 0.0) -> str:
+        """``text`` cut (with "…") to what fits in ``lines`` lines of ``width`` mm in the
+        current font after ``used`` mm of the first line; wrapping at word ends loses a
+        little of each line, hence the 0.9."""
+        budget = width * lines * 0.9 - used
+        if self.pdf.get_string_width(text) <= budget:
+            return text
+        low, high = 0, len(text)
+        while low < high:  # the longest prefix that fits, by halving
+            mid = (low + high + 1) // 2
+            if self.pdf.get_string_width(text[:mid] + "…") <= budget:
+                low = mid
+            else:
+                high = mid - 1
+        return text[:low].rstrip() + "…"
 
     def centered(self, x: float, width: float, text: str, height: float) -> None:
         self.pdf.set_x(x)
@@ -103,9 +136,10 @@ class _Drawer:
         pdf.set_y(top)
         for i, line in enumerate(doc.header_left):
             last = i == len(doc.header_left) - 1
-            # Shrink a little to keep a unit name on one line; wrap only if it is still too long.
+            # Shrink a little to keep a unit name on one line; wrap only if it is still too long
+            # (to three lines at most: an office name of any length leaves room for the slip).
             self.fit(line.upper(), HEADER_LEFT_W - 1, 8.5, bold=last, smallest=7.5)
-            self.centered(left_x, HEADER_LEFT_W, line.upper(), 4.0)
+            self.centered(left_x, HEADER_LEFT_W, self.clipped(line.upper(), HEADER_LEFT_W, 3), 4.0)
         self.rule(left_x, HEADER_LEFT_W, 16)
         if doc.number_line:
             self.font(8.5)
@@ -136,17 +170,20 @@ class _Drawer:
         pdf = self.pdf
         pdf.set_x(MARGIN_L)
         if block.kind == "text":
-            self.font(BODY_PT, block.bold, block.italic)
+            self.font(self.body_pt, block.bold, block.italic)
             align = {"left": "L", "center": "C", "right": "R", "justify": "J"}[block.align]
-            pdf.multi_cell(CONTENT_W, LINE_H, block.text, align=align, **self.next_line)
+            pdf.multi_cell(CONTENT_W, self.line_h, self.clipped(block.text, CONTENT_W, TEXT_LINES), align=align,
+                           **self.next_line)
         elif block.kind == "field":
             # write() flows the value on after the label and wraps back to the margin,
             # like a filled-in paper form.
-            self.font(BODY_PT, italic=block.italic)
-            pdf.write(LINE_H, f"{block.label}: ")
-            self.font(BODY_PT, block.bold, block.italic)
-            pdf.write(LINE_H, block.text)
-            pdf.ln(LINE_H)
+            self.font(self.body_pt, italic=block.italic)
+            label = f"{block.label}: "
+            used = pdf.get_string_width(label)
+            pdf.write(self.line_h, label)
+            self.font(self.body_pt, block.bold, block.italic)
+            pdf.write(self.line_h, self.clipped(block.text, CONTENT_W, FIELD_LINES, used))
+            pdf.ln(self.line_h)
         else:
             self.table(block)
 
@@ -155,25 +192,25 @@ class _Drawer:
 
         pdf = self.pdf
         if block.heading:
-            self.font(BODY_PT, bold=True)
-            pdf.multi_cell(CONTENT_W, LINE_H, block.heading, **self.next_line)
-        self.font(9)
+            self.font(self.body_pt, bold=True)
+            pdf.multi_cell(CONTENT_W, self.line_h, block.heading, **self.next_line)
+        self.font(9 * self.scale)
         widths = (9, CONTENT_W - 9 - 28, 28)[: len(block.columns)] if len(block.columns) == 3 else (9, CONTENT_W - 9)
         aligns = ("CENTER", "LEFT", "LEFT")[: len(block.columns)]
         pdf.set_line_width(0.2)
-        with pdf.table(col_widths=widths, width=CONTENT_W, text_align=aligns, line_height=4.6,
+        with pdf.table(col_widths=widths, width=CONTENT_W, text_align=aligns, line_height=4.6 * self.scale,
                        padding=(0.8, 1.2), headings_style=FontFace(emphasis="BOLD"),
                        align="LEFT", first_row_as_headings=True) as table:
             for row in (block.columns, *block.rows):
                 cells = table.row()
-                for value in row:
-                    cells.cell(value)
+                for value, width in zip(row, widths, strict=False):
+                    cells.cell(self.clipped(value, width - 2.4, FIELD_LINES))
         pdf.set_y(pdf.get_y() + 1.2)
 
     def signatures(self, doc: SlipDocument) -> None:
         pdf = self.pdf
         sigs = doc.signatures
-        height = 4.4 + 4.0 + SIGN_SPACE + 4.6
+        height = 4.4 + 4.0 + self.sign_space + 4.6
         if pdf.get_y() + 3 + height > PAGE_H - MARGIN_B:
             pdf.add_page()
         top = pdf.get_y() + 3.0
@@ -189,7 +226,7 @@ class _Drawer:
             if sig.note:
                 self.font(8.5, italic=True)
                 self.centered(x, width, sig.note, 4.0)
-            pdf.set_y(pdf.get_y() + SIGN_SPACE)
+            pdf.set_y(pdf.get_y() + self.sign_space)
             if sig.name:
                 self.font(9.5, bold=True)
                 self.centered(x, width, sig.name, 4.6)

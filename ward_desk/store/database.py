@@ -8,7 +8,6 @@ PBKDF2 and every worker thread can open its own connection cheaply.
 from __future__ import annotations
 
 import contextlib
-import errno
 import logging
 import os
 from collections.abc import Callable, Iterator
@@ -18,14 +17,16 @@ from pathlib import Path
 import peewee
 from playhouse.sqlcipher_ext import SqlCipherDatabase
 
-from ward_desk.store import models
+from ward_desk.store import models, space
 from ward_desk.store.errors import (
-    DiskFull,
+    DiskError,
+    KeyFileMismatch,
     NoStore,
     NotAWardDeskStore,
     StoreBusy,
     StoreDamaged,
     StoreError,
+    StoreFailed,
     StoreTooNew,
 )
 from ward_desk.store.keys import KeyFile
@@ -87,7 +88,12 @@ class Store:
         return self.data_dir / KEYS_NAME
 
     def keyfile(self) -> KeyFile:
-        return KeyFile.load(self.keys_path)
+        """The key slots, with this database's salt filled in when the file predates it
+        (so the next save records it)."""
+        keyfile = KeyFile.load(self.keys_path)
+        if not keyfile.db_salt:
+            keyfile.db_salt = db_salt(self.db_path) or ""
+        return keyfile
 
     def atomic(self) -> peewee._atomic:
         return self.db.atomic()
@@ -154,14 +160,101 @@ def check_readable(db: SqlCipherDatabase, path: Path) -> None:
         raise translate_db_error(exc, path) from None
 
 
-def translate_db_error(exc: BaseException, path: Path) -> StoreError:
-    """Map SQLite's terse errors onto the store's own, distinct ones."""
-    text = str(exc).lower()
-    if "database or disk is full" in text or getattr(exc, "errno", None) == errno.ENOSPC:
-        return DiskFull("store.disk_full")
-    if "locked" in text or "busy" in text:
+# SQLite's primary result codes (the low byte of an extended code).
+_SQLITE_PERM, _SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY = 3, 5, 6, 8
+_SQLITE_IOERR, _SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_CANTOPEN, _SQLITE_NOTADB = 10, 11, 13, 14, 26
+_DAMAGE_WORDS = ("not a database", "malformed", "corrupt", "file is encrypted")
+
+
+def _chain(exc: BaseException, depth: int = 6) -> list[BaseException]:
+    """``exc``, the driver error peewee wraps as its first argument, and the errors it
+    arose from: a failed commit is often hidden behind the rollback that followed
+    ("cannot rollback - no transaction is active"), the full disk in its context."""
+    out: list[BaseException] = []
+    todo = [exc]
+    while todo and len(out) < depth * 3:
+        e = todo.pop(0)
+        if any(e is seen for seen in out):
+            continue
+        out.append(e)
+        if e.args and isinstance(e.args[0], BaseException):
+            todo.append(e.args[0])
+        todo.extend(c for c in (e.__cause__, e.__context__) if c is not None)
+    return out
+
+
+def sqlite_code(exc: BaseException) -> int | None:
+    """SQLite's primary result code behind ``exc`` (or the first error in its chain
+    that has one), or None when there is none."""
+    for e in _chain(exc):
+        code = getattr(e, "sqlite_errorcode", None)
+        if isinstance(code, int):
+            return code & 0xFF
+    return None
+
+
+def translate_db_error(exc: BaseException, path: Path, *, needed: int = space.STORE_HEADROOM_BYTES) -> StoreError:
+    """Map SQLite's terse errors onto the store's own, distinct ones.
+
+    Only a file that fails SQLite's or SQLCipher's checks is called damaged. A full
+    disk (``SQLITE_FULL``, or an I/O error with almost no space left: the shared
+    index cannot grow) is a full disk, with where and how much ``needed``; other
+    disk errors, read-only files and locks each say so; anything else is reported
+    as a refusal that says nothing about the file's health. The whole chain of
+    errors is read, most telling cause first.
+    """
+    chain = _chain(exc)
+    codes = {getattr(e, "sqlite_errorcode", -1) & 0xFF for e in chain
+             if isinstance(getattr(e, "sqlite_errorcode", None), int)}
+    text = " | ".join(str(e).lower() for e in chain)
+    oserrors = [e for e in chain if isinstance(e, OSError) and not isinstance(e, peewee.DatabaseError)]
+    if any(space.is_space_errno(e) for e in oserrors) or _SQLITE_FULL in codes or "database or disk is full" in text:
+        return space.disk_full(path, needed)
+    if oserrors and space.is_disk_errno(oserrors[0]):
+        return space.os_error(oserrors[0], path, needed)  # type: ignore[arg-type]
+    disk_trouble = codes & {_SQLITE_IOERR, _SQLITE_CANTOPEN, _SQLITE_READONLY, _SQLITE_PERM} or any(
+        w in text for w in ("disk i/o error", "unable to open", "readonly", "read-only"))
+    if disk_trouble and space.read_only(path):
+        return DiskError("store.read_only", path=str(path))
+    if codes & {_SQLITE_IOERR, _SQLITE_CANTOPEN} or "disk i/o error" in text or "unable to open" in text:
+        if space.low_on_space(path):
+            return space.disk_full(path, needed)
+        if _SQLITE_CANTOPEN in codes or "unable to open" in text:
+            return DiskError("store.cannot_open", path=str(path))
+        return DiskError("store.io_error", path=str(path), free=space.format_size(space.free_bytes(path)))
+    if codes & {_SQLITE_READONLY, _SQLITE_PERM} or "readonly" in text or "read-only" in text:
+        return DiskError("store.read_only", path=str(path))
+    if codes & {_SQLITE_BUSY, _SQLITE_LOCKED} or "database is locked" in text or "busy" in text:
         return StoreBusy("store.busy")
-    return StoreDamaged("store.damaged", path=str(path))
+    if codes & {_SQLITE_CORRUPT, _SQLITE_NOTADB} or any(w in text for w in _DAMAGE_WORDS):
+        return StoreDamaged("store.damaged", path=str(path))
+    if oserrors:
+        return space.os_error(oserrors[0], path, needed)  # type: ignore[arg-type]
+    return StoreFailed("store.failed", detail=(str(exc).splitlines() or [type(exc).__name__])[0][:200])
+
+
+def db_salt(path: Path) -> str | None:
+    """SQLCipher's salt of the database file ``path`` (its first 16 bytes), as hex."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(16)
+    except OSError:
+        return None
+    return head.hex() if len(head) == 16 else None
+
+
+def _unreadable(exc: StoreError, db_path: Path, keyfile: KeyFile) -> StoreError:
+    """Why the key could not read ``db_path``'s first page: a key file that belongs to
+    another store (its recorded salt is not this file's), else real damage."""
+    if not isinstance(exc, StoreDamaged):
+        return exc
+    salt = db_salt(db_path)
+    if keyfile.db_salt and salt and salt != keyfile.db_salt:
+        return KeyFileMismatch("store.keyfile_mismatch", keys=keyfile.path or KEYS_NAME, path=str(db_path))
+    if not keyfile.db_salt:
+        # A key file from before the salt was recorded: both causes stay possible.
+        return StoreDamaged("store.key_does_not_open", keys=keyfile.path or KEYS_NAME, path=str(db_path))
+    return exc
 
 
 def _read_meta(db: SqlCipherDatabase) -> dict[str, str]:
@@ -201,7 +294,10 @@ def open_with_key(data_dir: Path, key: bytes, keyfile: KeyFile, *, migrate: bool
 
     db_path, _ = locate(data_dir)
     db = bind(db_path, key)
-    check_readable(db, db_path)
+    try:
+        check_readable(db, db_path)
+    except StoreError as exc:
+        raise _unreadable(exc, db_path, keyfile) from None
     meta = _read_meta(db)
     if not meta.get("store_id"):
         # An empty or foreign file that the key happens to "open" (SQLCipher treats a
@@ -210,7 +306,7 @@ def open_with_key(data_dir: Path, key: bytes, keyfile: KeyFile, *, migrate: bool
         raise StoreDamaged("store.damaged", path=str(db_path))
     if meta["store_id"] != keyfile.store_id:
         db.close()
-        raise NotAWardDeskStore("store.not_ward_desk", path=str(db_path))
+        raise KeyFileMismatch("store.keyfile_mismatch", keys=keyfile.path or KEYS_NAME, path=str(db_path))
     version = int(meta.get("schema_version", "0"))
     if version > LATEST_VERSION:
         db.close()
@@ -220,7 +316,11 @@ def open_with_key(data_dir: Path, key: bytes, keyfile: KeyFile, *, migrate: bool
             # Only a courtesy: a failing notice must never stop (or half-do) the upgrade.
             with contextlib.suppress(Exception):
                 on_upgrade(version, LATEST_VERSION, file_size(db_path))
-        apply_all(db, Path(data_dir), backup_first=version > 0, key=key)
+        try:
+            apply_all(db, Path(data_dir), backup_first=version > 0, key=key, keyfile=keyfile)
+        except BaseException:
+            db.close()
+            raise
     return Store(data_dir=Path(data_dir), db=db, store_id=keyfile.store_id, key=key)
 
 
@@ -242,19 +342,14 @@ def open_with_recovery(data_dir: Path, recovery_key: str, *, on_upgrade: Upgrade
 
 
 @contextlib.contextmanager
-def translating_errors(path: Path) -> Iterator[None]:
-    """Turn low-level SQLite failures inside a block into the store's own errors."""
+def translating_errors(path: Path, *, needed: int = space.STORE_HEADROOM_BYTES) -> Iterator[None]:
+    """Turn low-level SQLite and disk failures inside a block into the store's own errors."""
     try:
         yield
     except peewee.DatabaseError as exc:
-        text = str(exc).lower()
-        if any(s in text for s in ("not a database", "malformed", "full", "locked", "busy", "disk i/o")):
-            raise translate_db_error(exc, path) from exc
-        raise
+        raise translate_db_error(exc, path, needed=needed) from exc
     except OSError as exc:
-        if exc.errno == errno.ENOSPC:
-            raise DiskFull("store.disk_full") from exc
-        raise
+        raise space.os_error(exc, path, needed) from exc
 
 
 def file_size(path: Path) -> int:

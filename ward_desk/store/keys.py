@@ -11,6 +11,7 @@ cannot be moved to another store or relabelled.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -28,10 +29,29 @@ from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from ward_desk.domain.text import fold
-from ward_desk.store.errors import NotAWardDeskStore, StoreDamaged, WrongPassword
+from ward_desk.store.errors import (
+    KeyFileUnsupported,
+    NoKeySlots,
+    NotAWardDeskStore,
+    StoreDamaged,
+    WrongPassword,
+)
 
 KEYFILE_FORMAT = "ward-desk-keys"
 KEYFILE_VERSION = 1
+KEYFILE_MAX_BYTES = 1024 * 1024  # a few hundred slots; anything larger is not ours
+SLOT_KINDS = ("password", "recovery", "escrow")
+KDF_ALGORITHMS = ("argon2id",)
+# Bounds on a password slot's Argon2id cost, checked before anything is derived: a
+# doctored slot must not hang every command (a huge pass count), exhaust memory or
+# overflow the library (a huge memory size). They allow 20x today's profile.
+KDF_MEMORY_KIB = (8, 1024 * 1024)  # 8 KiB (Argon2's floor per lane) .. 1 GiB
+KDF_ITERATIONS = (1, 16)
+KDF_LANES = (1, 16)
+KDF_MAX_WORK_KIB = 2 * 1024 * 1024  # memory x passes: at most 1 GiB twice (~10 s on an old PC)
+KDF_SALT_BYTES = (16, 64)
+_WRAPPED_BYTES = 12 + 32 + 16  # nonce, the 256-bit key, the GCM tag
+_ESCROW_MAX_CHARS = 1024
 DB_KEY_BYTES = 32
 RECOVERY_KEY_BYTES = 20  # 160 bits: 32 base32 characters, typed from paper in eight groups
 
@@ -57,7 +77,7 @@ class KdfParams:
         (the test suite sets it so thousands of unlocks stay quick)."""
         memory = os.environ.get("WARD_DESK_KDF_MEMORY_KIB")
         if memory and memory.isdigit():
-            return cls(memory_kib=max(8, int(memory)), iterations=1)
+            return cls(memory_kib=min(max(KDF_MEMORY_KIB[0], int(memory)), KDF_MEMORY_KIB[1]), iterations=1)
         return cls()
 
 
@@ -76,30 +96,62 @@ class KeyFile:
     store_id: str
     tag_salt: str
     slots: list[Slot] = field(default_factory=list)
+    # The first 16 bytes of the database this file opens (SQLCipher's per-file salt,
+    # fixed when the file is made): a key file beside another store's database is
+    # then told apart from a damaged database. Empty in files written before it.
+    db_salt: str = ""
+    path: str = field(default="", compare=False, repr=False)
 
     # --- reading and writing -------------------------------------------------
     @classmethod
     def load(cls, path: Path) -> KeyFile:
-        """Read ``keys.json``; a file that is not ours or is cut short says so."""
+        """Read ``keys.json`` and check every part of it before anything is derived
+        from it: a file that is not ours, is cut short, names a newer format or an
+        unknown algorithm, or asks for a KDF cost out of bounds says which."""
         try:
-            raw = path.read_bytes()
+            with open(path, "rb") as f:
+                raw = f.read(KEYFILE_MAX_BYTES + 1)
         except FileNotFoundError:
             raise NotAWardDeskStore("store.no_keyfile", path=str(path)) from None
+        if len(raw) > KEYFILE_MAX_BYTES:
+            raise StoreDamaged("store.keyfile_damaged", path=str(path))
         try:
             data = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError):
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
             raise StoreDamaged("store.keyfile_damaged", path=str(path)) from None
         if not isinstance(data, dict) or data.get("format") != KEYFILE_FORMAT:
             raise NotAWardDeskStore("store.not_ward_desk", path=str(path))
+        version = data.get("version")
+        if type(version) is not int:
+            raise StoreDamaged("store.keyfile_damaged", path=str(path))
+        if version != KEYFILE_VERSION:
+            raise KeyFileUnsupported("store.keyfile_version", path=str(path), found=version,
+                                     supported=KEYFILE_VERSION)
         try:
             slots = [Slot(**s) for s in data["slots"]]
-            return cls(store_id=str(data["store_id"]), tag_salt=str(data["tag_salt"]), slots=slots)
+            keyfile = cls(store_id=data["store_id"], tag_salt=data["tag_salt"], slots=slots,
+                          db_salt=data.get("db_salt", ""), path=str(path))
         except (KeyError, TypeError):
             raise StoreDamaged("store.keyfile_damaged", path=str(path)) from None
+        keyfile.check()
+        return keyfile
+
+    def check(self) -> None:
+        """Refuse a key file whose fields are not what this version writes."""
+        where = self.path or "keys.json"
+        if not (_is_hex(self.store_id, 32, 32) and _is_hex(self.tag_salt, 32, 32)
+                and (self.db_salt == "" or _is_hex(self.db_salt, 32, 32))
+                and isinstance(self.slots, list)):
+            raise StoreDamaged("store.keyfile_damaged", path=where)
+        for slot in self.slots:
+            _check_slot(slot, where)
 
     def save(self, path: Path) -> None:
         """Write atomically (temp file, fsync, rename) so a power cut leaves the old
-        file or the new one, never half of either."""
+        file or the new one, never half of either; a full disk leaves the old one and
+        no temporary file, and says so."""
+        from ward_desk.store.space import os_error
+
         body = {
             "format": KEYFILE_FORMAT,
             "version": KEYFILE_VERSION,
@@ -107,12 +159,19 @@ class KeyFile:
             "tag_salt": self.tag_salt,
             "slots": [asdict(s) for s in self.slots],
         }
+        if self.db_salt:
+            body["db_salt"] = self.db_salt
         tmp = path.with_name(path.name + ".tmp")
-        with open(tmp, "wb") as f:
-            f.write(json.dumps(body, indent=1).encode())
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        try:
+            with open(tmp, "wb") as f:
+                f.write(json.dumps(body, indent=1).encode())
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise os_error(exc, path, needed=64 * 1024) from exc
         _fsync_dir(path.parent)
 
     # --- slots -----------------------------------------------------------------
@@ -144,10 +203,32 @@ class KeyFile:
         self.slots = [s for s in self.slots if not (s.kind == "password" and s.user_tag == tag)]
 
     def unlock_with_password(self, username: str, password: str) -> bytes:
+        self.require_password_slots()
         slot = self.password_slot(username)
         if slot is None:
             raise WrongPassword("store.wrong_password")
         return self._unlock_password_slot(slot, password)
+
+    def unlock(self, username: str | None, password: str) -> bytes:
+        """The database key for ``username``'s password; with no user named, the only
+        user's (a store with several needs one named: ``auth.user_required``)."""
+        if username is not None:
+            return self.unlock_with_password(username, password)
+        self.require_password_slots()
+        slot = self.sole_password_slot()
+        if slot is None:
+            from ward_desk.errors import InvalidInput
+
+            raise InvalidInput("auth.user_required")
+        return self._unlock_password_slot(slot, password)
+
+    def require_password_slots(self) -> None:
+        """A key file whose password slots were all removed cannot be opened by any
+        password: say that, not "wrong password" or "several users"."""
+        if not any(s.kind == "password" for s in self.slots):
+            recovery = any(s.kind == "recovery" for s in self.slots)
+            raise NoKeySlots("store.keyfile_no_slots_recovery" if recovery else "store.keyfile_no_slots",
+                             path=self.path or "keys.json")
 
     def sole_password_slot(self) -> Slot | None:
         """The password slot when the store has exactly one user, else None."""
@@ -155,11 +236,9 @@ class KeyFile:
         return slots[0] if len(slots) == 1 else None
 
     def _unlock_password_slot(self, slot: Slot, password: str) -> bytes:
-        try:
-            kdf = KdfParams(slot.kdf["memory_kib"], slot.kdf["iterations"], slot.kdf["lanes"])
-            kek = _argon2(password, bytes.fromhex(slot.kdf["salt"]), kdf)
-        except (KeyError, ValueError):
-            raise StoreDamaged("store.keyfile_damaged", path="keys.json") from None
+        _check_slot(slot, self.path or "keys.json")  # bounded before use, whoever built the slot
+        kdf = KdfParams(slot.kdf["memory_kib"], slot.kdf["iterations"], slot.kdf["lanes"])
+        kek = _argon2(password, bytes.fromhex(slot.kdf["salt"]), kdf)
         return _unwrap(kek, slot.wrapped, self._aad(slot.id, "password"))
 
     def set_recovery(self, recovery_key: str, db_key: bytes) -> None:
@@ -189,6 +268,71 @@ class KeyFile:
 
     def _aad(self, slot_id: str, kind: str) -> bytes:
         return f"ward-desk-keyslot|{self.store_id}|{slot_id}|{kind}".encode()
+
+
+def _is_hex(value: object, low: int, high: int) -> bool:
+    if not isinstance(value, str) or not low <= len(value) <= high or len(value) % 2:
+        return False
+    try:
+        bytes.fromhex(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_b64(value: object, length: int | None = None, max_chars: int = _ESCROW_MAX_CHARS) -> bool:
+    if not isinstance(value, str) or len(value) > max_chars:
+        return False
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except ValueError:
+        return False
+    return length is None or len(raw) == length
+
+
+def _bounded(slot_path: str, name: str, value: object, bounds: tuple[int, int]) -> int:
+    # bool is an int to Python; a slot saying "memory_kib": true is doctored too.
+    if type(value) is not int:
+        raise StoreDamaged("store.keyfile_damaged", path=slot_path)
+    if not bounds[0] <= value <= bounds[1]:
+        raise KeyFileUnsupported("store.keyfile_kdf_bounds", path=slot_path, name=name, value=value,
+                                 low=bounds[0], high=bounds[1])
+    return value
+
+
+def _check_slot(slot: Slot, where: str) -> None:
+    """One slot as this version writes it, its KDF cost within bounds."""
+    if not isinstance(slot.kind, str) or not isinstance(slot.id, str) or not 1 <= len(slot.id) <= 64:
+        raise StoreDamaged("store.keyfile_damaged", path=where)
+    if slot.kind not in SLOT_KINDS:
+        raise KeyFileUnsupported("store.keyfile_algorithm", path=where, what=f"kind={slot.kind[:40]}")
+    if not isinstance(slot.kdf, dict) or not isinstance(slot.meta, dict) or not isinstance(slot.user_tag, str):
+        raise StoreDamaged("store.keyfile_damaged", path=where)
+    if slot.kind == "escrow":
+        if not _is_b64(slot.wrapped):
+            raise StoreDamaged("store.keyfile_damaged", path=where)
+        return
+    if not _is_b64(slot.wrapped, _WRAPPED_BYTES):
+        raise StoreDamaged("store.keyfile_damaged", path=where)
+    if slot.kind == "recovery":
+        if slot.kdf:
+            raise KeyFileUnsupported("store.keyfile_algorithm", path=where, what="recovery kdf")
+        return
+    if not _is_hex(slot.user_tag, 32, 32):
+        raise StoreDamaged("store.keyfile_damaged", path=where)
+    kdf = slot.kdf
+    if set(kdf) != {"alg", "salt", "memory_kib", "iterations", "lanes"}:
+        raise StoreDamaged("store.keyfile_damaged", path=where)
+    if kdf["alg"] not in KDF_ALGORITHMS:
+        raise KeyFileUnsupported("store.keyfile_algorithm", path=where, what=f"kdf={str(kdf['alg'])[:40]}")
+    if not _is_hex(kdf["salt"], 2 * KDF_SALT_BYTES[0], 2 * KDF_SALT_BYTES[1]):
+        raise StoreDamaged("store.keyfile_damaged", path=where)
+    lanes = _bounded(where, "lanes", kdf["lanes"], KDF_LANES)
+    iterations = _bounded(where, "iterations", kdf["iterations"], KDF_ITERATIONS)
+    memory = _bounded(where, "memory_kib", kdf["memory_kib"], (max(KDF_MEMORY_KIB[0], 8 * lanes), KDF_MEMORY_KIB[1]))
+    if memory * iterations > KDF_MAX_WORK_KIB:
+        raise KeyFileUnsupported("store.keyfile_kdf_bounds", path=where, name="memory_kib x iterations",
+                                 value=memory * iterations, low=KDF_MEMORY_KIB[0], high=KDF_MAX_WORK_KIB)
 
 
 def new_keyfile(store_id: str) -> KeyFile:

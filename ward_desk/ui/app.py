@@ -10,6 +10,7 @@ when first shown. The national holidays come from a cache in the data folder
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import importlib
 import threading
@@ -290,6 +291,8 @@ class WardDeskApp(App[None]):
 
         self.locked = True
         self._stop_sync()
+        if self.settings.slips_keep_days <= 0:
+            self.purge_slips(handed_over=True)
         self.push_screen(LockScreen(self.session.user.username), callback=self._unlocked)
 
     def _unlocked(self, _result: object = None) -> None:
@@ -300,11 +303,13 @@ class WardDeskApp(App[None]):
 
     # -- background work after unlock ----------------------------------------------
     @work(thread=True, exit_on_error=False, group="purge", name="purge_slips")
-    def purge_slips(self) -> int:
-        """Delete printed slips older than 30 days (files only; the store keeps everything)."""
-        from ward_desk.slips import purge_old_slips
+    def purge_slips(self, handed_over: bool = False) -> int:
+        """Apply the office's retention to printed slips (``slips_keep_days``; files only,
+        the store keeps everything). ``handed_over``: the desk locks or closes, so slips
+        not kept once printed go now."""
+        from ward_desk.slips.output import purge_slips
 
-        return purge_old_slips(self.data_dir, 30)
+        return purge_slips(self.data_dir, self.settings.slips_keep_days, handed_over=handed_over)
 
     def _arm_sync(self, delay: float) -> None:
         # Habit 3: one timer, armed again only when the previous run (and its status
@@ -490,5 +495,10 @@ class WardDeskApp(App[None]):
 
     def on_unmount(self) -> None:
         self._stop_sync()
+        if self.session is not None and self.settings.slips_keep_days <= 0:
+            from ward_desk.slips.output import purge_slips
+
+            with contextlib.suppress(Exception):  # closing must never fail for a file
+                purge_slips(self.data_dir, 0, handed_over=True)
         # The connection belongs to the store thread: it is closed (WAL folded back) there.
         self.store_thread.close(self.session.store.close if self.session is not None else None)

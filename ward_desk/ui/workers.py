@@ -52,6 +52,28 @@ def release_connection() -> None:
         models.database.close()
 
 
+def _store_error(exc: BaseException) -> BaseException:
+    """A database or disk failure as the store's own error (a full disk says "full",
+    with where and how much: never an "unexpected OperationalError"); others as they are."""
+    import sys
+
+    peewee = sys.modules.get("peewee")
+    models = sys.modules.get("ward_desk.store.models")
+    if peewee is None or models is None:
+        return exc
+    from pathlib import Path
+
+    from ward_desk.store.database import translate_db_error
+    from ward_desk.store.space import is_disk_errno
+
+    if isinstance(exc, peewee.DatabaseError) or is_disk_errno(exc):
+        where = Path(str(models.database.database or ".")).parent
+        error = translate_db_error(exc, where)
+        error.__cause__ = exc
+        return error
+    return exc
+
+
 class StoreThread:
     """A single long-lived thread that runs store calls one at a time.
 
@@ -108,7 +130,7 @@ class StoreThread:
             try:
                 result = fn(*args, **kwargs)
             except BaseException as exc:  # handed to the awaiting worker, never lost
-                future.set_exception(exc)
+                future.set_exception(_store_error(exc))
             else:
                 future.set_result(result)
 
