@@ -30,6 +30,11 @@ class Settings:
     # Printed slips are plaintext personal data: days they are kept; 0 = not kept once
     # printed (gone a few minutes after printing, and when the desk locks or closes).
     slips_keep_days: float = 30.0
+    # How the printed forms (Circular 03/2025/TT-VPCP) name the office; "" = derived from
+    # the ward's name: "Trung tâm Phục vụ hành chính công phường X" under "UBND phường X".
+    centre_name: str = ""
+    authority_name: str = ""
+    province_name: str = ""  # e.g. "tỉnh Lâm Đồng": printed above the authority
 
     def validate(self, path: Path) -> None:
         if self.language not in ("vi", "en"):
@@ -42,6 +47,10 @@ class Settings:
                                value=self.sync_interval_minutes)
         if not 0 <= self.slips_keep_days <= 3650:
             raise InvalidInput("config.bad_value", path=str(path), key="slips_keep_days", value=self.slips_keep_days)
+        for key in ("centre_name", "authority_name", "province_name"):
+            value = getattr(self, key)
+            if len(value) > 200 or any(ord(ch) < 32 for ch in value):
+                raise InvalidInput("config.bad_value", path=str(path), key=key, value=value[:40])
         if self.slips_format not in ("pdf", "docx"):
             raise InvalidInput("config.bad_value", path=str(path), key="slips_format", value=self.slips_format)
 
@@ -73,6 +82,8 @@ def load_settings(data_dir: Path) -> Settings:
         if isinstance(default, bool) and not isinstance(value, bool):
             raise InvalidInput("config.bad_value", path=str(path), key=key, value=value)
         if isinstance(default, float) and not isinstance(value, (int, float)):
+            raise InvalidInput("config.bad_value", path=str(path), key=key, value=value)
+        if isinstance(default, str) and not isinstance(value, str):
             raise InvalidInput("config.bad_value", path=str(path), key=key, value=value)
         values[key] = float(value) if isinstance(default, float) else value
     settings = Settings(**values)
