@@ -94,3 +94,78 @@ def test_print_slip_writes_under_data_dir_slips_only(session) -> None:
         assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     assert print_slip(session, d, "receipt", "pdf") == path  # re-printing replaces the file
     assert sorted(p.name for p in path.parent.iterdir()) == [path.name]
+
+
+# --- Circular 03/2025 forms read from the store -------------------------------------------
+
+
+def test_the_issuer_is_the_2025_centre_derived_from_the_ward_or_configured(session) -> None:
+    from ward_desk.config import save_setting
+
+    d = _intake(session)
+    data = slip_data_from(session, d, "receipt")
+    assert data.centre_name == "Trung tâm Phục vụ hành chính công phường Mũi Né"
+    assert data.authority_name == "UBND phường Mũi Né" and data.province_name == ""
+    assert data.form_title == "Giấy tiếp nhận hồ sơ và hẹn trả kết quả"
+    assert data.return_method == "Trực tiếp tại Trung tâm Phục vụ hành chính công phường Mũi Né"
+    data_dir = session.store.data_dir
+    save_setting(data_dir, "centre_name", "Trung tâm Phục vụ hành chính công phường Mũi Né - điểm Hàm Tiến")
+    save_setting(data_dir, "province_name", "tỉnh Lâm Đồng")
+    text = pdf_text(print_slip(session, d, "receipt", "pdf"))
+    assert "TRUNG TÂM PHỤC VỤ HÀNH CHÍNH CÔNG PHƯỜNG MŨI NÉ - ĐIỂM HÀM TIẾN" in text
+    assert "TỈNH LÂM ĐỒNG" in text and "UBND PHƯỜNG MŨI NÉ" in text
+    assert "Trực tiếp tại Trung tâm Phục vụ hành chính công phường Mũi Né - điểm Hàm Tiến" in text
+
+
+def test_a_config_name_that_is_not_text_is_refused_with_the_file(tmp_path) -> None:
+    from ward_desk.config import load_settings
+    from ward_desk.errors import InvalidInput
+
+    (tmp_path / "config.toml").write_text("province_name = 5\n", encoding="utf-8")
+    with pytest.raises(InvalidInput) as info:
+        load_settings(tmp_path)
+    assert info.value.message.id == "config.bad_value" and "province_name" in str(info.value)
+
+
+def test_supplement_lists_the_items_the_clerk_asked_for(session, clock) -> None:
+    """Form 02's table printed empty: the request's items were never recorded. They are
+    now kept on the request event and printed, one row each."""
+    from slip_testkit import docx_text
+
+    d = _intake(session, code="HT.04")
+    clock.advance(hours=1)
+    dossiers.move(session, d.code, "request_supplement", reason="Hồ sơ chưa đủ giấy tờ theo quy định",
+                  requested_items=["Văn bản cử người giám hộ (bản chính)", "Bản sao giấy khai sinh của người được giám hộ"])
+    data = slip_data_from(session, dossiers.get(d.code), "supplement")
+    assert data.requested_items == ("Văn bản cử người giám hộ (bản chính)",
+                                    "Bản sao giấy khai sinh của người được giám hộ")
+    pdf = pdf_text(print_slip(session, dossiers.get(d.code), "supplement", "pdf"))
+    assert "1 Văn bản cử người giám hộ (bản chính)" in pdf
+    assert "2 Bản sao giấy khai sinh của người được giám hộ" in pdf
+    assert "Mẫu số 02" in pdf and "PHIẾU YÊU CẦU BỔ SUNG, HOÀN THIỆN HỒ SƠ" in pdf
+    docx = docx_text(print_slip(session, dossiers.get(d.code), "supplement", "docx"))
+    assert "Bản sao giấy khai sinh của người được giám hộ" in docx
+
+
+def test_supplement_reason_listing_several_things_gives_one_row_each(session, clock) -> None:
+    d = _intake(session, code="HT.04")
+    dossiers.move(session, d.code, "request_supplement",
+                  reason="Thiếu văn bản cử người giám hộ; thiếu bản sao giấy khai sinh.")
+    data = slip_data_from(session, dossiers.get(d.code), "supplement")
+    assert data.requested_items == ("Thiếu văn bản cử người giám hộ", "thiếu bản sao giấy khai sinh")
+
+
+def test_items_on_another_move_or_too_many_are_refused_and_change_nothing(session) -> None:
+    from ward_desk.errors import InvalidInput
+    from ward_desk.store.models import Event
+
+    d = _intake(session, code="HT.04")
+    before = Event.select().count()
+    with pytest.raises(InvalidInput) as info:
+        dossiers.move(session, d.code, "forward", requested_items=["Giấy tờ A"])
+    assert info.value.message.id == "dossier.items_only_for_supplement"
+    with pytest.raises(InvalidInput) as info:
+        dossiers.move(session, d.code, "request_supplement", reason="Thiếu nhiều giấy tờ",
+                      requested_items=[f"Giấy tờ số {i}" for i in range(31)])
+    assert info.value.message.id == "dossier.too_many_items"
+    assert Event.select().count() == before and dossiers.get(d.code).state == "received"

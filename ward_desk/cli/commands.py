@@ -166,7 +166,7 @@ def dossier_move(args: argparse.Namespace, session) -> int:
         raise RuleViolation("cli.no_such_move", code=d.code, state=current.value, target=wanted.value,
                             allowed=allowed)
     d = dossiers.move(session, d.code, action, reason=args.reason, legal_basis=args.legal_basis,
-                      officer=args.officer, rating=args.rating)
+                      officer=args.officer, rating=args.rating, requested_items=args.item)
     print(t("cli.moved", code=d.code, state=d.state))
     return 0
 

@@ -111,6 +111,8 @@ def build_parser(wanted: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--legal-basis", default=None)
     p.add_argument("--officer", default=None)
     p.add_argument("--rating", default=None, choices=("very_satisfied", "satisfied", "neutral", "unsatisfied"))
+    p.add_argument("--item", action="append", default=None, metavar="TEXT",
+                   help="supplement request: one thing the citizen must bring (repeat for each; form 02)")
     p = add("apology", commands.dossier_apology, "issue the apology slip with a new appointment", dsub)
     p.add_argument("code")
     p.add_argument("--new-date", required=True, help="dd/mm/yyyy [HH:MM]")

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ward_desk.domain.lifecycle import PAUSED, Action, State
+from ward_desk.domain.text import split_items
 from ward_desk.domain.timing import Timing, classify, to_local
 from ward_desk.i18n import t
 from ward_desk.services.session import Session
@@ -85,8 +86,9 @@ def office_names(session: Session) -> dict[str, str]:
 
 
 def requested_items_of(event: Event | None, missing_docs: tuple[str, ...]) -> tuple[str, ...]:
-    """What the supplement request asked for: the items recorded on the request event,
-    else the checklist's papers marked not received, else the reason's parts."""
+    """What the supplement request asked for: the items recorded on the request event
+    (``data["items"]``, see ``dossiers.move``), else, for a request recorded before items
+    were, the checklist's papers marked not received, else the reason's parts."""
     if event is None:
         return missing_docs
     items = json.loads(event.data or "{}").get("items") or []
@@ -95,13 +97,6 @@ def requested_items_of(event: Event | None, missing_docs: tuple[str, ...]) -> tu
     if missing_docs:
         return missing_docs
     return split_items(event.reason)
-
-
-def split_items(text: str) -> tuple[str, ...]:
-    """A reason that lists several things ("Thiếu A; thiếu B") as one item each."""
-    import re
-
-    return tuple(part.strip(" .") for part in re.split(r"[;\n]+", text) if part.strip(" ."))
 
 
 _RESULT_STEPS = (Action.MARK_RESULT_READY.value, Action.RETURN_RESULT.value)
