@@ -169,3 +169,24 @@ def test_items_on_another_move_or_too_many_are_refused_and_change_nothing(sessio
                       requested_items=[f"Giấy tờ số {i}" for i in range(31)])
     assert info.value.message.id == "dossier.too_many_items"
     assert Event.select().count() == before and dossiers.get(d.code).state == "received"
+
+
+def test_stop_notice_after_the_citizen_withdraws(session, clock) -> None:
+    """Form 05 (Thông báo dừng giải quyết hồ sơ): the withdraw event's reason, dated the
+    day the dossier was stopped, whenever it is printed."""
+    from slip_testkit import docx_text
+
+    d = _intake(session, code="HT.04")
+    clock.advance(days=1)  # Wed 04/03
+    dossiers.move(session, d.code, "withdraw", reason="Công dân đề nghị dừng giải quyết để nộp lại hồ sơ khác")
+    clock.advance(days=2)  # printed again on Fri 06/03: still dated the day it was stopped
+    data = slip_data_from(session, dossiers.get(d.code), "stop")
+    assert data.form_number == "05" and data.form_title == "Thông báo dừng giải quyết hồ sơ"
+    assert data.reason == "Công dân đề nghị dừng giải quyết để nộp lại hồ sơ khác"
+    assert data.date_line == "Mũi Né, ngày 04 tháng 3 năm 2026" and data.issued_on == "04/03/2026"
+    for fmt, read in (("pdf", pdf_text), ("docx", docx_text)):
+        text = read(print_slip(session, dossiers.get(d.code), "stop", fmt))
+        for expected in ("Mẫu số 05", "THÔNG BÁO DỪNG GIẢI QUYẾT HỒ SƠ", "Căn cứ Nghị định số 118/2025/NĐ-CP",
+                         "Thông tư số 03/2025/TT-VPCP", "kể từ ngày 04/03/2026", "Nguyễn Thị Đào",
+                         "Lý do dừng giải quyết: Công dân đề nghị dừng giải quyết để nộp lại hồ sơ khác"):
+            assert expected in text, (fmt, expected)

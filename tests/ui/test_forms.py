@@ -1,0 +1,37 @@
+"""The forms of Circular 03/2025 from the desk: stopping a dossier at the citizen's request
+produces the notice (form 05) like the other moves produce theirs, and the print chooser
+offers the dossier's forms."""
+
+from __future__ import annotations
+
+from tests.slips.slip_testkit import pdf_text
+from tests.ui.conftest import make_app, settle, unlock
+from tests.ui.test_desk_flow import open_in_list, receive_dossier, run, run_action
+from ward_desk.ui.screens.dialogs import ConfirmDialog, ReasonDialog
+
+
+def test_withdrawing_produces_the_stop_notice(store_dir, clock):
+    async def scenario():
+        app = make_app(store_dir, clock, username="admin")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await unlock(pilot)
+            code = await receive_dossier(pilot, "Le Van Cuong")
+            await open_in_list(pilot, "le van", code)
+            detail = app.screen
+            await run_action(pilot, "withdraw")
+            assert isinstance(app.screen, ReasonDialog)
+            await pilot.press("1", "enter")  # the first common reason
+            await settle(pilot)
+            assert isinstance(app.screen, ConfirmDialog)
+            await pilot.press("down", "enter")
+            await settle(pilot)
+            assert app.screen is detail and detail._view.state == "withdrawn"
+            slips = store_dir / "slips"
+            assert sorted(p.name for p in slips.iterdir() if "stop" in p.name) == [
+                f"{code}-stop.docx", f"{code}-stop.pdf"]
+            text = pdf_text(slips / f"{code}-stop.pdf")
+            assert "THÔNG BÁO DỪNG GIẢI QUYẾT HỒ SƠ" in text and "Mẫu số 05" in text
+            assert "Công dân xin rút hồ sơ" in text and "Le Van Cuong" in text
+            assert "stop" in detail.slips_available()
+
+    run(scenario)
