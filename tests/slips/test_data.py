@@ -190,3 +190,52 @@ def test_stop_notice_after_the_citizen_withdraws(session, clock) -> None:
                          "Thông tư số 03/2025/TT-VPCP", "kể từ ngày 04/03/2026", "Nguyễn Thị Đào",
                          "Lý do dừng giải quyết: Công dân đề nghị dừng giải quyết để nộp lại hồ sơ khác"):
             assert expected in text, (fmt, expected)
+
+
+def test_control_sheet_is_the_dossiers_history(session, clock) -> None:
+    """Form 06 from the events: who, when, which step, what came of it, in time or not."""
+    from slip_testkit import docx_text
+
+    from ward_desk.slips.model import HistoryRow
+
+    d = _intake(session, code="HT.04")  # Tue 03/03 09:00, 3 working days: due Fri 06/03 17:00
+    clock.advance(minutes=30)
+    dossiers.move(session, d.code, "forward")
+    clock.advance(days=1)
+    dossiers.move(session, d.code, "request_supplement", reason="Thiếu văn bản cử người giám hộ")
+    clock.advance(days=1)  # Thu 05/03 09:30: the clock restarts, due three working days on (Tue 10/03)
+    dossiers.move(session, d.code, "complete_supplement")
+    clock.advance(days=6)  # Wed 11/03 09:30: past the restarted due date
+    dossiers.move(session, d.code, "mark_result_ready")
+    clock.advance(hours=1)
+    dossiers.move(session, d.code, "return_result")
+    data = slip_data_from(session, dossiers.get(d.code), "control")
+    admin = "Trần Văn Quản Trị"
+    assert data.history == (
+        HistoryRow("03/03/2026 09:00", admin, "Tiếp nhận hồ sơ", "Đã tiếp nhận", ""),
+        HistoryRow("03/03/2026 09:30", admin, "Chuyển xử lý", "Đang giải quyết", "Trong hạn"),
+        HistoryRow("04/03/2026 09:30", admin, "Yêu cầu bổ sung hồ sơ",
+                   "Chờ bổ sung hồ sơ: Thiếu văn bản cử người giám hộ", "Trong hạn"),
+        HistoryRow("05/03/2026 09:30", admin, "Nhận đủ hồ sơ bổ sung", "Đang giải quyết", ""),
+        HistoryRow("11/03/2026 09:30", admin, "Ghi nhận đã có kết quả", "Đã có kết quả", "Trễ hạn"),
+        HistoryRow("11/03/2026 10:30", admin, "Trả kết quả", "Đã trả kết quả", "Trễ hạn"),
+    )
+    for fmt, read in (("pdf", pdf_text), ("docx", docx_text)):
+        text = read(print_slip(session, dossiers.get(d.code), "control", fmt))
+        for expected in ("Mẫu số 06", "PHIẾU KIỂM SOÁT QUÁ TRÌNH GIẢI QUYẾT HỒ SƠ", "Nhận đủ hồ sơ bổ sung",
+                         "Trễ hạn", "Trong hạn", "Chờ bổ sung hồ sơ: Thiếu văn bản cử người giám hộ"):
+            assert expected in text, (fmt, expected)
+
+
+def test_control_sheet_early_result_and_a_counter_named_by_the_step(session, clock) -> None:
+    from ward_desk.slips.data import history_rows
+    from ward_desk.store.models import Event
+
+    d = _intake(session, code="HT.04")
+    clock.advance(days=1)
+    dossiers.move(session, d.code, "mark_result_ready")  # Wed, due Fri: early
+    # A step that says at which counter it was done (the intake desk may record one).
+    Event.update(data='{"counter": "2"}').where((Event.dossier == d.id) & (Event.kind == "intake")).execute()
+    rows = history_rows(session, dossiers.get(d.code))
+    assert rows[0].actor == "Trần Văn Quản Trị (quầy 2)"
+    assert rows[-1].timing == "Trước hạn"

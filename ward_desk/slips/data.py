@@ -13,6 +13,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from peewee import JOIN
+
 from ward_desk.domain.lifecycle import PAUSED, Action, State
 from ward_desk.domain.text import split_items
 from ward_desk.domain.timing import Timing, classify, to_local
@@ -111,7 +113,7 @@ def history_rows(session: Session, dossier: Dossier) -> tuple[HistoryRow, ...]:
     as the period report counts it; another step is within or past that date; a step
     taken while the clock was paused (waiting for a supplement, suspended) is neither."""
     tz, lang = session.rules.tz, FORM_LANGUAGE
-    events = (Event.select(Event, User).join(User, on=(Event.actor == User.id), join_type="LEFT OUTER")
+    events = (Event.select(Event, User).join(User, JOIN.LEFT_OUTER, on=(Event.actor == User.id))
               .where(Event.dossier == dossier).order_by(Event.id))
     rows: list[HistoryRow] = []
     due: datetime | None = None

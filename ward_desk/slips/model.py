@@ -21,7 +21,7 @@ REFUSAL = "refusal"
 APOLOGY = "apology"
 STOP = "stop"
 CONTROL = "control"
-KINDS: tuple[str, ...] = (RECEIPT, SUPPLEMENT, REFUSAL, APOLOGY, STOP)
+KINDS: tuple[str, ...] = (RECEIPT, SUPPLEMENT, REFUSAL, APOLOGY, STOP, CONTROL)
 BOOK = "book"  # the tracking book covers a period, not one dossier: see ward_desk.reports.book
 # The form set of Circular 03/2025/TT-VPCP (Annex I), in force since 1 July 2025.
 FORM_SET = "03/2025/TT-VPCP"

@@ -389,6 +389,8 @@ class DossierDetailScreen(DeskScreen):
             kinds.append("apology")
         if view.state == "withdrawn":
             kinds.append("stop")
+        if len(view.events) > 1:  # the control sheet (06) follows a dossier once it moves on
+            kinds.append("control")
         return kinds
 
     def action_print(self) -> None:
