@@ -36,8 +36,8 @@ FORM_TITLES: dict[str, str] = {
     CONTROL: "Phiếu kiểm soát quá trình giải quyết hồ sơ",
     BOOK: "Sổ theo dõi hồ sơ",
 }
-# What every form cites as its basis: the documents in force since 1 July 2025 (they
-# replaced Decree 61/2018, Decree 107/2021 and Circular 01/2018). One constant, so the
+# What every form cites as its basis: the documents in force since 1 July 2025 (the 2018
+# decree and circular they replaced are cited nowhere any more). One constant, so the
 # next change of law is one edit; an office can still reword it in its templates.
 FORMS_BASIS = ("Căn cứ Nghị định số 118/2025/NĐ-CP của Chính phủ về thực hiện thủ tục hành chính theo cơ chế "
                "một cửa, một cửa liên thông tại Bộ phận Một cửa và Cổng Dịch vụ công quốc gia; Thông tư số "
