@@ -239,3 +239,19 @@ def test_control_sheet_early_result_and_a_counter_named_by_the_step(session, clo
     rows = history_rows(session, dossiers.get(d.code))
     assert rows[0].actor == "Trần Văn Quản Trị (quầy 2)"
     assert rows[-1].timing == "Trước hạn"
+
+
+def test_setup_records_the_issuer_names_and_refuses_a_bad_one(session) -> None:
+    from ward_desk.config import load_settings
+    from ward_desk.errors import InvalidInput
+    from ward_desk.services.setup import save_issuer_names
+
+    data_dir = session.store.data_dir
+    assert save_issuer_names(data_dir, province_name="  tỉnh Lâm Đồng ", centre_name=None) == {
+        "province_name": "tỉnh Lâm Đồng"}
+    settings = load_settings(data_dir)
+    assert (settings.province_name, settings.centre_name) == ("tỉnh Lâm Đồng", "")
+    with pytest.raises(InvalidInput):
+        save_issuer_names(data_dir, centre_name="Trung tâm\x1b[31m")
+    assert load_settings(data_dir).centre_name == ""  # nothing written
+    assert slip_data_from(session, _intake(session), "receipt").province_name == "tỉnh Lâm Đồng"

@@ -79,6 +79,10 @@ def build_parser(wanted: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--admin", required=True, help="the administrator's user name")
     p.add_argument("--admin-name", default=None, help="the administrator's full name")
     p.add_argument("--agency-id", default=None, help="prefix of dossier codes (default: office code)")
+    p.add_argument("--centre-name", default=None,
+                   help='issuer of the forms (default: "Trung tâm Phục vụ hành chính công" + the office name)')
+    p.add_argument("--authority-name", default=None, help='its parent authority (default: "UBND" + the office name)')
+    p.add_argument("--province", default=None, help='printed above the authority, e.g. "tỉnh Lâm Đồng"')
 
     p = add("demo", commands.demo, "create a demo ward with two years of dossiers and open it")
     p.add_argument("--no-ui", action="store_true", help="build the demo and print where it is, without the app")
