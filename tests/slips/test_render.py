@@ -43,12 +43,16 @@ SPECIFIC = {
                 "Lê Văn Bình", "068190012345", "tỉnh Lâm Đồng",
                 "6. Nhận kết quả: Trực tiếp tại Trung tâm Phục vụ hành chính công phường Mũi Né"],
     "supplement": ["Mẫu số 02", "1 Giấy chứng sinh (bản chính)", "2 Giấy xác nhận cư trú của người mẹ",
-                   "Cần xác minh thông tin nơi sinh", "NGƯỜI HƯỚNG DẪN", BASIS],
-    "refusal": ["Mẫu số 03", "từ chối tiếp nhận, giải quyết hồ sơ này", "Cần xác minh thông tin nơi sinh", BASIS],
+                   "Cần xác minh thông tin nơi sinh", "NGƯỜI HƯỚNG DẪN", BASIS,
+                   "Trung tâm Phục vụ hành chính công phường Mũi Né đã tiếp nhận hồ sơ của"],
+    "refusal": ["Mẫu số 03", "từ chối tiếp nhận, giải quyết hồ sơ này", "Cần xác minh thông tin nơi sinh", BASIS,
+                "Trung tâm Phục vụ hành chính công phường Mũi Né tiếp nhận hồ sơ của"],
     "apology": ["Mẫu số 04", "06/03/2026 17:00", "THỦ TRƯỞNG CƠ QUAN, ĐƠN VỊ", "Trần Quốc Dũng",
-                "xin lỗi ông/bà", "đề nghị gia hạn thời gian giải quyết", BASIS],
+                "xin lỗi ông/bà", "đề nghị gia hạn thời gian giải quyết", BASIS,
+                "Ngày 03/03/2026 09:00, Trung tâm Phục vụ hành chính công phường Mũi Né tiếp nhận hồ sơ của"],
     "stop": ["Mẫu số 05", "Lý do dừng giải quyết: Cần xác minh thông tin nơi sinh", "dừng giải quyết hồ sơ nêu trên "
-             "kể từ ngày 03/03/2026", "NGƯỜI ĐỀ NGHỊ DỪNG", "Lê Văn Bình", BASIS],
+             "kể từ ngày 03/03/2026", "NGƯỜI ĐỀ NGHỊ DỪNG", "Lê Văn Bình", BASIS,
+             "Xét đề nghị dừng giải quyết hồ sơ của"],
     "control": ["Mẫu số 06", "Thời gian", "Người thực hiện", "Bước xử lý", "Tiến độ", "Lê Văn Bình (quầy 2)",
                 "Chuyển xử lý", "Trong hạn", "Phạm Thu Hà", "Đúng hạn", "NGƯỜI LẬP PHIẾU"],
 }
@@ -69,6 +73,9 @@ def test_pdf_round_trips_the_vietnamese_text(kind: str, tmp_path: Path) -> None:
     assert unicodedata.is_normalized("NFC", text)
     for expected in [TITLES[kind], *COMMON, *SPECIFIC[kind]]:
         assert expected in text, expected
+    # Ordinary text is never cut to fit (the basis paragraph once pushed the opening line
+    # past what a text block holds, and it ended in "Trung tâm Phục vụ…").
+    assert "…" not in text
     assert list(tmp_path.iterdir()) == [path], "no temporary file left behind"
 
 
