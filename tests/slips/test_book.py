@@ -139,3 +139,20 @@ def test_the_cli_writes_the_book_and_records_supplement_items(session, book_stor
                "--item", "Văn bản cử người giám hộ", "--item", "Giấy khai sinh (bản sao)", "--data-dir", data_dir))
     event = Event.select().where(Event.action == "request_supplement").order_by(Event.id.desc()).first()
     assert json.loads(event.data)["items"] == ["Văn bản cử người giám hộ", "Giấy khai sinh (bản sao)"]
+
+
+def test_the_cli_writes_one_form_of_a_dossier(session, book_store) -> None:
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent.parent / "store"))
+    from slip_testkit import pdf_text
+    from wd_testkit import ok, run_cli
+
+    data_dir = session.store.data_dir
+    code = book_store["late"]
+    out = ok(run_cli("dossier", "slip", code, "--kind", "control", "--data-dir", data_dir)).stdout
+    path = data_dir / "slips" / f"{code}-control.pdf"
+    assert str(path) in out
+    text = pdf_text(path)
+    assert "PHIẾU KIỂM SOÁT QUÁ TRÌNH GIẢI QUYẾT HỒ SƠ" in text and "Trễ hạn" in text and "Lê Văn Trễ" in text

@@ -177,6 +177,17 @@ def dossier_move(args: argparse.Namespace, session) -> int:
 
 
 @with_session
+def dossier_slip(args: argparse.Namespace, session) -> int:
+    """``dossier slip``: render one form of the dossier and say where it is."""
+    from ward_desk.services import dossiers
+    from ward_desk.slips import print_slip
+
+    path = print_slip(session, dossiers.get(args.code), args.kind, args.format)
+    print(t("slips.saved", path=str(path)))
+    return 0
+
+
+@with_session
 def dossier_apology(args: argparse.Namespace, session) -> int:
     from datetime import time
 

@@ -117,6 +117,12 @@ def build_parser(wanted: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--rating", default=None, choices=("very_satisfied", "satisfied", "neutral", "unsatisfied"))
     p.add_argument("--item", action="append", default=None, metavar="TEXT",
                    help="supplement request: one thing the citizen must bring (repeat for each; form 02)")
+    p = add("slip", commands.dossier_slip, "write one of the dossier's forms (01-06) under <data dir>/slips", dsub)
+    p.add_argument("code")
+    p.add_argument("--kind", required=True,
+                   choices=("receipt", "supplement", "refusal", "apology", "stop", "control"),
+                   help="01 receipt, 02 supplement, 03 refusal, 04 apology, 05 stop, 06 control sheet")
+    p.add_argument("--format", choices=("pdf", "docx"), default="pdf")
     p = add("apology", commands.dossier_apology, "issue the apology slip with a new appointment", dsub)
     p.add_argument("code")
     p.add_argument("--new-date", required=True, help="dd/mm/yyyy [HH:MM]")
