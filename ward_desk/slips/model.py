@@ -225,6 +225,14 @@ def authority_name_for(office_name: str) -> str:
     return f"UBND {_unit_phrase(office_name)}".strip()
 
 
-def processing_time_text(days: int) -> str:
-    """The statutory time as printed on the receipt."""
-    return "Trong ngày" if days <= 0 else f"{days:02d} ngày làm việc"
+TIME_UNIT_WORDS = {"working_days": "ngày làm việc", "calendar_days": "ngày", "hours": "giờ làm việc"}
+
+
+def processing_time_text(amount: int, unit: str = "working_days") -> str:
+    """The statutory time as printed on the receipt, in the procedure's unit: working days
+    (most procedures), calendar days (complaints: "không quá 30 ngày") or working hours."""
+    if unit not in TIME_UNIT_WORDS:
+        raise ValueError(f"unknown time unit {unit!r}; known: {sorted(TIME_UNIT_WORDS)}")
+    if amount <= 0:
+        return "Trong ngày"
+    return f"{amount:02d} {TIME_UNIT_WORDS[unit]}"
