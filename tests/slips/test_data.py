@@ -255,3 +255,12 @@ def test_setup_records_the_issuer_names_and_refuses_a_bad_one(session) -> None:
         save_issuer_names(data_dir, centre_name="Trung tâm\x1b[31m")
     assert load_settings(data_dir).centre_name == ""  # nothing written
     assert slip_data_from(session, _intake(session), "receipt").province_name == "tỉnh Lâm Đồng"
+
+
+def test_control_sheet_names_an_event_kind_it_does_not_know_as_a_note(session) -> None:
+    from ward_desk.slips.data import history_rows
+    from ward_desk.store.models import Event
+
+    d = _intake(session)
+    Event.update(kind="something_new").where(Event.dossier == d.id).execute()
+    assert history_rows(session, d)[0].step == "Ghi chú"

@@ -347,6 +347,23 @@ def _pause_started(d: Dossier) -> datetime:
     return e.at if e else d.updated_at
 
 
+MAX_REQUESTED_ITEMS = 30
+
+
+def _requested_items(action: Action, given: Sequence[str] | None, reason: str | None) -> tuple[str, ...]:
+    """The cleaned list of what a supplement request asks for (empty for other actions).
+    Asking for things only a supplement request can carry is a mistake, said as such."""
+    if action is not Action.REQUEST_SUPPLEMENT:
+        if given:
+            raise InvalidInput("dossier.items_only_for_supplement", action=action.value)
+        return ()
+    items = tuple(i for i in (clean_text("document", x) for x in (given or ())) if i) if given \
+        else split_items(reason or "")
+    if len(items) > MAX_REQUESTED_ITEMS:
+        raise InvalidInput("dossier.too_many_items", count=len(items), max=MAX_REQUESTED_ITEMS)
+    return items
+
+
 def move(session: Session, code: str, action: Action | str, *, reason: str | None = None,
          legal_basis: str | None = None, officer: str | None = None, rating: str | None = None,
          rating_comment: str = "", requested_items: Sequence[str] | None = None) -> Dossier:
@@ -405,23 +422,6 @@ def move(session: Session, code: str, action: Action | str, *, reason: str | Non
             record_change("rating", r.uid, 1, {"uid": r.uid, "dossier": d.uid, "dossier_code": d.code,
                                                "level": r.level, "comment": r.comment, "at": now}, now)
     return d
-
-
-MAX_REQUESTED_ITEMS = 30
-
-
-def _requested_items(action: Action, given: Sequence[str] | None, reason: str | None) -> tuple[str, ...]:
-    """The cleaned list of what a supplement request asks for (empty for other actions).
-    Asking for things only a supplement request can carry is a mistake, said as such."""
-    if action is not Action.REQUEST_SUPPLEMENT:
-        if given:
-            raise InvalidInput("dossier.items_only_for_supplement", action=action.value)
-        return ()
-    items = tuple(i for i in (clean_text("document", x) for x in (given or ())) if i) if given \
-        else split_items(reason or "")
-    if len(items) > MAX_REQUESTED_ITEMS:
-        raise InvalidInput("dossier.too_many_items", count=len(items), max=MAX_REQUESTED_ITEMS)
-    return items
 
 
 def issue_apology(session: Session, code: str, new_due_at: datetime, reason: str) -> ApologySlip:

@@ -126,6 +126,8 @@ def history_rows(session: Session, dossier: Dossier) -> tuple[HistoryRow, ...]:
             step = t(f"lifecycle.action.{e.action}", lang)
         else:
             step = t(f"slips.step.{e.kind}", lang)
+            if step == f"slips.step.{e.kind}":  # a kind of event newer than this sheet: still a row
+                step = t("slips.step.note", lang)
         result = t(f"lifecycle.state.{e.to_state}", lang)
         if e.reason:
             result = f"{result}: {e.reason}"
