@@ -120,8 +120,11 @@ def history_rows(session: Session, dossier: Dossier) -> tuple[HistoryRow, ...]:
     for e in events:
         data = json.loads(e.data or "{}")
         actor = e.actor.full_name if e.actor_id else ""
-        if data.get("counter"):
-            actor = f"{actor} (quầy {data['counter']})".strip()
+        # The counter (quầy) the step was done at: a column of the event where the store has
+        # one, else in the event's data (as an import may have recorded it).
+        counter = getattr(e, "counter", "") or data.get("counter", "")
+        if counter:
+            actor = f"{actor} (quầy {counter})".strip()
         if e.kind == "transition" and e.action:
             step = t(f"lifecycle.action.{e.action}", lang)
         else:
