@@ -110,4 +110,3 @@ def create_store(
                 (data_dir / name).unlink()
         raise
     return Store(data_dir=data_dir, db=db, store_id=store_id, key=key), recovery
-
