@@ -53,9 +53,9 @@ def test_the_book_numbers_through_the_year_and_says_how_each_ended(session, book
     assert book.counts() == {"Trước hạn": 1, "Đúng hạn": 1, "Trễ hạn": 1, "Quá hạn": 1}
     on_time = by_code[book_store["on_time"]]
     assert on_time[col["Tên cá nhân, tổ chức"]] == "Trần Thị Đúng"
-    assert on_time[col["Ngày, giờ nhận hồ sơ"]] == "02/03/2026 10:00"
-    assert on_time[col["Ngày, giờ hẹn trả kết quả"]] == "05/03/2026 17:00"
-    assert on_time[col["Ngày, giờ trả kết quả"]] == "05/03/2026 15:00"
+    assert on_time[col["Ngày giờ tiếp nhận"]] == "02/03/2026 10:00"
+    assert on_time[col["Ngày hẹn trả kết quả"]] == "05/03/2026 17:00"
+    assert on_time[col["Ngày trả kết quả"]] == "05/03/2026 15:00"
     assert on_time[col["Tình trạng"]] == "Đã trả kết quả"
     assert by_code[book_store["stopped"]][col["Ghi chú"]] == "Công dân xin rút hồ sơ"
     assert book.centre_name == "Trung tâm Phục vụ hành chính công phường Mũi Né"

@@ -28,11 +28,12 @@ from ward_desk.store.models import Dossier, Event, Procedure, User
 
 # A book is kept per year (its numbering restarts each year): one print covers a year at most.
 MAX_DAYS = 366
-# The book's columns, as ward registers head them (the importer reads these names back).
+# The book's columns, as ward registers head them; each name the register importer knows
+# is one of its header aliases (so an exported book reads back); the others it passes over.
 COLUMNS: tuple[str, ...] = (
     "STT", "Mã hồ sơ", "Tên thủ tục hành chính", "Lĩnh vực", "Số lượng hồ sơ (bộ)", "Tên cá nhân, tổ chức",
-    "Số định danh/CCCD", "Địa chỉ", "Số điện thoại", "Hình thức nộp", "Ngày, giờ nhận hồ sơ",
-    "Ngày, giờ hẹn trả kết quả", "Người giải quyết", "Ngày có kết quả", "Ngày, giờ trả kết quả", "Tình trạng",
+    "Số định danh cá nhân", "Địa chỉ", "Số điện thoại", "Hình thức nộp", "Ngày giờ tiếp nhận",
+    "Ngày hẹn trả kết quả", "Người giải quyết", "Ngày có kết quả", "Ngày trả kết quả", "Tình trạng",
     "Kết quả giải quyết", "Ghi chú", "Ký nhận",
 )
 TIMING_WORDS = {Timing.EARLY: "Trước hạn", Timing.ON_TIME: "Đúng hạn", Timing.LATE: "Trễ hạn"}
