@@ -35,3 +35,26 @@ def test_withdrawing_produces_the_stop_notice(store_dir, clock):
             assert "stop" in detail.slips_available()
 
     run(scenario)
+
+
+def test_a_supplement_request_lists_each_thing_typed_apart_on_form_02(store_dir, clock):
+    """The clerk separates what must be brought with ";" (the box says so): form 02 prints
+    one row for each."""
+
+    async def scenario():
+        app = make_app(store_dir, clock, username="admin")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await unlock(pilot)
+            code = await receive_dossier(pilot, "Tran Van Bo")
+            await open_in_list(pilot, "tran van", code)
+            await run_action(pilot, "request_supplement")
+            dialog = app.screen
+            assert isinstance(dialog, ReasonDialog)
+            assert "dấu ;" in dialog.query_one("#reason").placeholder
+            dialog.query_one("#reason").focus()
+            await pilot.press(*"Thieu van ban uy quyen; thieu ban sao giay khai sinh", "enter")
+            await settle(pilot)
+            text = pdf_text(store_dir / "slips" / f"{code}-supplement.pdf")
+            assert "1 Thieu van ban uy quyen" in text and "2 thieu ban sao giay khai sinh" in text
+
+    run(scenario)
