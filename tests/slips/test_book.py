@@ -156,3 +156,24 @@ def test_the_cli_writes_one_form_of_a_dossier(session, book_store) -> None:
     assert str(path) in out
     text = pdf_text(path)
     assert "PHIẾU KIỂM SOÁT QUÁ TRÌNH GIẢI QUYẾT HỒ SƠ" in text and "Trễ hạn" in text and "Lê Văn Trễ" in text
+
+
+def test_a_long_book_repeats_its_header_and_cuts_an_unbroken_word_to_its_column() -> None:
+    from pypdf import PdfReader
+
+    from ward_desk.services.tracking_book import TrackingBook
+
+    long_code = "HS" + "7" * 40  # wider than its column, with nowhere to break
+    row = ("01", long_code, "Đăng ký giám hộ", "Hộ tịch", "01", "Nguyễn Thị Đào", "068190012345", "Số 12",
+           "0912345678", "Trực tiếp", "03/03/2026 09:00", "06/03/2026 17:00", "Phạm Thu Hà", "", "", "Đang giải quyết",
+           "", "", "")
+    book = TrackingBook("Trung tâm Phục vụ hành chính công phường Mũi Né", "UBND phường Mũi Né", "",
+                        date(2026, 3, 1), date(2026, 3, 31), (row,) * 60)
+    pages = PdfReader(io.BytesIO(book_pdf(book))).pages
+    assert len(pages) >= 2
+    for page in pages[:2]:
+        text = page.extract_text()
+        assert "Mã hồ sơ" in text and "Ký nhận" in text  # the header on every sheet
+    first = pages[0].extract_text()
+    assert "".join(first.split()).count(long_code) >= 1  # every character of the code, over several lines
+    assert "trang 1/" in first and "Từ ngày 01/03/2026 đến ngày 31/03/2026" in first
