@@ -113,3 +113,19 @@ def test_error_messages_exist_in_both_languages() -> None:
                        "slips.unknown_kind", "slips.unknown_format", "slips.font_missing", "slips.no_viewer"):
         assert t(message_id, "vi") != message_id
         assert t(message_id, "en") != message_id
+
+
+def test_table_widths_and_column_counts_are_checked(tmp_path: Path) -> None:
+    shipped = _shipped("control")
+    err = _error(tmp_path, shipped.replace("widths = [9, 24, 23, 24, 27, 16]", "widths = [9, 24]"), "control")
+    assert err.message.id == "slips.template_bad_value" and "widths" in str(err)
+    err = _error(tmp_path, shipped.replace("widths = [9, 24, 23, 24, 27, 16]", 'widths = [9, 24, 23, 24, 27, "x"]'),
+                 "control")
+    assert err.message.id == "slips.template_bad_value"
+    seven = shipped.replace('"Tiến độ"]', '"Tiến độ", "Ghi chú"]').replace("widths = [9, 24, 23, 24, 27, 16]\n", "")
+    err = _error(tmp_path, seven, "control")
+    assert err.message.id == "slips.template_bad_value" and "2 to 6 column titles" in str(err)
+    # A documents table keeps its three columns at most.
+    err = _error(tmp_path, _shipped("receipt").replace('columns = ["STT", "Tên giấy tờ", "Ghi chú"]',
+                                                       'columns = ["STT", "Tên giấy tờ", "Ghi chú", "Số bản"]'))
+    assert "2 to 3 column titles" in str(err)
