@@ -27,7 +27,7 @@ def make_data(kind: str = "receipt", **changes: object) -> SlipData:
         documents=(DocumentRow("Tờ khai đăng ký khai sinh"), DocumentRow("Giấy chứng sinh"),
                    DocumentRow("Giấy tờ tùy thân của người đi đăng ký")),
         requested_items=("Giấy chứng sinh (bản chính)", "Giấy xác nhận cư trú của người mẹ"),
-        return_method="Trực tiếp tại Trung tâm Phục vụ hành chính công phường Mũi Né",
+        return_method="Trực tiếp tại Trung tâm Phục vụ hành chính công phường Mũi Né", book_number="0125",
         history=(
             HistoryRow("03/03/2026 09:00", "Lê Văn Bình", "Tiếp nhận hồ sơ", "Đã tiếp nhận"),
             HistoryRow("03/03/2026 09:30", "Lê Văn Bình (quầy 2)", "Chuyển xử lý", "Đang giải quyết", "Trong hạn"),

@@ -59,6 +59,10 @@ def test_the_book_numbers_through_the_year_and_says_how_each_ended(session, book
     assert on_time[col["Tình trạng"]] == "Đã trả kết quả"
     assert by_code[book_store["stopped"]][col["Ghi chú"]] == "Công dân xin rút hồ sơ"
     assert book.centre_name == "Trung tâm Phục vụ hành chính công phường Mũi Né"
+    # The receipt cites the same entry number as the book.
+    from ward_desk.slips import slip_data_from
+
+    assert slip_data_from(session, dossiers.get(book_store["late"]), "receipt").book_number == "04"
     # A period of one day: its own rows, numbered where the year had got to.
     day = tracking_book(session, date(2026, 3, 3), date(2026, 3, 3))
     assert [r[col["STT"]] for r in day.rows] == ["04", "05"]

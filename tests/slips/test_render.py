@@ -41,7 +41,8 @@ BASIS = "Căn cứ Nghị định số 118/2025/NĐ-CP"
 SPECIFIC = {
     "receipt": ["Mẫu số 01", "Giấy tờ tùy thân của người đi đăng ký", "03/03/2026 17:00", "NGƯỜI NỘP HỒ SƠ",
                 "Lê Văn Bình", "068190012345", "tỉnh Lâm Đồng",
-                "6. Nhận kết quả: Trực tiếp tại Trung tâm Phục vụ hành chính công phường Mũi Né"],
+                "6. Nhận kết quả: Trực tiếp tại Trung tâm Phục vụ hành chính công phường Mũi Né",
+                "Vào Sổ theo dõi hồ sơ, số thứ tự: 0125"],
     "supplement": ["Mẫu số 02", "1 Giấy chứng sinh (bản chính)", "2 Giấy xác nhận cư trú của người mẹ",
                    "Cần xác minh thông tin nơi sinh", "NGƯỜI HƯỚNG DẪN", BASIS,
                    "Trung tâm Phục vụ hành chính công phường Mũi Né đã tiếp nhận hồ sơ của"],

@@ -95,6 +95,16 @@ def _closing_reasons(ids: list[int]) -> dict[int, str]:
     return reasons
 
 
+def book_number(session: Session, dossier: Dossier) -> int:
+    """The dossier's entry number in its year's tracking book (what form 07 prints in its
+    STT column, and the receipt cites): its place among the year's dossiers by receipt."""
+    tz = session.rules.tz
+    year = to_local(dossier.received_at, tz).year
+    earlier = (Dossier.received_at < dossier.received_at) | (
+        (Dossier.received_at == dossier.received_at) & (Dossier.id < dossier.id))
+    return Dossier.select().where((Dossier.received_at >= _utc_start(date(year, 1, 1), session)) & earlier).count() + 1
+
+
 def tracking_book(session: Session, start: date, end: date) -> TrackingBook:
     """The tracking book of the dossiers received from ``start`` to ``end`` (office-local
     days, both included). Refuses a reversed or over-long period (``check_period``)."""

@@ -182,7 +182,11 @@ def slip_data_from(session: Session, dossier: Dossier, kind: str,
     issued_at: datetime = session.clock()
     clerk = session.user.full_name
     requested = missing_docs
+    entry = ""
     if kind == RECEIPT:
+        from ward_desk.services.tracking_book import book_number  # it reads this module's names
+
+        entry = f"{book_number(session, dossier):02d}"
         issued_at = dossier.received_at
         received_by = dossier.received_by
         if received_by is not None:
@@ -239,6 +243,7 @@ def slip_data_from(session: Session, dossier: Dossier, kind: str,
         place=place,
         issued_on=format_date(issued_day),
         date_line=date_line(place, issued_day),
+        book_number=entry,
         return_method=return_method_text(dossier.channel, names["centre_name"], dossier.applicant_address),
         documents=received_docs,
         requested_items=tuple(extra.get("requested_items", requested)),

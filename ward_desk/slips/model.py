@@ -122,6 +122,7 @@ class SlipData:
     issued_on: str = ""
     date_line: str = ""
     return_method: str = ""  # how the result reaches the citizen (receipt; see data.return_method_text)
+    book_number: str = ""  # the dossier's entry in its year's tracking book (form 07), e.g. "0125"
     documents: tuple[DocumentRow, ...] = ()
     requested_items: tuple[str, ...] = ()
     history: tuple[HistoryRow, ...] = ()

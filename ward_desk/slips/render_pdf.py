@@ -21,7 +21,7 @@ QR_MM = 24.0
 SIGN_SPACE = 15.0  # blank height for the handwritten signature
 # Lines one value may take on the sheet: a receipt stays one A5 page whatever was stored.
 FIELD_LINES, TEXT_LINES = 3, 4
-FIT_SCALES = (1.0, 0.94, 0.88, 0.82, 0.76)  # body sizes tried, largest first, to keep a slip on one sheet
+FIT_SCALES = (1.0, 0.94, 0.88, 0.82, 0.76, 0.70)  # body sizes tried, largest first, to keep a slip on one sheet
 
 
 def render_pdf(doc: SlipDocument) -> bytes:
