@@ -69,10 +69,21 @@ def default_demo_dir() -> Path:
 
 
 def _remove_store(data_dir: Path) -> None:
+    """Delete the old demo store, refused while a desk still has it open (it would
+    go on writing into a deleted file). The presence folder stays: it holds the lock."""
     import shutil
 
+    from ward_desk.store import presence
+
     if data_dir.exists() and (data_dir / "keys.json").exists():
-        shutil.rmtree(data_dir)
+        with presence.exclusive(data_dir, "store.in_use_reset"):
+            for entry in data_dir.iterdir():
+                if entry.name == presence.PRESENCE_DIR:
+                    continue
+                if entry.is_dir():
+                    shutil.rmtree(entry)
+                else:
+                    entry.unlink()
 
 
 def ui(args: argparse.Namespace) -> int:

@@ -1,7 +1,8 @@
 """``ward-desk``: the command line. Thin: parse, call a service, print.
 
 Exit codes: 0 ok, 2 bad input, 3 locked / wrong password, 4 damaged store, 5 the disk
-(full, read-only or failing: nothing changed).
+(full, read-only or failing: nothing changed), 6 another process has the store open (a restore
+or an upgrade refused, naming who).
 No traceback reaches a user unless ``--debug`` is given.
 """
 
