@@ -164,9 +164,8 @@ def test_an_opener_waits_for_a_swap_then_names_who_runs_it(ward: Path) -> None:
 
 
 def test_an_upgrade_is_refused_while_another_process_has_the_store_open(tmp_path: Path) -> None:
+    from ward_desk.migrations import LATEST_VERSION
     from wd_testkit import build_store_at
-
-    from migrations import LATEST_VERSION
 
     data = tmp_path / "old"
     codes, _key = build_store_at(data, LATEST_VERSION - 1)

@@ -319,7 +319,7 @@ def open_with_key(data_dir: Path, key: bytes, keyfile: KeyFile, *, migrate: bool
 
 def _check_and_upgrade(db: SqlCipherDatabase, db_path: Path, data_dir: Path, key: bytes, keyfile: KeyFile,
                        mine: presence.Presence, *, migrate: bool, on_upgrade: UpgradeNotice | None) -> None:
-    from migrations import LATEST_VERSION, apply_all
+    from ward_desk.migrations import LATEST_VERSION, apply_all
 
     try:
         check_readable(db, db_path)

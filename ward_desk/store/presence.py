@@ -142,8 +142,13 @@ class Presence:
         self._lock.acquire(timeout=0)
         try:
             _write_info(self.info_path, _me(label))
+        except OSError:
+            # A full disk, say: the lock alone still marks the store open (its holder is
+            # then named "?"), and the store opens for reading as before.
+            with contextlib.suppress(OSError):
+                self.info_path.with_name(self.info_path.name + ".tmp").unlink()
         except BaseException:
-            self._lock.release()
+            self.release()
             raise
 
     def release(self) -> None:
@@ -151,9 +156,10 @@ class Presence:
         if self._lock.is_locked:
             with contextlib.suppress(OSError):
                 self.info_path.unlink()
-            self._lock.release()
+            # Unlinked while still locked: no prober can find it unlocked in between.
             with contextlib.suppress(OSError):
                 self.lock_path.unlink()
+            self._lock.release()
 
 
 @contextlib.contextmanager
