@@ -55,6 +55,9 @@ def _common(p: argparse.ArgumentParser, top: bool = False) -> None:
     p.add_argument("--user", default=default, help="user name (default: the only user)")
     p.add_argument("--password-file", default=default, help="read the password from this file")
     p.add_argument("--lang", choices=("vi", "en"), default=default, help="language of messages")
+    p.add_argument("--counter", default=default,
+                   help="the counter (quầy) this session serves at, recorded on its events and printed on "
+                        "receipts (env WARD_DESK_COUNTER; default: counter in config.toml)")
     p.add_argument("--debug", action="store_true", default=False if top else argparse.SUPPRESS,
                    help="show tracebacks")
 
@@ -234,6 +237,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.data_dir_given = args.data_dir is not None
     if args.data_dir is None:
         args.data_dir = default_data_dir()
+    if getattr(args, "counter", None) is not None:
+        # Through the environment, so the desk, the CLI and anything they start agree
+        # (services.desk.desk_counter reads it); a counter's name is no secret.
+        os.environ["WARD_DESK_COUNTER"] = args.counter
     handler: Handler = getattr(args, "handler", None) or _default_handler(args)
     try:
         return _run(handler, args)
