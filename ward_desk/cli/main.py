@@ -84,6 +84,15 @@ def build_parser(wanted: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--admin-name", default=None, help="the administrator's full name")
     p.add_argument("--agency-id", default=None, help="prefix of dossier codes (default: office code)")
 
+    p = add("serve", commands.serve, "serve the desk to the other counters' browsers over TLS (LAN)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="the address to listen on: this PC's LAN address (default 127.0.0.1: this PC only)")
+    p.add_argument("--port", type=int, default=8443)
+    p.add_argument("--cert", type=Path, default=None, help="a PEM certificate (e.g. the province's)")
+    p.add_argument("--key", type=Path, default=None, help="the PEM key of --cert")
+    p.add_argument("--max-sessions", type=int, default=8, help="desk sessions open at once (default 8)")
+    p.add_argument("--title", default=None, help="the page's title (default: Ward Desk and the desk's name)")
+
     p = add("demo", commands.demo, "create a demo ward with two years of dossiers and open it")
     p.add_argument("--no-ui", action="store_true", help="build the demo and print where it is, without the app")
     p.add_argument("--force", action="store_true", help="rebuild even if a demo store exists there")
