@@ -65,9 +65,11 @@ def _common(p: argparse.ArgumentParser, top: bool = False) -> None:
 def build_parser(wanted: str | None = None) -> argparse.ArgumentParser:
     """The full parser; ``wanted`` (the sub-command named on the command line) limits
     which optional packages are imported: None imports them all, for help."""
+    from ward_desk import __version__
     from ward_desk.cli import commands
 
     parser = argparse.ArgumentParser(prog="ward-desk", description="Ward Desk — Bộ phận một cửa")
+    parser.add_argument("--version", action="version", version=f"ward-desk {__version__}")
     _common(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -233,6 +235,9 @@ def lean_imports() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    from ward_desk.platform import utf8_console
+
+    utf8_console()  # `ward-desk report ... > file` on a Vietnamese Windows (cp1258)
     lean_imports()
     lang = os.environ.get("WARD_DESK_LANG")
     if "--lang" in argv:

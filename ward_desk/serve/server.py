@@ -16,8 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import shlex
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -27,6 +25,7 @@ from aiohttp import web
 from textual_serve.server import Server
 
 from ward_desk.i18n import get_language, t
+from ward_desk.platform import command_line
 
 TEMPLATES = Path(__file__).parent / "templates"
 DEFAULT_PORT = 8443
@@ -49,7 +48,7 @@ def desk_command(data_dir: Path, language: str | None = None) -> str:
     if language:
         argv += ["--lang", language]
     argv.append("ui")
-    return subprocess.list2cmdline(argv) if os.name == "nt" else shlex.join(argv)
+    return command_line(argv)
 
 
 class DeskServer(Server):
