@@ -69,19 +69,49 @@ def default_demo_dir() -> Path:
 
 
 def _remove_store(data_dir: Path) -> None:
+    """Delete the old demo store, refused while a desk still has it open (it would
+    go on writing into a deleted file). The presence folder stays: it holds the lock."""
     import shutil
 
+    from ward_desk.store import presence
+
     if data_dir.exists() and (data_dir / "keys.json").exists():
-        shutil.rmtree(data_dir)
+        with presence.exclusive(data_dir, "store.in_use_reset"):
+            for entry in data_dir.iterdir():
+                if entry.name == presence.PRESENCE_DIR:
+                    continue
+                if entry.is_dir():
+                    shutil.rmtree(entry)
+                else:
+                    entry.unlink()
 
 
 def ui(args: argparse.Namespace) -> int:
     return _run_app(args.data_dir, username=args.user, language=args.lang)
 
 
+def serve(args: argparse.Namespace) -> int:
+    """Serve the desk to the counters' browsers until stopped (``ward_desk.serve``)."""
+    from ward_desk.serve.server import serve as run
+
+    language = args.lang or os.environ.get("WARD_DESK_LANG")
+    try:
+        run(args.data_dir, host=args.host, port=args.port, cert=args.cert, key=args.key,
+            max_sessions=args.max_sessions, title=args.title, language=language)
+    except OSError as exc:
+        raise InvalidInput("serve.cannot_bind", host=args.host, port=args.port,
+                           detail=exc.strerror or type(exc).__name__) from None
+    return 0
+
+
+def _served() -> bool:
+    """Whether this desk runs under ``ward-desk serve`` (textual-serve sets Textual's web driver)."""
+    return os.environ.get("TEXTUAL_DRIVER", "").endswith(":WebDriver")
+
+
 def _run_app(data_dir: Path, *, username: str | None = None, password: str | None = None,
              language: str | None = None) -> int:
-    if not sys.stdout.isatty():
+    if not sys.stdout.isatty() and not _served():
         raise InvalidInput("cli.ui_needs_terminal")
     from ward_desk.i18n import get_language
     from ward_desk.ui.app import WardDeskApp, run_until_closed

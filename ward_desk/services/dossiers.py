@@ -189,12 +189,16 @@ def dossier_payload(d: Dossier) -> dict[str, Any]:
 
 
 def event_body(e: Event, dossier_uid: str, actor_uid: str | None) -> dict[str, Any]:
-    """The hashed content of an event: everything but its own hash."""
-    return {
+    """The hashed content of an event: everything but its own hash (and its counter
+    when it has none, as every event made before migration 0006)."""
+    body = {
         "uid": e.uid, "dossier": dossier_uid, "at": e.at, "actor": actor_uid, "kind": e.kind,
         "action": e.action, "from_state": e.from_state, "to_state": e.to_state, "due_at": e.due_at,
         "reason": e.reason, "legal_basis": e.legal_basis, "data": json.loads(e.data), "prev_hash": e.prev_hash,
     }
+    if getattr(e, "counter", ""):
+        body["counter"] = e.counter
+    return body
 
 
 def chain_hash(body: dict[str, Any]) -> str:
@@ -206,6 +210,9 @@ _INSERT_EVENT_SQL = (
     'INSERT INTO "event" ("uid", "dossier_id", "at", "actor_id", "kind", "action", "from_state", "to_state", '
     '"due_at", "reason", "legal_basis", "data", "prev_hash", "hash") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'
 )
+# With the session's counter (migration 0006); without one the column keeps its default,
+# so events without a counter are written as before it existed.
+_INSERT_EVENT_AT_COUNTER_SQL = _INSERT_EVENT_SQL.replace('"hash")', '"hash", "counter")').replace("?)", "?, ?)")
 _INSERT_FTS_SQL = 'INSERT INTO "dossier_fts" ("rowid", "body") VALUES (?, ?)'
 
 
@@ -232,10 +239,15 @@ def _append_event(session: Session, dossier: Dossier, *, kind: str, to_state: st
     body = {"uid": uid, "dossier": dossier.uid, "at": at, "actor": user.uid, "kind": kind, "action": action,
             "from_state": from_state, "to_state": to_state, "due_at": due_at, "reason": reason,
             "legal_basis": legal_basis, "data": json.loads(data_json), "prev_hash": prev}
+    counter = session.counter
+    if counter:
+        body["counter"] = counter  # absent when empty: the hashes of events before 0006 stay
     body_json = canonical_json(body)
     digest = hashlib.sha256(body_json.encode()).hexdigest()  # == chain_hash(body)
-    cursor = db.execute_sql(_INSERT_EVENT_SQL, (uid, dossier.id, at, user.id, kind, action, from_state, to_state,
-                                                due_at, reason, legal_basis, data_json, prev, digest))
+    row = (uid, dossier.id, at, user.id, kind, action, from_state, to_state, due_at, reason, legal_basis, data_json,
+           prev, digest)
+    cursor = (db.execute_sql(_INSERT_EVENT_AT_COUNTER_SQL, (*row, counter)) if counter
+              else db.execute_sql(_INSERT_EVENT_SQL, row))
     db.execute_sql(INSERT_OUTBOX_SQL, outbox_row("event", uid, 1, event_outbox_json(body_json, digest, dossier.code),
                                                  at))
     return int(cursor.lastrowid)

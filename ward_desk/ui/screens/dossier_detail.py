@@ -416,6 +416,9 @@ class DossierDetailScreen(DeskScreen):
         if not result.ok:
             return result.message
         pdf = result.paths[0]
+        if self.app.is_web:
+            # Served: the office PC's printer is not the counter's; the browser has it (produce delivered it).
+            return t("serve.delivered", name=pdf.name)
         outcome = await asyncio.to_thread(send_to_printer, pdf)
         if outcome.queued:
             return t("ui.print.queued", path=str(pdf), detail=outcome.detail)
