@@ -17,14 +17,19 @@ from ward_desk.i18n import t
 
 
 def init(args: argparse.Namespace) -> int:
-    from ward_desk.services.setup import create_store
+    from ward_desk.domain.validation import clean_text
+    from ward_desk.services.setup import create_store, save_issuer_names
 
+    names = {"centre_name": args.centre_name, "authority_name": args.authority_name, "province_name": args.province}
+    for value in names.values():
+        clean_text("office_name", value)  # a bad name is refused before the store is made
     password = read_password(args, prompt_id="cli.new_password_prompt", confirm=True)
     store, recovery = create_store(
         args.data_dir, office_code=args.office_code, office_name=args.office_name, admin_username=args.admin,
         admin_password=password, admin_full_name=args.admin_name, agency_id=args.agency_id,
     )
     store.close()
+    save_issuer_names(args.data_dir, **names)
     print(t("cli.init_done", path=str(args.data_dir)))
     print(t("cli.recovery_key_heading"))
     print("    " + recovery)
@@ -196,8 +201,19 @@ def dossier_move(args: argparse.Namespace, session) -> int:
         raise RuleViolation("cli.no_such_move", code=d.code, state=current.value, target=wanted.value,
                             allowed=allowed)
     d = dossiers.move(session, d.code, action, reason=args.reason, legal_basis=args.legal_basis,
-                      officer=args.officer, rating=args.rating)
+                      officer=args.officer, rating=args.rating, requested_items=args.item)
     print(t("cli.moved", code=d.code, state=d.state))
+    return 0
+
+
+@with_session
+def dossier_slip(args: argparse.Namespace, session) -> int:
+    """``dossier slip``: render one form of the dossier and say where it is."""
+    from ward_desk.services import dossiers
+    from ward_desk.slips import print_slip
+
+    path = print_slip(session, dossiers.get(args.code), args.kind, args.format)
+    print(t("slips.saved", path=str(path)))
     return 0
 
 

@@ -85,6 +85,10 @@ def build_parser(wanted: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--admin", required=True, help="the administrator's user name")
     p.add_argument("--admin-name", default=None, help="the administrator's full name")
     p.add_argument("--agency-id", default=None, help="prefix of dossier codes (default: office code)")
+    p.add_argument("--centre-name", default=None,
+                   help='issuer of the forms (default: "Trung tâm Phục vụ hành chính công" + the office name)')
+    p.add_argument("--authority-name", default=None, help='its parent authority (default: "UBND" + the office name)')
+    p.add_argument("--province", default=None, help='printed above the authority, e.g. "tỉnh Lâm Đồng"')
 
     p = add("serve", commands.serve, "serve the desk to the other counters' browsers over TLS (LAN)")
     p.add_argument("--host", default="127.0.0.1",
@@ -126,6 +130,14 @@ def build_parser(wanted: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--legal-basis", default=None)
     p.add_argument("--officer", default=None)
     p.add_argument("--rating", default=None, choices=("very_satisfied", "satisfied", "neutral", "unsatisfied"))
+    p.add_argument("--item", action="append", default=None, metavar="TEXT",
+                   help="supplement request: one thing the citizen must bring (repeat for each; form 02)")
+    p = add("slip", commands.dossier_slip, "write one of the dossier's forms (01-06) under <data dir>/slips", dsub)
+    p.add_argument("code")
+    p.add_argument("--kind", required=True,
+                   choices=("receipt", "supplement", "refusal", "apology", "stop", "control"),
+                   help="01 receipt, 02 supplement, 03 refusal, 04 apology, 05 stop, 06 control sheet")
+    p.add_argument("--format", choices=("pdf", "docx"), default="pdf")
     p = add("apology", commands.dossier_apology, "issue the apology slip with a new appointment", dsub)
     p.add_argument("code")
     p.add_argument("--new-date", required=True, help="dd/mm/yyyy [HH:MM]")

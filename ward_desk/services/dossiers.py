@@ -14,7 +14,7 @@ import os
 import re
 import secrets
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,7 +24,7 @@ from peewee import JOIN, DateTimeField, fn
 from ward_desk.domain import lifecycle
 from ward_desk.domain.codes import dossier_code
 from ward_desk.domain.lifecycle import Action, EventRecord, Projection, State
-from ward_desk.domain.text import fold
+from ward_desk.domain.text import fold, split_items
 from ward_desk.domain.timing import (
     compute_due,
     due_after_pause,
@@ -359,10 +359,30 @@ def _pause_started(d: Dossier) -> datetime:
     return e.at if e else d.updated_at
 
 
+MAX_REQUESTED_ITEMS = 30
+
+
+def _requested_items(action: Action, given: Sequence[str] | None, reason: str | None) -> tuple[str, ...]:
+    """The cleaned list of what a supplement request asks for (empty for other actions).
+    Asking for things only a supplement request can carry is a mistake, said as such."""
+    if action is not Action.REQUEST_SUPPLEMENT:
+        if given:
+            raise InvalidInput("dossier.items_only_for_supplement", action=action.value)
+        return ()
+    items = tuple(i for i in (clean_text("document", x) for x in (given or ())) if i) if given \
+        else split_items(reason or "")
+    if len(items) > MAX_REQUESTED_ITEMS:
+        raise InvalidInput("dossier.too_many_items", count=len(items), max=MAX_REQUESTED_ITEMS)
+    return items
+
+
 def move(session: Session, code: str, action: Action | str, *, reason: str | None = None,
          legal_basis: str | None = None, officer: str | None = None, rating: str | None = None,
-         rating_comment: str = "") -> Dossier:
-    """Apply one lifecycle action; illegal moves and missing reasons are refused."""
+         rating_comment: str = "", requested_items: Sequence[str] | None = None) -> Dossier:
+    """Apply one lifecycle action; illegal moves and missing reasons are refused.
+
+    ``request_supplement`` records what the citizen must bring (``requested_items``, else
+    the reason split into its parts, one per line or ";") on the event, for form 02."""
     action = Action(action)
     now = session.clock()
     if rating is not None and rating not in RATING_LEVELS and rating != RATING_DECLINED:
@@ -371,12 +391,15 @@ def move(session: Session, code: str, action: Action | str, *, reason: str | Non
     rating_comment = clean_text("comment", rating_comment)
     if lifecycle.requires_reason(action) and reason and reason.strip():
         reason = validate_reason(reason)  # a date or a few letters is no reason
+    items = _requested_items(action, requested_items, reason)
     with session.store.db.atomic("IMMEDIATE"):
         d = get(code)
         old = State(d.state)
         new = lifecycle.transition(old, action, reason, legal_basis)
         due_changed: datetime | None = None
         data: dict[str, Any] = {"action": action.value}
+        if items:
+            data["items"] = list(items)
         if action is Action.RETURN_RESULT and rating == RATING_DECLINED:
             data["rating"] = RATING_DECLINED
         if action is Action.FORWARD:
