@@ -260,11 +260,17 @@ def procedures_import(args: argparse.Namespace, session) -> int:
 
 @with_session
 def import_dossiers(args: argparse.Namespace, session) -> int:
+    from ward_desk.cli.progress import progress_bar
     from ward_desk.services.catalogue import ImportFailed
     from ward_desk.services.importer import import_register
+    from ward_desk.services.tables import DEFAULT_LIMITS, TableLimits
 
+    if args.max_rows is not None and not 0 < args.max_rows <= 10 * DEFAULT_LIMITS.max_rows:
+        raise InvalidInput("import.bad_max_rows", value=args.max_rows, max=10 * DEFAULT_LIMITS.max_rows)
+    limits = TableLimits(max_rows=args.max_rows) if args.max_rows else DEFAULT_LIMITS
     try:
-        count = import_register(session, args.file, dry_run=args.dry_run)
+        with progress_bar(t("cli.import_progress")) as shown:
+            count = import_register(session, args.file, dry_run=args.dry_run, limits=limits, progress=shown)
     except ImportFailed as exc:
         print(t("cli.error_prefix") + " " + exc.message.render(), file=sys.stderr)
         _print_row_errors(exc.errors)

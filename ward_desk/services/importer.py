@@ -24,7 +24,9 @@ from ward_desk.errors import WardDeskError
 from ward_desk.services import dossiers
 from ward_desk.services.catalogue import ImportFailed, RowError, map_headers, read_table
 from ward_desk.services.dossiers import CHANNELS, IntakeRequest
+from ward_desk.services.progress import ProgressCallback, Reporter
 from ward_desk.services.session import Session
+from ward_desk.services.tables import DEFAULT_LIMITS, TableLimits
 from ward_desk.store.models import Dossier, Procedure
 
 # Accepted headers (folded: accents and case do not matter).
@@ -82,15 +84,31 @@ def _shown(at: datetime) -> str:
     return format_datetime(at)
 
 
-def parse_register(path: Path, known_codes: set[str], now: datetime) -> tuple[list[RegisterRow], list[RowError]]:
-    """Check every row of a register file without writing anything."""
+def parse_register(path: Path, known_codes: set[str], now: datetime, *, limits: TableLimits = DEFAULT_LIMITS,
+                   reporter: Reporter | None = None) -> tuple[list[RegisterRow], list[RowError]]:
+    """Check every row of a register file without writing anything.
+
+    The file is read whole (within ``limits``) before any row is checked: a file past a
+    limit is refused at once, not after its first 100,000 rows were checked."""
     from ward_desk.domain.text import fold
 
+    def reading(done: int, total: int) -> None:
+        if reporter is not None:  # reading is the first of the import's three steps
+            reporter.total = 3 * max(total, 1)
+            reporter.done = done
+            reporter.advance(0)
+
+    table = list(read_table(Path(path), limits, reading))
+    if reporter is not None:
+        reporter.total = 3 * max(len(table), 1)
+        reporter.done = len(table)
     procedures = {p.code: p for p in Procedure.select()}
     good: list[RegisterRow] = []
     errors: list[RowError] = []
     seen: set[str] = set()
-    for n, raw in read_table(Path(path)):
+    for n, raw in table:
+        if reporter is not None:
+            reporter.advance()
         row = map_headers(raw, REGISTER_HEADERS)
         before = len(errors)
         code = row.get("code", "").strip()
@@ -152,13 +170,18 @@ def parse_register(path: Path, known_codes: set[str], now: datetime) -> tuple[li
     return good, errors
 
 
-def import_register(session: Session, path: Path, *, dry_run: bool = False) -> int:
-    """Import every row of an existing register or none; return how many dossiers."""
+def import_register(session: Session, path: Path, *, dry_run: bool = False, limits: TableLimits = DEFAULT_LIMITS,
+                    progress: ProgressCallback | None = None) -> int:
+    """Import every row of an existing register or none; return how many dossiers.
+
+    ``progress(done, total)`` is told how far reading, checking and writing are."""
+    reporter = Reporter(3, progress)
     known = {c for (c,) in Dossier.select(Dossier.code).tuples()}
-    rows, errors = parse_register(Path(path), known, session.clock())
+    rows, errors = parse_register(Path(path), known, session.clock(), limits=limits, reporter=reporter)
     if errors:
         raise ImportFailed(errors)
     if dry_run:
+        reporter.finish()
         return len(rows)
     original_clock = session.clock
     reason = "Nhập từ sổ theo dõi hồ sơ cũ"  # recorded data, kept in the office's language
@@ -173,8 +196,10 @@ def import_register(session: Session, path: Path, *, dry_run: bool = False) -> i
                 for action, when in _path_to(r):
                     session.clock = lambda when=when: when
                     dossiers.move(session, d.code, action, reason=reason)
+                reporter.advance()
     finally:
         session.clock = original_clock
+    reporter.finish()
     return len(rows)
 
 
