@@ -52,6 +52,7 @@ class RowError:
     column: str
     message_id: str
     value: str = ""
+    heading: str = ""  # the column's heading in the file, when it is not the column's own name
 
 
 class ImportFailed(InvalidInput):

@@ -201,3 +201,49 @@ def _csv_rows(path: Path, guard: _Guard, progress) -> Iterator[Row]:
                 yield n, cells
     finally:
         csv.field_size_limit(old)
+
+
+class _RowCells:
+    """One row of a write-only sheet, filled through ``write_cell`` (which wants ``ws.cell``)."""
+
+    def __init__(self, ws) -> None:
+        self.ws = ws
+        self.cells: list = []
+
+    def cell(self, row: int, column: int, value=None):
+        from openpyxl.cell import WriteOnlyCell
+
+        del row, column  # cells are appended in order
+        c = WriteOnlyCell(self.ws, value=value)
+        self.cells.append(c)
+        return c
+
+
+def write_error_file(src: Path, messages: dict[int, str], out: Path, *, header_row: int | None, heading: str,
+                     limits: TableLimits = DEFAULT_LIMITS) -> int:
+    """Write ``out`` (XLSX): every non-blank row of ``src`` as it was read, with one more
+    column holding the messages of that row (``messages``, by row number) and ``heading``
+    over it on ``header_row``. The importer ignores that column, so the file can be fixed
+    in place and imported as it is. Written streaming; returns the rows written."""
+    from openpyxl import Workbook
+
+    from ward_desk.domain.text import write_cell
+
+    rows = list(read_rows(Path(src), limits))
+    width = max((len(c) for _, c in rows), default=0)
+    header_row = header_row if header_row is not None else (rows[0][0] if rows else 1)
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet()
+    for n, cells in rows:
+        line = _RowCells(ws)
+        for j in range(width):
+            write_cell(line, n, j + 1, cells[j] if j < len(cells) and cells[j] != "" else None)
+        write_cell(line, n, width + 1, heading if n == header_row else messages.get(n) or None)
+        ws.append(line.cells)
+    part = Path(str(out) + ".part")
+    try:
+        wb.save(part)
+        part.replace(out)
+    finally:
+        part.unlink(missing_ok=True)
+    return len(rows)
