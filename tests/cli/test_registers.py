@@ -187,3 +187,68 @@ def test_the_error_file_imports_once_fixed(ward: Path, tmp_path: Path) -> None:
     proc = run_cli("import", "dossiers", fixed, "--data-dir", ward)
     assert proc.returncode == 0, proc.stderr
     assert "25" in proc.stdout
+
+
+def book_from_store(path: Path) -> Path:
+    """The store's dossiers written as a form 07 book (dates as days, the state of a
+    dossier closed without a result in Ghi chú), as the forms' export lays it out."""
+    from ward_desk.domain.timing import local_day
+    from ward_desk.store.models import Dossier, Event
+
+    rows = []
+    for x in Dossier.select().order_by(Dossier.received_at):
+        forwarded = Event.select().where((Event.dossier == x) & (Event.action == "forward")).first()
+        note = {"rejected": "Trả lại/Từ chối", "withdrawn": "Rút hồ sơ"}.get(x.state, "")
+        returned = x.returned_at or x.closed_at
+
+        def day(at):
+            return local_day(at) if at else None
+
+        rows.append((x.procedure.name, x.applicant_name, day(x.received_at), day(x.statutory_due_at),
+                     day(forwarded.at) if forwarded else None, day(x.completed_at), day(returned), note))
+    return write_book(path, rows)
+
+
+def test_a_register_exported_as_form_07_imports_back_to_the_same_figures(session, clock, tmp_path: Path) -> None:
+    """Round trip: dossiers worked at the desk, written as the book, imported into a new
+    store: the month's report is the same, early / on time / late included."""
+    from tests.reports.helpers import intake, local, move, resolve
+    from ward_desk.domain.report_math import Period
+    from ward_desk.services.desk import open_session
+    from ward_desk.services.importer import import_register
+    from ward_desk.services.reporting import period_report
+    from ward_desk.services.setup import create_store
+
+    def worked(at, procedure, done=None, returned=False):
+        d = intake(session, clock, at, procedure)
+        if done is not None:
+            resolve(session, clock, d.code, done, returned=returned)
+        return d
+
+    worked(local(2026, 2, 2, 8), "CT.01", local(2026, 2, 2, 10), returned=True)  # same day, on time
+    worked(local(2026, 2, 2, 16), "CT.01", local(2026, 2, 3, 9))  # after 15:00: due the next day
+    worked(local(2026, 2, 3, 9), "HT.04", local(2026, 2, 4, 11), returned=True)  # early
+    worked(local(2026, 2, 4, 9), "HT.04", local(2026, 2, 9, 10), returned=True)  # due 09/02: on time
+    worked(local(2026, 2, 5, 14), "HT.04", local(2026, 2, 23, 9))  # across Tết, late
+    worked(local(2026, 2, 10, 9), "HT.01", local(2026, 2, 11, 9), returned=True)  # late by a day
+    open_one = worked(local(2026, 2, 24, 9), "HT.04")
+    move(session, clock, open_one.code, "forward", local(2026, 2, 24, 10))
+    worked(local(2026, 2, 26, 9), "HT.04")
+    refused = worked(local(2026, 2, 11, 9), "CT.01")
+    move(session, clock, refused.code, "reject", local(2026, 2, 11, 10), reason="Giấy tờ không hợp lệ")
+    stopped = worked(local(2026, 2, 12, 9), "HT.04")
+    move(session, clock, stopped.code, "withdraw", local(2026, 2, 13, 10), reason="Công dân xin rút")
+    clock.now = local(2026, 3, 3, 9)
+    expected = period_report(session, Period.month(2026, 2)).total
+    assert (expected.resolved_early, expected.resolved_on_time, expected.resolved_late) == (1, 3, 2)
+    book = book_from_store(tmp_path / "so-07.xlsx")
+
+    store, _ = create_store(tmp_path / "ward2", office_code="22918", office_name="Phường Mũi Né",
+                            admin_username="admin", admin_password="mat-khau-123", now=local(2026, 1, 1))
+    store.close()
+    other = open_session(tmp_path / "ward2", "admin", "mat-khau-123", clock=clock)
+    try:
+        assert import_register(other, book) == 10
+        assert period_report(other, Period.month(2026, 2)).total == expected
+    finally:
+        other.store.close()
