@@ -252,3 +252,39 @@ def test_a_register_exported_as_form_07_imports_back_to_the_same_figures(session
         assert period_report(other, Period.month(2026, 2)).total == expected
     finally:
         other.store.close()
+
+
+def test_an_export_of_the_provincial_system(session, tmp_path: Path) -> None:
+    """The provincial system writes seconds, or the time before the day; Excel drops the
+    leading zeros of a phone or an ID number kept as a number."""
+    from ward_desk.domain.dates import format_datetime
+    from ward_desk.services.importer import import_register
+    from ward_desk.store.models import Dossier
+
+    path = tmp_path / "xuat-tu-he-thong.csv"
+    path.write_text("STT,Mã hồ sơ,Tên thủ tục,Chủ hồ sơ,Số CCCD,Số điện thoại,Kênh nộp,Ngày tiếp nhận,"
+                    "Ngày hẹn trả,Trạng thái\n"
+                    "1,000.00.25.H12-260302-0001,Đăng ký giám hộ,Trần Văn Tỉnh,1203047159,912345678,Trực tuyến,"
+                    "02/03/2026 08:30:15,08:00 05/03/2026,Đang xử lý\n", encoding="utf-8")
+    assert import_register(session, path) == 1
+    x = Dossier.get(Dossier.code == "000.00.25.H12-260302-0001")
+    assert (x.applicant_id_number, x.applicant_phone, x.channel) == ("001203047159", "0912345678", "online")
+    assert format_datetime(x.received_at) == "02/03/2026 08:30"
+    assert format_datetime(x.due_at) == "05/03/2026 08:00"
+    assert x.state == "in_progress"
+
+
+def test_a_retired_procedure_is_named_on_its_row(session, tmp_path: Path) -> None:
+    from ward_desk.services.catalogue import ImportFailed
+    from ward_desk.services.importer import import_register
+    from ward_desk.store.models import Dossier, Procedure
+
+    with session.store.db.atomic():
+        Procedure.update(active=False).where(Procedure.code == "HT.04").execute()
+    rows = [("Chứng thực bản sao từ bản chính", "Lê Văn Còn", d(2), d(2), None, None, None, ""),
+            ("Đăng ký giám hộ", "Lê Văn Cũ", d(2), d(5), None, None, None, "")]
+    with pytest.raises(ImportFailed) as caught:
+        import_register(session, write_book(tmp_path / "so.xlsx", rows))
+    assert [(e.row, e.column) for e in caught.value.errors] == [(9, "procedure")]
+    assert "HT.04" in caught.value.errors[0].value
+    assert Dossier.select().count() == 0

@@ -28,7 +28,7 @@ from ward_desk.domain.validation import (
     validate_person_name,
     validate_phone,
 )
-from ward_desk.errors import InvalidInput, WardDeskError
+from ward_desk.errors import InvalidInput, NotFound, RuleViolation, WardDeskError
 from ward_desk.services import dossiers
 from ward_desk.services.catalogue import ImportFailed, RowError
 from ward_desk.services.dossiers import CHANNELS, IntakeRequest
@@ -246,6 +246,7 @@ def _when(text: str, row: int, column: str, errors: list[RowError], heading: str
     received"); a day that is today is not later than now."""
     if not text.strip():
         return None
+    text = _usual_datetime(text)
     try:
         day = parse_date(text)
     except WardDeskError:
@@ -258,6 +259,40 @@ def _when(text: str, row: int, column: str, errors: list[RowError], heading: str
     if local_day(now) == day:
         at = min(at, now)
     return When(at, True)
+
+
+_SECONDS = re.compile(r"^(\s*\d{1,2}[/.-]\d{1,2}[/.-]\d{4}[ T]+\d{1,2}[:hg]\d{2}):\d{2}(?:\.\d+)?\s*$")
+_TIME_FIRST = re.compile(r"^\s*(\d{1,2}[:hg]\d{2})(?::\d{2})?[ ,]+(?:ngay\s+|ngày\s+)?(\d{1,2}[/.-]\d{1,2}[/.-]\d{4})\s*$",
+                         re.IGNORECASE)
+
+
+def _usual_datetime(text: str) -> str:
+    """The provincial system's ways of writing a moment, as ``dd/mm/yyyy HH:MM``:
+    with seconds, or the time first ("08:30 02/03/2026", "08:30 ngày 02/03/2026")."""
+    m = _SECONDS.match(text)
+    if m:
+        return m.group(1)
+    m = _TIME_FIRST.match(text)
+    return f"{m.group(2)} {m.group(1)}" if m else text
+
+
+def _digits_back(value: str, check, widths: tuple[tuple[int, int], ...]) -> str:
+    """``value`` as typed if ``check`` takes it; else, if it is all digits of a length
+    Excel leaves when a number cell drops its leading zeros, padded back to the width
+    (``widths``: (length found, width)) when ``check`` takes that. Never a guess that fails."""
+    raw = value.strip().replace(" ", "")
+    try:
+        check(value)
+        return value
+    except WardDeskError:
+        for found, width in widths:
+            if raw.isdigit() and len(raw) == found:
+                try:
+                    check(raw.zfill(width))
+                    return raw.zfill(width)
+                except WardDeskError:
+                    pass
+    return value
 
 
 def _in_order(earlier: When | None, later: When | None) -> bool:
@@ -369,6 +404,9 @@ def _parse_row(n: int, row: dict[str, str], layout: Layout, catalogue: _Catalogu
     procedure, problem, value = catalogue.find(row.get("procedure", ""), row.get("procedure_name", ""))
     if procedure is None:
         err("procedure", problem, value)
+    elif not procedure.active:  # intake refuses it; named here with its row, not at the write
+        err("procedure", "import.bad_value", WardDeskError("dossier.procedure_inactive",
+                                                           code=procedure.code).message.render())
     channel = CHANNEL_WORDS.get(normal(row.get("channel", "")))
     if channel not in CHANNELS:
         err("channel", "import.bad_value", row.get("channel", ""))
@@ -403,8 +441,12 @@ def _parse_row(n: int, row: dict[str, str], layout: Layout, catalogue: _Catalogu
     else:  # form 07 has no state column: the dates say it, or a state word in "Ghi chú"
         state = note_state or (State.RETURNED if returned else State.RESULT_READY if ready else
                                State.IN_PROGRESS if forwarded else State.RECEIVED)
+    # CCCD: 12 digits, a province code 001-096 first (so 10 or 11 left in a number cell);
+    # CMND: 9 digits (8); a mobile 10 (9), a landline 11 (10).
+    id_number = _digits_back(row.get("id_number", ""), validate_id_number, ((10, 12), (11, 12), (8, 9)))
+    phone = _digits_back(phone, validate_phone, ((9, 10), (10, 11))) if phone else phone
     request = IntakeRequest(procedure_code=procedure.code if procedure else "", address=address,
-                            applicant_name=row.get("applicant_name", ""), id_number=row.get("id_number", ""),
+                            applicant_name=row.get("applicant_name", ""), id_number=id_number,
                             phone=phone, channel=channel or "direct",
                             received_at=received.at if received else None, code=code or None)
     # Each applicant field is checked on its own, so one row shows every problem it has.
@@ -470,10 +512,13 @@ def import_register(session: Session, path: Path, *, dry_run: bool = False, limi
                 at = r.request.received_at
                 session.clock = lambda at=at: at  # each row's events carry its own dates
                 r.request.due_at = r.due_at
-                d = dossiers.intake(session, r.request)
-                for action, when in _path_to(r):
-                    session.clock = lambda when=when: when
-                    dossiers.move(session, d.code, action, reason=reason)
+                try:
+                    d = dossiers.intake(session, r.request)
+                    for action, when in _path_to(r):
+                        session.clock = lambda when=when: when
+                        dossiers.move(session, d.code, action, reason=reason)
+                except (InvalidInput, NotFound, RuleViolation) as exc:  # checked above; should one slip through, it names its row
+                    raise ImportFailed([RowError(r.row, "row", "import.bad_value", exc.message.render())]) from None
                 reporter.advance()
     finally:
         session.clock = original_clock
