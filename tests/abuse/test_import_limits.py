@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 from abuse_kit import DAMAGED_VI
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from wd_testkit import make_store, run_cli, snapshot
 
 from ward_desk.services.tables import DEFAULT_LIMITS
@@ -168,3 +170,48 @@ def test_progress_is_reported_while_reading(session, tmp_path: Path) -> None:
     assert import_register(session, path, progress=lambda done, total: seen.append((done, total))) == 40
     assert seen and seen[-1][0] == seen[-1][1] and seen[-1][1] > 0
     assert all(a <= b for (a, _), (b, _) in itertools.pairwise(seen))
+
+
+# A form 07 book as CSV: a title, the two-row header, the row of column numbers, one dossier.
+BOOK_HEAD = [["SỔ THEO DÕI HỒ SƠ"],
+             ["STT", "Tên thủ tục hành chính", "Tên cá nhân, tổ chức", "Địa chỉ, số điện thoại", "Nhận hồ sơ",
+              "Hẹn trả kết quả", "Trả kết quả cho cá nhân, tổ chức", "", "Ghi chú"],
+             ["", "", "", "", "Ngày, tháng, năm", "Ngày, tháng, năm", "Ngày, tháng, năm", "Ký nhận", ""],
+             [f"({i})" for i in range(1, 10)]]
+BOOK_ROW = ["1", "Chứng thực bản sao từ bản chính", "Nguyễn Văn Sổ", "Khu phố 2; 0912 345 678", "02/03/2026",
+            "02/03/2026", "02/03/2026", "", "Đã trả kết quả"]
+BOOK_KEYS = {"procedure", "applicant_name", "address", "address_phone", "phone", "received", "due", "returned",
+             "result_ready", "state", "row"}
+BOOK_CELL = st.one_of(
+    st.text(max_size=40),
+    st.sampled_from(["", "31/02/2026", "02/03/2026 25:00", "2026-03-02", "08:30 02/03/2026", "02/03/2026 08:30:15",
+                     "03/03/2030", "(3)", "Trả lại/Từ chối", "RUT HO SO", "đang xử lý", "=1+1", "\x1b[31m", "A" * 11_000,
+                     "chứng thực bản sao từ bản chín", "0912345678", "912345678"]))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(column=st.integers(0, len(BOOK_ROW) - 1), value=BOOK_CELL)
+def test_a_form_07_book_column_by_column(session, tmp_path_factory, column: int, value: str) -> None:
+    """Any cell in any column of a form 07 book: imported, or refused naming its row and
+    a known column (or, for a cell past the limit, the file); never an unexpected error."""
+    from ward_desk.errors import InvalidInput
+    from ward_desk.services.catalogue import ImportFailed
+    from ward_desk.services.importer import import_register
+    from ward_desk.store.models import Dossier, Event, Outbox
+
+    row = list(BOOK_ROW)
+    row[column] = value
+    path = tmp_path_factory.mktemp("book") / "so.csv"
+    with open(path, "w", encoding="utf-8", newline="", errors="surrogatepass") as f:
+        csv.writer(f).writerows([*BOOK_HEAD, row])
+    before = (Dossier.select().count(), Event.select().count(), Outbox.select().count())
+    try:
+        assert import_register(session, path) == 1
+    except ImportFailed as exc:
+        assert exc.errors and all(e.row == 5 and e.column in BOOK_KEYS for e in exc.errors), exc.errors
+    except InvalidInput as exc:
+        assert exc.message.id in {"import.not_utf8", "import.cell_too_long", "import.empty", "import.csv_broken"}, (
+            exc.message.id)
+    else:
+        return
+    assert (Dossier.select().count(), Event.select().count(), Outbox.select().count()) == before
