@@ -288,3 +288,19 @@ def test_a_retired_procedure_is_named_on_its_row(session, tmp_path: Path) -> Non
     assert [(e.row, e.column) for e in caught.value.errors] == [(9, "procedure")]
     assert "HT.04" in caught.value.errors[0].value
     assert Dossier.select().count() == 0
+
+
+def test_a_procedure_list_with_many_bad_rows_gets_the_same_report(ward: Path, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    path = tmp_path / "danh-muc.csv"
+    lines = ["Mã thủ tục,Tên thủ tục,Lĩnh vực,Thời hạn"] + [f"TN.{i:02d},Thủ tục {i},Tài nguyên,ba" for i in range(40)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    before = snapshot(ward)
+    proc = run_cli("procedures", "import", path, "--data-dir", ward)
+    assert proc.returncode == 2 and snapshot(ward) == before
+    assert len(proc.stderr.splitlines()) < 10 and re.search(r"40 lỗi — cột days", proc.stderr), proc.stderr
+    ws = load_workbook(tmp_path / "danh-muc.errors.xlsx").active
+    table = [[c.value for c in row] for row in ws.iter_rows()]
+    assert table[0][-1] == "Lỗi nhập" and len(table) == 41
+    assert all("'ba'" in r[-1] for r in table[1:])

@@ -283,8 +283,15 @@ def procedures_import(args: argparse.Namespace, session) -> int:
     try:
         added, updated = import_procedures(args.file, session.clock(), dry_run=args.dry_run)
     except ImportFailed as exc:
+        from ward_desk.services.importer import error_file_for, write_row_errors
+
+        def error_file(errors=exc.errors) -> Path:
+            out = error_file_for(args.file)
+            write_row_errors(args.file, errors, out)
+            return out
+
         print(t("cli.error_prefix") + " " + exc.message.render(), file=sys.stderr)
-        _print_row_errors(exc.errors)
+        _print_row_errors(exc.errors, error_file)
         return exc.exit_code
     print(t("cli.procedures_imported" if not args.dry_run else "cli.procedures_dry_run", added=added,
             updated=updated))

@@ -332,14 +332,21 @@ def write_register_errors(path: Path, errors: list[RowError], out: Path, *,
                           limits: TableLimits = DEFAULT_LIMITS) -> int:
     """The error file of a refused register (:func:`ward_desk.services.tables.write_error_file`):
     the original rows, each with its messages beside it, in the office's language."""
+    _, layout = read_register(path, limits)
+    return write_row_errors(path, errors, out, header_row=layout.header_at, limits=limits)
+
+
+def write_row_errors(path: Path, errors: list[RowError], out: Path, *, header_row: int | None = None,
+                     limits: TableLimits = DEFAULT_LIMITS) -> int:
+    """The error file of any refused table (a register, a procedure list): each row's
+    messages, in the office's language, beside it; ``header_row`` None: the first row."""
     from ward_desk.i18n import t
 
-    _, layout = read_register(path, limits)
     by_row: dict[int, list[str]] = {}
     for e in errors:
         by_row.setdefault(e.row, []).append(f"{error_column(e)}: {t(e.message_id, value=e.value)}")
     return write_error_file(Path(path), {n: "; ".join(m) for n, m in by_row.items()}, Path(out),
-                            header_row=layout.header_at, heading=t("import.error_column"), limits=limits)
+                            header_row=header_row, heading=t("import.error_column"), limits=limits)
 
 
 def error_column(e: RowError) -> str:
