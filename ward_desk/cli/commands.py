@@ -281,12 +281,45 @@ def procedures_list(args: argparse.Namespace, session) -> int:
     return 0
 
 
-def _print_row_errors(errors) -> None:
-    from ward_desk.domain.text import visible
+# More errors than this are summarised by kind on the terminal (the rest go to the error file).
+SHOWN_ERRORS = 20
 
-    for e in errors:
-        problem = t(e.message_id, value=visible(e.value))  # a cell's escape codes never reach the terminal
-        print("  " + t("import.row_error", row=e.row, column=e.column, problem=problem), file=sys.stderr)
+
+def _print_row_errors(errors, error_file=None) -> None:
+    """Each bad cell on a line, or for a long list a few lines by kind of error; then
+    where the error file is (``error_file()`` writes it and returns its path)."""
+    from collections import Counter
+
+    from ward_desk.domain.text import visible
+    from ward_desk.services.importer import error_column
+
+    def problem(e) -> str:
+        return t(e.message_id, value=visible(e.value))  # a cell's escape codes never reach the terminal
+
+    if len(errors) <= SHOWN_ERRORS:
+        for e in errors:
+            print("  " + t("import.row_error", row=e.row, column=error_column(e), problem=problem(e)), file=sys.stderr)
+    else:
+        kinds = Counter((e.column, e.message_id) for e in errors)
+        first = {}
+        for e in errors:
+            first.setdefault((e.column, e.message_id), e)
+        print(t("import.summary_heading"), file=sys.stderr)
+        for key, count in kinds.most_common(10):
+            e = first[key]
+            print(t("import.summary_line", count=count, column=error_column(e), problem=problem(e), row=e.row),
+                  file=sys.stderr)
+        rest = sum(count for _, count in kinds.most_common()[10:])
+        if rest:
+            print(t("import.more_errors", count=rest), file=sys.stderr)
+    if error_file is not None:
+        try:
+            path = error_file()
+        except (OSError, InvalidInput) as exc:
+            reason = exc.message.render() if isinstance(exc, InvalidInput) else (exc.strerror or str(exc))
+            print(t("import.error_file_failed", path="", problem=reason), file=sys.stderr)
+        else:
+            print(t("import.error_file", path=str(path)), file=sys.stderr)
 
 
 @with_session
@@ -296,8 +329,15 @@ def procedures_import(args: argparse.Namespace, session) -> int:
     try:
         added, updated = import_procedures(args.file, session.clock(), dry_run=args.dry_run)
     except ImportFailed as exc:
+        from ward_desk.services.importer import error_file_for, write_row_errors
+
+        def error_file(errors=exc.errors) -> Path:
+            out = error_file_for(args.file)
+            write_row_errors(args.file, errors, out)
+            return out
+
         print(t("cli.error_prefix") + " " + exc.message.render(), file=sys.stderr)
-        _print_row_errors(exc.errors)
+        _print_row_errors(exc.errors, error_file)
         return exc.exit_code
     print(t("cli.procedures_imported" if not args.dry_run else "cli.procedures_dry_run", added=added,
             updated=updated))
@@ -306,14 +346,27 @@ def procedures_import(args: argparse.Namespace, session) -> int:
 
 @with_session
 def import_dossiers(args: argparse.Namespace, session) -> int:
+    from ward_desk.cli.progress import progress_bar
     from ward_desk.services.catalogue import ImportFailed
     from ward_desk.services.importer import import_register
+    from ward_desk.services.tables import DEFAULT_LIMITS, TableLimits
 
+    if args.max_rows is not None and not 0 < args.max_rows <= 10 * DEFAULT_LIMITS.max_rows:
+        raise InvalidInput("import.bad_max_rows", value=args.max_rows, max=10 * DEFAULT_LIMITS.max_rows)
+    limits = TableLimits(max_rows=args.max_rows) if args.max_rows else DEFAULT_LIMITS
     try:
-        count = import_register(session, args.file, dry_run=args.dry_run)
+        with progress_bar(t("cli.import_progress")) as shown:
+            count = import_register(session, args.file, dry_run=args.dry_run, limits=limits, progress=shown)
     except ImportFailed as exc:
+        from ward_desk.services.importer import error_file_for, write_register_errors
+
+        def error_file(errors=exc.errors) -> Path:
+            out = error_file_for(args.file)
+            write_register_errors(args.file, errors, out, limits=limits)
+            return out
+
         print(t("cli.error_prefix") + " " + exc.message.render(), file=sys.stderr)
-        _print_row_errors(exc.errors)
+        _print_row_errors(exc.errors, error_file)
         return exc.exit_code
     print(t("cli.dossiers_dry_run" if args.dry_run else "cli.dossiers_imported", count=count))
     return 0

@@ -169,6 +169,8 @@ def build_parser(wanted: str | None = None) -> argparse.ArgumentParser:
     p = add("dossiers", commands.import_dossiers, "import an existing register (CSV or XLSX), all or nothing", isub)
     p.add_argument("file", type=Path)
     p.add_argument("--dry-run", action="store_true")
+    p.add_argument("--max-rows", type=int, default=None,
+                   help="refuse a file with more rows than this (default 100000)")
 
     p = add("backup", commands.backup, "encrypted backup while the app runs, then proven by reopening it")
     p.add_argument("--out", type=Path, default=None)
