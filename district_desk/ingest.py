@@ -23,7 +23,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -87,6 +87,8 @@ class IngestResult:
     ack: AckState
     reason: str = ""  # for quarantined: conflict | chain | overlap
     detail: str = ""
+    envelope_hash: str = ""  # SHA-256 of the envelope answered (the signed ack's in_reply_to)
+    batch_hash: str = ""  # the batch hash the district computed ("" for a heartbeat)
 
     def to_json(self) -> dict[str, Any]:
         out = {"status": self.status, "batch_id": self.batch_id, "batch_no": self.batch_no, **self.ack.to_json()}
@@ -129,7 +131,8 @@ def ingest(
     for attempt in range(3):
         try:
             with store.db.atomic():
-                return _apply(store, opened, envelope, via)
+                result = _apply(store, opened, envelope, via)
+            return replace(result, envelope_hash=opened.envelope_hash, batch_hash=opened.batch_hash)
         except peewee.IntegrityError:
             # Another receiver process applied the same batch between our checks and
             # our insert; re-run the checks, which now see it (duplicate or conflict).
@@ -220,6 +223,7 @@ def _store_heartbeat(opened: OpenedUplink, via: str, now: datetime) -> None:
         pending=beat["pending"],
         oldest_pending_s=beat["oldest_pending_s"],
         free_disk_bytes=beat["free_disk_bytes"],
+        ack_problem=beat.get("ack_problem", ""),
     )
 
 

@@ -127,6 +127,8 @@ class Heartbeat(BaseModel):
     pending = IntegerField()
     oldest_pending_s = BigIntegerField(null=True)
     free_disk_bytes = BigIntegerField(null=True)
+    ack_problem = CharField(default="")  # the ward's report of an ack it could not adopt (protocol 2)
+    skewed = BooleanField(default=False)  # ward clock far from the receiver's at receipt
 
     class Meta:
         indexes = ((("office_code", "received_at"), False),)

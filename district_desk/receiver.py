@@ -34,6 +34,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from district_desk.acks import signed_answer
 from district_desk.ingest import Rejected, ingest
 from district_desk.keys import DistrictKeys
 from district_desk.ratelimit import TokenBuckets
@@ -134,7 +135,7 @@ def create_app(store: DistrictStore, config: ReceiverConfig) -> Starlette:
             log.error("store unavailable while applying a batch: %s", exc)
             return _error(503, "unavailable")
         status = 409 if result.status == "quarantined" else 200
-        return JSONResponse(result.to_json(), status_code=status)
+        return JSONResponse(signed_answer(result, config.keys), status_code=status)
 
     def _office(request: Request) -> str | None:
         office = str(request.path_params.get("office_code", ""))

@@ -335,6 +335,9 @@ def _validate_heartbeat(value: Any) -> dict[str, Any]:
     out["ward_clock"] = _check_timestamp(value.get("ward_clock"), "heartbeat.ward_clock")
     agent = value.get("agent", "")
     out["agent"] = agent[:64] if isinstance(agent, str) else ""
+    # Protocol 2: a ward that could not adopt the district's signed ack says so.
+    problem = value.get("ack_problem", "")
+    out["ack_problem"] = problem[:120] if isinstance(problem, str) and problem.isprintable() else ""
     return out
 
 
