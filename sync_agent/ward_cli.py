@@ -61,6 +61,9 @@ def register(
     p.add_argument("--code", default=None, help=t("sync.ward.help.code"))
     p.add_argument("--fingerprint", default=None, help=t("sync.ward.help.fingerprint"))
 
+    p = add("resolve-restore", with_session(cmd_resolve_restore), t("sync.ward.help.resolve_restore"), parent=ssub)
+    p.add_argument("--url", default=None, help=t("sync.ward.help.url"))
+
     p = add("export", with_session(cmd_export), t("sync.ward.help.export"), parent=ssub)
     p.add_argument("--to", required=True, help=t("sync.ward.help.to"))
 
@@ -164,6 +167,24 @@ def cmd_status(args: argparse.Namespace, session: Any) -> int:
             pending=data["pending"], acked=data["acked_seq"]))
     if data["last_error"]:
         print(t("sync.ward.last_error", error=data["last_error"]))
+    return 0
+
+
+def cmd_resolve_restore(args: argparse.Namespace, session: Any) -> int:
+    """After a restore from an older backup (the district's signed ack is ahead of
+    this store): renumber the changes not yet sent to follow the district's
+    position, so no sequence number is used twice and nothing made since is lost."""
+    from sync_agent.agent import AgentConfig, SyncAgent, SyncFailed
+
+    session.require_role("admin")
+    agent = SyncAgent(session.store.data_dir, AgentConfig(url=args.url or ""))
+    try:
+        moved = agent.resolve_restore()
+    except SyncFailed as exc:
+        raise BadInput(exc.error.message_id, **exc.error.params) from exc
+    finally:
+        agent.close()
+    print(t("sync.ward.resolved_restore", moved=moved))
     return 0
 
 

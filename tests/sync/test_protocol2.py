@@ -63,3 +63,77 @@ def test_a_forged_ack_through_a_relay_is_refused_then_the_honest_run_delivers_ev
     assert honest.acked_seq == top and honest.pending == 0
     server.stop()
     assert_exactly_once(server.data_dir, top, entities)
+
+
+def test_a_ward_restored_from_an_older_backup_is_detected_then_resolved_without_reusing_a_seq(
+    session, clock, server: Receiver, tmp_path: Path
+) -> None:
+    from sync_helpers import TEST_PASSWORD
+    from test_sync_agent import ADMIN, PASSWORD
+
+    from district_desk.models import Heartbeat, Quarantine, Record
+    from district_desk.store import DistrictStore
+    from ward_desk.services.desk import open_session
+    from ward_desk.store.backup import backup_store, restore_from_backup
+    from ward_desk.store.models import Dossier
+
+    enrol(session, server.data_dir, server.url)
+    make_dossiers(session, clock, days=1, per_day=10)
+    assert _run(session, server.url).ok
+    make_dossiers(session, clock, days=1, per_day=3)  # still pending when the backup is taken
+    backup = backup_store(session.store.db, session.store.key, tmp_path / "old.wdb", session.store.keyfile())
+    make_dossiers(session, clock, days=1, per_day=8)  # made after the backup, delivered, then the PC dies
+    assert _run(session, server.url).ok
+    district_seq = SyncStateStore().acked_seq()
+    data_dir = session.store.data_dir
+    session.store.close()
+
+    restore_from_backup(data_dir, backup, ADMIN, PASSWORD)
+    restored = open_session(data_dir, ADMIN, PASSWORD, clock=clock)
+    try:
+        make_dossiers(restored, clock, days=1, per_day=5)  # made since the restore
+        report = _run(restored, server.url)
+        assert not report.ok and report.error.message_id == "sync.ack.ack_ahead"
+        status = sync_status(restored.clock())
+        assert status["ack_problem"]["code"] == "ack_ahead" and status["pending"] > 0
+        restored_acked = SyncStateStore().acked_seq()
+        agent = SyncAgent(data_dir, AgentConfig(url=server.url, **FAST))
+        moved = agent.resolve_restore()
+        agent.close()
+        assert moved > 0
+        # Every row not acknowledged in the backup now follows what the district holds.
+        assert Outbox.select().where((Outbox.seq > restored_acked) & (Outbox.seq <= district_seq)).count() == 0
+        assert Outbox.select().where(Outbox.seq > district_seq).count() == moved
+        again = _run(restored, server.url)
+        assert again.ok, again.error and again.error.render("en")
+        assert again.pending == 0 and sync_status(restored.clock())["ack_problem"] is None
+        ours = {d.uid for d in Dossier.select()}
+    finally:
+        restored.store.close()
+    server.stop()
+    store = DistrictStore.open(server.data_dir, password=TEST_PASSWORD)
+    try:
+        held = {r.entity_uid for r in Record.select().where(Record.entity == "dossier")}
+        assert ours <= held  # every dossier of the restored PC, those made since included
+        assert Quarantine.select().count() == 0
+        problems = [h.ack_problem for h in Heartbeat.select() if h.ack_problem]
+        assert problems and problems[0].startswith("ack_ahead:")  # the province was told
+    finally:
+        store.db.close()
+
+
+def test_a_protocol_1_ward_still_syncs_during_the_rollout(receiver: Receiver) -> None:
+    """A ward on protocol 1 asks GET .../ack and reads the unsigned fields: the
+    receiver still answers it (the signed ack is an extra field it ignores)."""
+    import requests
+    from test_sync_receiver import enrolled_ward, post
+
+    ward = enrolled_ward(receiver.data_dir)
+    ward.add_dossiers(30)
+    start = requests.get(f"{receiver.url}/v1/wards/{ward.office_code}/ack", timeout=10).json()
+    assert start["acked_seq"] == 0
+    for batch in ward.all_batches(20):
+        answer = post(receiver, batch.envelope).json()
+        assert answer["status"] == "applied" and answer["acked_seq"] == batch.last_seq
+    end = requests.get(f"{receiver.url}/v1/wards/{ward.office_code}/ack", timeout=10).json()
+    assert end["acked_seq"] == 60 and end["missing_batches"] == []
