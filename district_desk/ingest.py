@@ -202,7 +202,14 @@ def _progress_for_update(store: DistrictStore, office: str) -> WardProgress:
     return store.backend.lock(WardProgress.select().where(WardProgress.office_code == office)).get()
 
 
-def _store_heartbeat(opened: OpenedUplink, via: str, now: datetime) -> None:
+MAX_CLOCK_SKEW_S = 600.0
+"""A heartbeat whose ward clock is further than this from the receiver's at receipt
+is kept marked ``skewed``: its times say little, and a person may look at the PC."""
+
+
+def _store_heartbeat(opened: OpenedUplink, via: str, now: datetime) -> bool:
+    """Keep the envelope's heartbeat if it is newer than the last one kept;
+    return whether it was (a re-sent or replayed envelope carries an old one)."""
     beat = opened.heartbeat
     ward_clock = _parse_ts(beat["ward_clock"]) or now
     office = opened.header.office_code
@@ -213,18 +220,21 @@ def _store_heartbeat(opened: OpenedUplink, via: str, now: datetime) -> None:
         .first()
     )
     if latest is not None and ward_clock <= latest.ward_clock:
-        return  # an older (re-sent or replayed) heartbeat says nothing new
+        return False  # an older (re-sent or replayed) heartbeat says nothing new
+    # A file carried by hand says nothing about the ward's clock.
+    offset = (ward_clock - now).total_seconds() if via == "http" else 0.0
     Heartbeat.create(
         office_code=office,
         received_at=now,
         ward_clock=ward_clock,
-        # A file carried by hand says nothing about the ward's clock.
-        clock_offset_s=(ward_clock - now).total_seconds() if via == "http" else 0.0,
+        clock_offset_s=offset,
         pending=beat["pending"],
         oldest_pending_s=beat["oldest_pending_s"],
         free_disk_bytes=beat["free_disk_bytes"],
         ack_problem=beat.get("ack_problem", ""),
+        skewed=abs(offset) > MAX_CLOCK_SKEW_S,
     )
+    return True
 
 
 def _apply(store: DistrictStore, opened: OpenedUplink, envelope: bytes, via: str) -> IngestResult:
@@ -232,8 +242,10 @@ def _apply(store: DistrictStore, opened: OpenedUplink, envelope: bytes, via: str
     header = opened.header
     office = header.office_code
     progress = _progress_for_update(store, office)
-    _store_heartbeat(opened, via, now)
-    progress.last_sync = now
+    # Liveness moves only on news from the ward: a new heartbeat or an applied batch
+    # (below), never on an envelope replayed by whoever recorded it.
+    if _store_heartbeat(opened, via, now):
+        progress.last_sync = now
     if header.kind == "heartbeat":
         progress.save()
         return IngestResult("heartbeat", "heartbeat", "", 0, _ack(store, progress))
@@ -270,6 +282,7 @@ def _apply(store: DistrictStore, opened: OpenedUplink, envelope: bytes, via: str
     _advance(progress)
     progress.highest_batch_no = max(progress.highest_batch_no, header.batch_no)
     progress.last_batch_at = now
+    progress.last_sync = now
     progress.save()
     return IngestResult("applied", "batch", header.batch_id, header.batch_no, _ack(store, progress))
 

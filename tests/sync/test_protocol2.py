@@ -137,3 +137,51 @@ def test_a_protocol_1_ward_still_syncs_during_the_rollout(receiver: Receiver) ->
         assert answer["status"] == "applied" and answer["acked_seq"] == batch.last_seq
     end = requests.get(f"{receiver.url}/v1/wards/{ward.office_code}/ack", timeout=10).json()
     assert end["acked_seq"] == 60 and end["missing_batches"] == []
+
+
+def test_a_replayed_envelope_does_not_make_a_ward_look_alive_and_a_skewed_clock_is_recorded(
+    receiver: Receiver,
+) -> None:
+    """Item 6: last_sync moves on a new heartbeat or an applied batch only."""
+    from datetime import datetime, timedelta, timezone
+
+    import requests
+    from sync_helpers import TEST_PASSWORD
+    from test_sync_receiver import enrolled_ward, post
+
+    from district_desk.models import Heartbeat
+    from district_desk.store import DistrictStore
+    from sync_agent import envelope as env
+
+    ward = enrolled_ward(receiver.data_dir)
+    ward.add_dossiers(5)
+
+    def last_sync() -> str:
+        return requests.get(f"{receiver.url}/v1/wards/{ward.office_code}/ack", timeout=10).json()["last_sync"]
+
+    batch = ward.next_batch(50)
+    assert post(receiver, batch.envelope).json()["status"] == "applied"
+    after_batch = last_sync()
+    assert after_batch is not None
+    assert post(receiver, batch.envelope).json()["status"] == "duplicate"  # the same bytes, replayed
+    assert last_sync() == after_batch
+    beat = env.build_heartbeat(office_code=ward.office_code, heartbeat=ward.heartbeat(),
+                               recipient=ward.district.encrypt, signer=ward.key)
+    assert post(receiver, beat).status_code == 200
+    after_beat = last_sync()
+    assert after_beat > after_batch
+    assert post(receiver, beat).status_code == 200  # replayed heartbeat
+    assert last_sync() == after_beat
+    late = datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(hours=3)
+    skewed = env.build_heartbeat(office_code=ward.office_code,
+                                 heartbeat={**ward.heartbeat(), "ward_clock": late.isoformat() + "Z"},
+                                 recipient=ward.district.encrypt, signer=ward.key)
+    assert post(receiver, skewed).status_code == 200
+    receiver.stop()
+    store = DistrictStore.open(receiver.data_dir, password=TEST_PASSWORD)
+    try:
+        beats = list(Heartbeat.select().order_by(Heartbeat.ward_clock))
+        assert [b.skewed for b in beats] == [False, False, True]
+        assert beats[-1].clock_offset_s > 3 * 3600 - 60
+    finally:
+        store.db.close()
