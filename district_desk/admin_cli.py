@@ -17,7 +17,14 @@ import os
 import sys
 from typing import Any
 
-from district_desk.cli_common import district_data_dir, district_password, open_district, say
+from district_desk.cli_common import (
+    add_replace_options,
+    district_data_dir,
+    district_password,
+    open_district,
+    replace_reason,
+    say,
+)
 from sync_agent.errors import BadInput
 from ward_desk.errors import EXIT_OK
 from ward_desk.i18n import t
@@ -55,6 +62,7 @@ def register(sub: Any, common: argparse.ArgumentParser, secret: argparse.Argumen
     p = sub.add_parser("enrol-code", parents=[common], help=t("sync.admin.help.enrol_code"))
     p.add_argument("--office-code", required=True)
     p.add_argument("--hours", type=float, default=24.0, help=t("sync.admin.help.hours"))
+    add_replace_options(p)
     p.set_defaults(func=cmd_enrol_code)
 
 
@@ -230,9 +238,10 @@ def cmd_enrol_code(args: argparse.Namespace) -> int:
     code = check_office_code(args.office_code)
     if not 0 < args.hours <= 24 * 14:
         raise BadInput("sync.admin.bad_hours", hours=args.hours)
+    reason = replace_reason(args)
     store = open_district(args)
     try:
-        issued = new_code(code, hours=args.hours)
+        issued = new_code(code, hours=args.hours, replace_reason=reason)
         fingerprint = store.public_keys().fingerprint
     finally:
         store.close()

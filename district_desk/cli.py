@@ -20,7 +20,15 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from district_desk.cli_common import district_data_dir, district_password, open_district, say
+from district_desk.cli_common import (
+    add_replace_options,
+    district_data_dir,
+    district_password,
+    normal_fingerprint,
+    open_district,
+    replace_reason,
+    say,
+)
 from sync_agent.errors import BadInput, Damaged
 from ward_desk.errors import EXIT_BAD_INPUT, EXIT_OK, WardDeskError
 from ward_desk.i18n import set_language, t
@@ -67,9 +75,14 @@ def cmd_enrol(args: argparse.Namespace) -> int:
 
     code = check_office_code(args.office_code)
     ward_key = WardPublicKey.read(Path(args.ward_key))
+    # The fingerprint read out by the ward over the phone is the only defence against
+    # a swapped file: checked before anything is recorded, and never optional.
+    if normal_fingerprint(args.fingerprint) != ward_key.fingerprint:
+        raise BadInput("sync.enrol.fingerprint_mismatch", given=args.fingerprint)
+    reason = replace_reason(args)
     store = open_district(args)
     try:
-        store.enrol(ward_key, code)
+        store.enrol(ward_key, code, replace_reason=reason)
     finally:
         store.close()
     say("sync.cli.enrolled", office=code, name=ward_key.office_name, fingerprint=ward_key.fingerprint)
@@ -238,6 +251,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("enrol", parents=[common], help=t("sync.cli.help.enrol"))
     p.add_argument("--office-code", required=True)
     p.add_argument("--ward-key", required=True)
+    p.add_argument("--fingerprint", required=True, help=t("sync.enrol.help.fingerprint"))
+    add_replace_options(p)
     p.set_defaults(func=cmd_enrol)
 
     p = sub.add_parser("revoke", parents=[common], help=t("sync.cli.help.revoke"))

@@ -35,8 +35,14 @@ class EnrolmentRefused(Exception):
     """No usable code, or a wrong proof (one answer for both)."""
 
 
-def new_code(office_code: str, *, hours: float = 24.0) -> IssuedCode:
-    """Issue a code for ``office_code`` valid for ``hours`` and one use."""
+def new_code(office_code: str, *, hours: float = 24.0, replace_reason: str = "") -> IssuedCode:
+    """Issue a code for ``office_code`` valid for ``hours`` and one use. For an
+    office already enrolled (or revoked) the code would hand that office to
+    whoever types it, so it is refused unless ``replace_reason`` says why."""
+    ward = Ward.get_or_none(Ward.office_code == office_code)
+    if ward is not None and not replace_reason.strip():
+        raise BadInput("sync.enrol.replace_needed", office=office_code, fingerprint=ward.fingerprint,
+                       state="revoked" if ward.revoked_at is not None else "enrolled")
     code = enrol_code.new_code()
     now = utcnow()
     db = EnrolmentCode._meta.database
@@ -49,6 +55,7 @@ def new_code(office_code: str, *, hours: float = 24.0) -> IssuedCode:
             auth_key=enrol_code.derive_auth_key(code, office_code).hex(),
             created_at=now,
             expires_at=now + timedelta(hours=hours),
+            replace_reason=replace_reason.strip()[:255],
         )
     return IssuedCode(code, row.expires_at)
 
@@ -93,7 +100,7 @@ def enrol_with_proof(store: DistrictStore, office_code: str, ward_key_doc: str, 
             ward_key = WardPublicKey.from_json(ward_key_doc)  # BadInput on a damaged document
             if ward_key.office_code != office_code:
                 raise BadInput("sync.enrol.code_mismatch", given=office_code, in_file=ward_key.office_code)
-            ward = store.enrol(ward_key, office_code)
+            ward = store.enrol(ward_key, office_code, replace_reason=row.replace_reason, via="code")
             row.used_at = utcnow()
             row.ward_fingerprint = ward_key.fingerprint
             row.save()

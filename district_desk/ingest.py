@@ -34,6 +34,7 @@ from district_desk.models import (
     Batch,
     Dossier,
     Heartbeat,
+    HeartbeatNote,
     Quarantine,
     Record,
     Rejection,
@@ -223,7 +224,7 @@ def _store_heartbeat(opened: OpenedUplink, via: str, now: datetime) -> bool:
         return False  # an older (re-sent or replayed) heartbeat says nothing new
     # A file carried by hand says nothing about the ward's clock.
     offset = (ward_clock - now).total_seconds() if via == "http" else 0.0
-    Heartbeat.create(
+    row = Heartbeat.create(
         office_code=office,
         received_at=now,
         ward_clock=ward_clock,
@@ -231,9 +232,10 @@ def _store_heartbeat(opened: OpenedUplink, via: str, now: datetime) -> bool:
         pending=beat["pending"],
         oldest_pending_s=beat["oldest_pending_s"],
         free_disk_bytes=beat["free_disk_bytes"],
-        ack_problem=beat.get("ack_problem", ""),
-        skewed=abs(offset) > MAX_CLOCK_SKEW_S,
     )
+    problem, skewed = beat.get("ack_problem", ""), abs(offset) > MAX_CLOCK_SKEW_S
+    if problem or skewed:
+        HeartbeatNote.create(heartbeat_id=row.id, office_code=office, ack_problem=problem, skewed=skewed)
     return True
 
 

@@ -127,11 +127,21 @@ class Heartbeat(BaseModel):
     pending = IntegerField()
     oldest_pending_s = BigIntegerField(null=True)
     free_disk_bytes = BigIntegerField(null=True)
-    ack_problem = CharField(default="")  # the ward's report of an ack it could not adopt (protocol 2)
-    skewed = BooleanField(default=False)  # ward clock far from the receiver's at receipt
 
     class Meta:
         indexes = ((("office_code", "received_at"), False),)
+
+
+class HeartbeatNote(BaseModel):
+    """What was off about a heartbeat (protocol 2), kept only when something was:
+    the ward's report of a signed ack it could not adopt (``ack_problem``), or a
+    ward clock far from the receiver's at receipt (``skewed``)."""
+
+    id = AutoField()
+    heartbeat_id = IntegerField(unique=True)
+    office_code = CharField(index=True)
+    ack_problem = CharField(default="")
+    skewed = BooleanField(default=False)
 
 
 class Dossier(BaseModel):
@@ -226,6 +236,7 @@ class EnrolmentCode(BaseModel):
     used_at = DateTimeField(null=True)
     failures = IntegerField(default=0)  # wrong proofs; the code is burnt after a few
     ward_fingerprint = CharField(default="")
+    replace_reason = CharField(default="")  # non-empty: issued to replace an enrolled office's key
 
 
 class Rejection(BaseModel):
@@ -363,6 +374,7 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
     Batch,
     Record,
     Heartbeat,
+    HeartbeatNote,
     Dossier,
     SelfAssessment,
     Quarantine,

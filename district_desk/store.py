@@ -410,32 +410,54 @@ class DistrictStore:
 
     # ------------------------------------------------------------------ wards
 
-    def enrol(self, ward_key: WardPublicKey, office_code: str | None = None) -> Ward:
-        """Enrol (or re-enrol with a new key) a ward. The office code on the command
-        line must match the one in ``ward.pub`` so a swapped file is caught."""
+    def enrol(
+        self, ward_key: WardPublicKey, office_code: str | None = None, *, replace_reason: str = "", via: str = "key-file"
+    ) -> Ward:
+        """Enrol a ward. The office code on the command line must match the one in
+        ``ward.pub`` so a swapped file is caught. Enrolling the same key again is
+        harmless; another key for an enrolled office, or any key for a revoked one,
+        takes over that office's name at the district, so it is refused unless
+        ``replace_reason`` says why (the replace step, written to the audit trail)."""
+        from district_desk.enrol_audit import record_key_change
+
         code = office_code or ward_key.office_code
         if code != ward_key.office_code:
             raise BadInput("sync.enrol.code_mismatch", given=code, in_file=ward_key.office_code)
         now = utcnow()
+        new_fp = fingerprint(ward_key.sign)
         with self.db.atomic():
-            ward = Ward.get_or_none(Ward.office_code == code)
+            ward = self.backend.lock(Ward.select().where(Ward.office_code == code)).first()
             if ward is None:
                 ward = Ward.create(
                     office_code=code,
                     name=ward_key.office_name,
                     sign_key=ward_key.sign,
-                    fingerprint=fingerprint(ward_key.sign),
+                    fingerprint=new_fp,
                     enrolled_at=now,
                 )
+                record_key_change(office_code=code, action="enrol", old_fingerprint="", new_fingerprint=new_fp,
+                                  reason=replace_reason, via=via)
+            elif bytes(ward.sign_key) == ward_key.sign and ward.revoked_at is None:
+                pass  # the same key again: nothing changes
             else:
+                if not replace_reason.strip():
+                    raise BadInput("sync.enrol.replace_needed", office=code, fingerprint=ward.fingerprint,
+                                   state="revoked" if ward.revoked_at is not None else "enrolled")
+                action = "unrevoke" if ward.revoked_at is not None else "replace"
+                record_key_change(office_code=code, action=action, old_fingerprint=ward.fingerprint,
+                                  new_fingerprint=new_fp, reason=replace_reason.strip(), via=via)
                 ward.name = ward_key.office_name or ward.name
                 ward.sign_key = ward_key.sign
-                ward.fingerprint = fingerprint(ward_key.sign)
+                ward.fingerprint = new_fp
                 ward.enrolled_at = now
                 ward.revoked_at = None
                 ward.save()
             WardProgress.insert(office_code=code).on_conflict_ignore().execute()
         return ward
+
+    def enrolled(self, office_code: str) -> Ward | None:
+        """The office's ward row (enrolled or revoked), or None."""
+        return Ward.get_or_none(Ward.office_code == office_code)
 
     def revoke(self, office_code: str) -> Ward:
         """Refuse every later envelope signed with this ward's key."""

@@ -220,6 +220,11 @@ def cmd_enrol(args: argparse.Namespace, session: Any) -> int:
         keys = _district_keys_by_code(session, url, args.code)
     else:
         keys = DistrictPublicKeys.read(Path(args.district_key))
+    # With a key file the fingerprint read out by the district over the phone is the
+    # only defence against a swapped file: required, and checked before anything is
+    # recorded or escrowed (a code's proof does that job when enrolling by code).
+    if not getattr(args, "code", None) and not args.fingerprint:
+        raise BadInput("sync.ward.fingerprint_required")
     if args.fingerprint and _normal_fingerprint(args.fingerprint) != keys.fingerprint:
         raise BadInput("sync.ward.fingerprint_mismatch", given=args.fingerprint, actual=keys.fingerprint)
     record_district(session, url, keys)

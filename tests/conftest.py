@@ -13,6 +13,7 @@ import pytest
 # Cheap Argon2 for the thousands of unlocks a test run does; the production
 # default is exercised by tests/store/test_keys.py explicitly.
 os.environ.setdefault("WARD_DESK_KDF_MEMORY_KIB", "64")
+os.environ.setdefault("WARD_DESK_TEST_ONLY", "1")  # the switch that lets the line above lower the KDF
 os.environ.setdefault("WARD_DESK_LANG", "vi")
 
 _pg_server = None

@@ -1,6 +1,8 @@
-"""Protocol 2's heartbeat facts: what a ward says is wrong with the district's
-signed acknowledgement (``ack_problem``, "" when nothing), and whether the
-ward's clock was far from the receiver's at receipt (``skewed``)."""
+"""Protocol 2: what was off about a heartbeat (``heartbeat_note``: the ward's
+report of a signed acknowledgement it could not adopt, a ward clock far from the
+receiver's), and the reason an enrolment code was issued to replace an enrolled
+office's key (``enrolment_code.replace_reason``, "" for a code that may only
+enrol a new office)."""
 
 from __future__ import annotations
 
@@ -11,8 +13,10 @@ from district_desk.migrations import execute
 VERSION = 3
 
 STATEMENTS = [
-    """ALTER TABLE "heartbeat" ADD COLUMN "ack_problem" VARCHAR(255) NOT NULL DEFAULT ''""",
-    """ALTER TABLE "heartbeat" ADD COLUMN "skewed" {bool} NOT NULL DEFAULT FALSE""",
+    'CREATE TABLE IF NOT EXISTS "heartbeat_note" ("id" {pk}, "heartbeat_id" INTEGER NOT NULL, "office_code" VARCHAR(255) NOT NULL, "ack_problem" VARCHAR(255) NOT NULL, "skewed" {bool} NOT NULL)',
+    'CREATE UNIQUE INDEX IF NOT EXISTS "heartbeat_note_heartbeat_id" ON "heartbeat_note" ("heartbeat_id")',
+    'CREATE INDEX IF NOT EXISTS "heartbeat_note_office_code" ON "heartbeat_note" ("office_code")',
+    """ALTER TABLE "enrolment_code" ADD COLUMN "replace_reason" VARCHAR(255) NOT NULL DEFAULT ''""",
 ]
 
 

@@ -63,8 +63,10 @@ def test_a_demo_ward_syncs_with_a_district_end_to_end(demo_ward: DemoWard, recei
     district_cli("key", "--data-dir", str(district), "--out", str(tmp_path / "district.pub"))
     ward(data, "sync", "key", "--out", str(tmp_path / "ward.pub"))
     district_cli("enrol", "--data-dir", str(district), "--office-code", "22918",
-                 "--ward-key", str(tmp_path / "ward.pub"))
-    ward(data, "sync", "enrol", "--district-url", receiver.url, "--district-key", str(tmp_path / "district.pub"))
+                 "--ward-key", str(tmp_path / "ward.pub"),
+                 "--fingerprint", json.loads((tmp_path / "ward.pub").read_text(encoding="utf-8"))["fingerprint"])
+    ward(data, "sync", "enrol", "--district-url", receiver.url, "--district-key", str(tmp_path / "district.pub"),
+         "--fingerprint", json.loads((tmp_path / "district.pub").read_text(encoding="utf-8"))["fingerprint"])
     counts = json.loads(ward(data, "stats", "--json").stdout)
     assert counts["dossiers"] == demo_ward.dossiers > 2_000
     assert counts["outbox_pending"] > 4 * counts["dossiers"]  # every event, slip and rating waits
