@@ -158,5 +158,5 @@ def demo_ward(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
                    check=True, capture_output=True, env=env, timeout=300)
     stats = subprocess.run([*cli, "stats", "--json", "--data-dir", str(data), "--user", "admin"],
                            check=True, capture_output=True, text=True, timeout=60,
-                           env={**env, "WARD_DESK_PASSWORD": "demo-muine"})
+                           env={**env, "WARD_DESK_PASSWORD": "demo-muine-2026"})
     return DemoWard(data, day, json.loads(stats.stdout)["dossiers"])

@@ -85,7 +85,7 @@ DEMO_OFFICE_NAME = "Phường Mũi Né"
 DEMO_USER = "admin"
 # A fixed, printed password: the demo holds invented people only, and a visitor
 # must be able to sign in again tomorrow without a note.
-DEMO_PASSWORD = "demo-muine"
+DEMO_PASSWORD = "demo-muine-2026"
 DEMO_USERS: tuple[tuple[str, str, str], ...] = (
     # (username, full name, role); the admin comes from create_store
     ("admin", "Trần Văn Quản", "admin"),

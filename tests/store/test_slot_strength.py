@@ -35,6 +35,8 @@ def test_a_weak_slot_is_rewrapped_at_the_next_unlock(monkeypatch: pytest.MonkeyP
     monkeypatch.delenv("WARD_DESK_TEST_ONLY")  # a real run
     loaded = KeyFile.load(path)
     assert loaded.unlock_with_password("hoa", "mat-khau-cua-hoa") == key and loaded.rewrapped
+    assert json.loads(path.read_text())["slots"][0]["kdf"]["memory_kib"] == 64  # not before the store opened
+    loaded.save_if_rewrapped()
     kdf = json.loads(path.read_text())["slots"][0]["kdf"]
     assert (kdf["memory_kib"], kdf["iterations"]) == (KdfParams().memory_kib, KdfParams().iterations)
     again = KeyFile.load(path)

@@ -33,7 +33,7 @@ from sync_helpers import (
 from sync_agent.agent import AgentConfig, SyncAgent
 from tests.conftest import DemoWard
 
-DEMO_PASSWORD = "demo-muine"  # ward_desk.demo's printed password, the same for every demo user
+DEMO_PASSWORD = "demo-muine-2026"  # ward_desk.demo's printed password, the same for every demo user
 # The criteria a leader scores by hand in the starter criteria set (the rest are computed).
 MANUAL_SCORES = {"disclosure.procedures": "4", "disclosure.progress": "3", "disclosure.feedback": "3",
                  "digitization.results": "6", "online.payment": "3", "online.availability": "3"}

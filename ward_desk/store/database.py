@@ -321,6 +321,7 @@ def open_with_key(data_dir: Path, key: bytes, keyfile: KeyFile, *, migrate: bool
         except BaseException:
             db.close()
             raise
+    keyfile.save_if_rewrapped()  # the key opened this store: a weak slot may now be made strong
     return Store(data_dir=Path(data_dir), db=db, store_id=keyfile.store_id, key=key)
 
 

@@ -259,8 +259,8 @@ class KeyFile:
     def _rewrap_if_weak(self, slot: Slot, password: str, key: bytes, kdf: KdfParams) -> None:
         """A slot below the current profile (made by an older version, or under the
         test switch) is wrapped again with the current one now that the password is
-        known, and the file saved when it was loaded from one. Best effort: a key
-        file that cannot be written (read-only medium, full disk) still unlocks."""
+        known. In memory only: :meth:`save_if_rewrapped` writes it once the store
+        has opened with the key (a store that then fails to open is left as it was)."""
         current = KdfParams.from_env()
         if not kdf.weaker_than(current):
             return
@@ -272,11 +272,18 @@ class KeyFile:
         )
         self.slots = [stronger if s.id == slot.id else s for s in self.slots]
         self.rewrapped = True
-        if self.path:
-            from ward_desk.errors import WardDeskError
 
-            with contextlib.suppress(OSError, WardDeskError):
-                self.save(Path(self.path))
+    def save_if_rewrapped(self) -> None:
+        """Write the file back if an unlock re-wrapped a weak slot. Best effort: a
+        key file that cannot be written (read-only medium, full disk) still opened
+        the store, and the next unlock tries again."""
+        if not self.rewrapped or not self.path:
+            return
+        from ward_desk.errors import WardDeskError
+
+        with contextlib.suppress(OSError, WardDeskError):
+            self.save(Path(self.path))
+            self.rewrapped = False
 
     def set_recovery(self, recovery_key: str, db_key: bytes) -> None:
         slot_id = uuid.uuid4().hex
