@@ -372,6 +372,17 @@ def users_passwd(args: argparse.Namespace) -> int:
 
 
 @with_session
+def users_remove(args: argparse.Namespace, session) -> int:
+    """Remove a departed user's password slot, and say that the database key is unchanged."""
+    from ward_desk.services.users import remove_user
+
+    remove_user(session, args.username)
+    print(t("cli.user_removed", username=args.username))
+    print(t("cli.user_removed_key_unchanged"))
+    return 0
+
+
+@with_session
 def users_list(args: argparse.Namespace, session) -> int:
     from ward_desk.store.models import User
 

@@ -72,3 +72,30 @@ def only_username() -> str | None:
     """The user name when the store has exactly one active user, else None."""
     names = [u.username for u in User.select(User.username).where(User.active == True).limit(2)]  # noqa: E712
     return names[0] if len(names) == 1 else None
+
+
+def remove_user(session, username: str) -> User:
+    """A departed clerk: their password slot goes from ``keys.json`` and the account
+    is marked inactive (the row stays, since the dossiers' history names its
+    officer). Admin only; an admin cannot remove themself, and the last active
+    admin stays. The database key itself is unchanged: anyone who copied the store
+    while holding this password can still open that copy, until a re-key."""
+    session.require_role("admin")
+    user = get_user(username)
+    if user.username == session.user.username:
+        raise InvalidInput("auth.cannot_remove_self")
+    if user.role == "admin" and User.select().where(
+            (User.role == "admin") & (User.active == True) & (User.id != user.id)).count() == 0:  # noqa: E712
+        raise InvalidInput("auth.last_admin")
+    keyfile = session.store.keyfile()
+    if user.active:
+        with User._meta.database.atomic():
+            user.active = False
+            user.version += 1
+            user.save()
+            record_change("user", user.uid, user.version, user_payload(user), session.clock())
+    # The slot goes after the row commits: a crash between leaves an inactive user whose
+    # slot a second run removes, never an active user who cannot sign in.
+    keyfile.remove_password(username)
+    keyfile.save(session.store.keys_path)
+    return user
