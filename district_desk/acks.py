@@ -1,4 +1,5 @@
-"""The district's signed acknowledgement (protocol 2, ``sync_agent/ack.py``).
+"""The district's signed answers (protocol 2): acknowledgements (``sync_agent/ack.py``)
+and the document index (``sync_agent/docindex.py``).
 
 Kept apart from the receiver's routes so the one rule "every answer to an
 uplink envelope is signed" lives in one place.
@@ -12,6 +13,7 @@ from typing import Any
 from district_desk.ingest import IngestResult
 from district_desk.keys import DistrictKeys
 from sync_agent.ack import sign_ack
+from sync_agent.docindex import sign_index
 
 
 def signed_answer(result: IngestResult, keys: DistrictKeys, now: datetime | None = None) -> dict[str, Any]:
@@ -33,3 +35,8 @@ def signed_answer(result: IngestResult, keys: DistrictKeys, now: datetime | None
         "issued_at": at.isoformat(timespec="seconds") + "Z",
     }
     return {**result.to_json(), "signed_ack": sign_ack(keys.sign, fields)}
+
+
+def signed_index(store: Any, keys: DistrictKeys, office: str, nonce: str, docs: list[Any]) -> dict[str, str]:
+    """The signed document index for ``office`` answering ``nonce`` (protocol 2)."""
+    return sign_index(keys.sign, office, nonce, [{"doc_id": d.doc_id, "kind": d.kind, "seq": d.seq} for d in docs])

@@ -261,6 +261,7 @@ class DownlinkDoc(BaseModel):
     issued_at = CharField()
     envelope = BlobField()
     published_at = DateTimeField(index=True)
+    seq = IntegerField(default=0)  # protocol 2's signed per-kind number (0: published as version 1)
 
 
 # --- the district view (district_desk.views / ranking) -----------------------

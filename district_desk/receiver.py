@@ -34,7 +34,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from district_desk.acks import signed_answer
+from district_desk.acks import signed_answer, signed_index
 from district_desk.ingest import Rejected, ingest
 from district_desk.keys import DistrictKeys
 from district_desk.ratelimit import TokenBuckets
@@ -158,21 +158,26 @@ def create_app(store: DistrictStore, config: ReceiverConfig) -> Starlette:
         if office is None:
             return _error(400, "bad_office")
         docs = await run_in_threadpool(store.documents_for, office)
-        return JSONResponse(
-            {
-                "documents": [
-                    {
-                        "doc_id": d.doc_id,
-                        "kind": d.kind,
-                        "version": d.version,
-                        "audience": d.audience,
-                        "issued_at": d.issued_at,
-                        "published_at": d.published_at.isoformat() + "Z",
-                    }
-                    for d in docs
-                ]
-            }
-        )
+        answer: dict[str, Any] = {
+            "documents": [
+                {
+                    "doc_id": d.doc_id,
+                    "kind": d.kind,
+                    "version": d.version,
+                    "audience": d.audience,
+                    "issued_at": d.issued_at,
+                    "published_at": d.published_at.isoformat() + "Z",
+                }
+                for d in docs
+            ]
+        }
+        nonce = request.query_params.get("nonce", "")
+        if nonce:
+            # Protocol 2: the index signed for this request (its nonce) with an expiry.
+            if not (16 <= len(nonce) <= 64 and all(c in "0123456789abcdef" for c in nonce)):
+                return _error(400, "bad_request")
+            answer["signed_index"] = signed_index(store, config.keys, office, nonce, docs)
+        return JSONResponse(answer)
 
     async def get_document(request: Request) -> Response:
         doc_id = str(request.path_params.get("doc_id", ""))

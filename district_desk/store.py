@@ -557,7 +557,14 @@ class DistrictStore:
         """Sign and publish a reference-data document for wards."""
         if audience != "*" and Ward.get_or_none(Ward.office_code == audience) is None:
             raise BadInput("sync.ward.unknown", office=audience)
-        blob = build_document(kind=kind, version=version, body=body, signer=keys.sign, audience=audience)
+        if kind == "review" and audience == "*":
+            raise BadInput("sync.downlink.review_needs_office")
+        # The next number for the kind, over every audience: a ward refuses anything
+        # not above what it holds (protocol 2). Should two publishers ever take the
+        # same number, the ward applies the first and refuses the second: never both.
+        top = DownlinkDoc.select(peewee.fn.MAX(DownlinkDoc.seq)).where(DownlinkDoc.kind == kind).scalar()
+        seq = int(top or 0) + 1
+        blob = build_document(kind=kind, version=version, body=body, signer=keys.sign, audience=audience, seq=seq)
         from sync_agent.envelope import open_document
 
         doc = open_document(blob, verify_key=keys.sign.public_key())
@@ -571,6 +578,7 @@ class DistrictStore:
             issued_at=doc.issued_at,
             envelope=blob,
             published_at=utcnow(),
+            seq=doc.seq,
         )
 
     def documents_for(self, office_code: str) -> list[DownlinkDoc]:
@@ -578,7 +586,7 @@ class DistrictStore:
         return list(
             DownlinkDoc.select(
                 DownlinkDoc.doc_id, DownlinkDoc.kind, DownlinkDoc.version, DownlinkDoc.audience,
-                DownlinkDoc.issued_at, DownlinkDoc.published_at,
+                DownlinkDoc.issued_at, DownlinkDoc.published_at, DownlinkDoc.seq,
             )
             .where(DownlinkDoc.audience.in_(["*", office_code]))
             .order_by(DownlinkDoc.published_at, DownlinkDoc.doc_id)

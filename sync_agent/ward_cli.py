@@ -153,10 +153,9 @@ def _purge_slips(data_dir: Path) -> None:
 
 def cmd_status(args: argparse.Namespace, session: Any) -> int:
     """The sync status line: last success, pending, last error in plain words."""
-    from sync_agent.agent import utcnow
     from ward_desk.services.outbox import sync_status
 
-    data = sync_status(utcnow())
+    data = sync_status(session.clock())
     if args.json:
         print(json.dumps(data, ensure_ascii=False))
         return 0
@@ -167,7 +166,16 @@ def cmd_status(args: argparse.Namespace, session: Any) -> int:
             pending=data["pending"], acked=data["acked_seq"]))
     if data["last_error"]:
         print(t("sync.ward.last_error", error=data["last_error"]))
+    downlink = data["downlink"]
+    if downlink["stale"]:
+        # Protocol 2: without a fresh signed index the ward may be fed old reference data.
+        print(t("sync.index.stale", until=_local(downlink["fresh_until"]),
+                problem=t(f"sync.index.{downlink['problem']}") if downlink["problem"] in INDEX_PROBLEMS
+                else (downlink["problem"] or "-")))
     return 0
+
+
+INDEX_PROBLEMS = ("unsigned", "bad_signature", "malformed", "wrong_office", "replayed", "expired")
 
 
 def cmd_resolve_restore(args: argparse.Namespace, session: Any) -> int:

@@ -10,7 +10,11 @@ library forwarding with ``requests``) and, by ``mode``:
   unsigned fields and inside the signed body (the signature is kept);
 * ``"resign"``: forwards, then re-signs a rewritten body with a key of its own;
 * ``"replay"``: forwards the first upload, then answers every later one with
-  that first (genuinely signed) answer, forwarding nothing.
+  that first (genuinely signed) answer, forwarding nothing;
+* ``"freeze"``: answers every document index with the first one it forwarded
+  (genuinely signed, for an earlier request): the ward would see no new document;
+* ``"swap"``: serves ``swap_blob`` (another genuinely signed document) for every
+  document fetched.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ class AckRelay:
         self.mode = mode
         self.forwarded = 0
         self.first_answer: tuple[int, bytes] | None = None
+        self.first_index: tuple[int, bytes] | None = None
+        self.swap_blob: bytes = b""
         relay = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -70,12 +76,19 @@ class AckRelay:
             return self._send(h, 200, json.dumps(answer).encode())
         if self.mode == "replay" and h.path == "/v1/batches" and self.first_answer is not None:
             return self._send(h, *self.first_answer)
+        is_index = h.path.startswith("/v1/wards/") and "/documents" in h.path
+        if self.mode == "freeze" and is_index and self.first_index is not None:
+            return self._send(h, *self.first_index)
+        if self.mode == "swap" and h.path.startswith("/v1/documents/"):
+            return self._send(h, 200, self.swap_blob)
         headers = {k: v for k, v in h.headers.items() if k.lower() in ("content-type", "user-agent")}
         response = requests.request(method, self.upstream + h.path, data=body or None, headers=headers, timeout=30)
         self.forwarded += 1
         status, content = response.status_code, response.content
         if h.path == "/v1/batches" and self.first_answer is None:
             self.first_answer = (status, content)
+        if is_index and self.first_index is None:
+            self.first_index = (status, content)
         if self.mode in ("tamper", "resign") and h.path == "/v1/batches" and status == 200:
             content = self._rewrite(content)
         return self._send(h, status, content)

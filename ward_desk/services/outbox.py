@@ -28,6 +28,12 @@ parse of the same rows. Keys:
     a position this ward never computed (restored from an older backup, or
     another PC speaking for this office); shown to the clerk and carried in
     every heartbeat until resolved;
+``downlink_seq``
+    JSON ``{kind: seq}``: the district's signed number of the latest document of
+    each kind applied here; anything not above it is refused (protocol 2);
+``downlink_fresh_until``, ``downlink_problem``
+    the expiry of the last verified document index (after it the ward's
+    reference data is stale, and says so) and why the last index was refused;
 ``last_success``, ``last_attempt``, ``last_error``
     for the status line; ``last_error`` is ``{"id": message id, "params": {...},
     "transient": bool}`` so it is shown in the reader's language.
@@ -261,6 +267,39 @@ class SyncStateStore:
         self._put(acked_seq="0", acked_batch_no="0", acked_hash="", built=[], known=[], ack_problem="",
                   last_error="")
 
+    # -- the downlink (protocol 2) -----------------------------------------
+
+    def downlink_seq(self, kind: str) -> int:
+        """The signed number of the latest ``kind`` document applied here (0: none)."""
+        try:
+            value = json.loads(self._get("downlink_seq", "{}"))
+        except ValueError:
+            return 0
+        seq = value.get(kind, 0) if isinstance(value, dict) else 0
+        return seq if isinstance(seq, int) else 0
+
+    def set_downlink_seq(self, kind: str, seq: int) -> None:
+        try:
+            value = json.loads(self._get("downlink_seq", "{}"))
+        except ValueError:
+            value = {}
+        value = value if isinstance(value, dict) else {}
+        value[kind] = max(seq, int(value.get(kind, 0) or 0))
+        self._put(downlink_seq=value)
+
+    def mark_index(self, fresh_until: datetime | None, problem: str) -> None:
+        """After fetching the document index: its expiry when it verified, else why not."""
+        if fresh_until is not None:
+            self._put(downlink_fresh_until=fresh_until.isoformat(), downlink_problem="")
+        else:
+            self._put(downlink_problem=problem)
+
+    def downlink_freshness(self, now: datetime) -> dict[str, Any]:
+        """``{"fresh_until", "stale", "problem"}`` for the status line."""
+        until = self._get("downlink_fresh_until") or None
+        stale = until is None or datetime.fromisoformat(until) <= now
+        return {"fresh_until": until, "stale": stale, "problem": self._get("downlink_problem") or None}
+
     # -- the status line ---------------------------------------------------
 
     def mark_attempt(self, at: datetime) -> None:
@@ -434,4 +473,5 @@ def sync_status(now: datetime) -> dict[str, Any]:
         "last_error": error.render() if error else None,
         "last_error_id": error.id if error else None,
         "ack_problem": state.ack_problem(),
+        "downlink": state.downlink_freshness(now),
     }
