@@ -523,8 +523,13 @@ def openapi_document(limits: Limits = DEFAULT_LIMITS) -> dict[str, Any]:
             },
             "/v1/wards/{office_code}/documents": {
                 "get": {
-                    "summary": "Reference-data documents addressed to all wards or to this one",
-                    "parameters": [office],
+                    "summary": "Reference-data documents addressed to all wards or to this one; with a nonce, "
+                    "also signed for that nonce with an expiry (protocol 2)",
+                    "parameters": [office, {
+                        "name": "nonce", "in": "query", "required": False,
+                        "description": "The ward's fresh random value, 16-64 lower-case hex digits",
+                        "schema": {"type": "string", "pattern": "^[0-9a-f]{16,64}$"},
+                    }],
                     "responses": {
                         "200": {
                             "description": "Index",

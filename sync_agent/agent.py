@@ -354,6 +354,7 @@ class SyncAgent:
             self.ward = WardIdentity.load(self.data_dir)
             if self.config.url:
                 self.ward.district_url = self.config.url.rstrip("/")
+            self._check_transport()
             self._drain(report, on_progress)
             self._heartbeat()
             if session is not None:
@@ -379,6 +380,16 @@ class SyncAgent:
             self.state.record_error(report.error.message_id, report.error.params, report.error.transient)
             log.info("sync: %s", report.error.render("en"))  # the CLI and UI show it in the user's language
         return report
+
+    def _check_transport(self) -> None:
+        """HTTPS (certificates verified, as ``requests`` does by default) unless the
+        district is on this machine or enrolment chose the lab option."""
+        from sync_agent.enrolment import is_loopback_url
+
+        url = self.ward.district_url
+        if url.startswith("http://") and not is_loopback_url(url) and not self.state.plain_http_lab():
+            raise SyncFailed(SyncError("sync.ward.https_required", {"url": url,
+                                                                   "flag": "--insecure-plain-http-lab-only"}))
 
     # -- protocol 2: every answer is a signed acknowledgement ---------------
 

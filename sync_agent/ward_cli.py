@@ -60,6 +60,8 @@ def register(
     p.add_argument("--district-key", default=None, help="district.pub")
     p.add_argument("--code", default=None, help=t("sync.ward.help.code"))
     p.add_argument("--fingerprint", default=None, help=t("sync.ward.help.fingerprint"))
+    p.add_argument("--insecure-plain-http-lab-only", dest="plain_http_lab", action="store_true",
+                   help=t("sync.ward.help.plain_http_lab"))
 
     p = add("resolve-restore", with_session(cmd_resolve_restore), t("sync.ward.help.resolve_restore"), parent=ssub)
     p.add_argument("--url", default=None, help=t("sync.ward.help.url"))
@@ -221,7 +223,8 @@ def cmd_enrol(args: argparse.Namespace, session: Any) -> int:
     from sync_agent.keyfiles import DistrictPublicKeys
 
     session.require_role("admin")
-    url = normal_district_url(args.district_url)
+    lab = bool(getattr(args, "plain_http_lab", False))
+    url = normal_district_url(args.district_url, allow_plain_http=lab)
     if bool(getattr(args, "code", None)) == bool(args.district_key):
         raise BadInput("sync.ward.key_or_code")
     if getattr(args, "code", None):
@@ -235,7 +238,7 @@ def cmd_enrol(args: argparse.Namespace, session: Any) -> int:
         raise BadInput("sync.ward.fingerprint_required")
     if args.fingerprint and _normal_fingerprint(args.fingerprint) != keys.fingerprint:
         raise BadInput("sync.ward.fingerprint_mismatch", given=args.fingerprint, actual=keys.fingerprint)
-    record_district(session, url, keys)
+    record_district(session, url, keys, allow_plain_http=lab)
     print(t("sync.ward.enrolled", name=keys.name, url=url, fingerprint=keys.fingerprint))
     return 0
 

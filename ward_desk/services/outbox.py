@@ -267,6 +267,15 @@ class SyncStateStore:
         self._put(acked_seq="0", acked_batch_no="0", acked_hash="", built=[], known=[], ack_problem="",
                   last_error="")
 
+    # -- transport ---------------------------------------------------------
+
+    def plain_http_lab(self) -> bool:
+        """True when enrolment chose plain HTTP to a non-loopback host (lab only)."""
+        return self._get("plain_http_lab") == "1"
+
+    def set_plain_http_lab(self, allowed: bool) -> None:
+        self._put(plain_http_lab="1" if allowed else "")
+
     # -- the downlink (protocol 2) -----------------------------------------
 
     def downlink_seq(self, kind: str) -> int:
