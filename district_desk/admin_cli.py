@@ -87,7 +87,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise BadInput("sync.admin.bad_workers", workers=args.workers)
     district_password(args)
     store = open_district(args)
-    keys = store.unlock()  # a wrong passphrase stops here, before any worker starts
+    from district_desk.keys import SERVING_KINDS
+
+    # A wrong passphrase stops here, before any worker starts. The escrow recovery key
+    # is never unwrapped by the internet-facing process: only ``recover`` uses it.
+    keys = store.unlock(kinds=SERVING_KINDS)
     data_dir = district_data_dir(args)
     fingerprint = store.public_keys().fingerprint
     limits = Limits(max_envelope=int(args.max_envelope_mb * 1024 * 1024))
@@ -97,7 +101,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.workers == 1:
         setup_logging(data_dir)
         config = ReceiverConfig(
-            keys=keys, limits=limits, status_burst=args.status_burst, status_refill_seconds=args.status_refill_seconds
+            keys=keys, limits=limits, status_burst=args.status_burst, status_refill_seconds=args.status_refill_seconds,
+            accept_protocol_1=getattr(args, "protocol_1", True),
         )
         app = create_app(store, config)
         say("sync.cli.serving", host=args.host, port=args.port, fingerprint=fingerprint)
@@ -112,6 +117,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     os.environ[WORKER_ENV] = worker_config(
         data_dir=data_dir, db_url=store.url, derived=derived, max_envelope=limits.max_envelope,
         status_burst=args.status_burst, status_refill_seconds=args.status_refill_seconds,
+        accept_protocol_1=getattr(args, "protocol_1", True),
     )
     store.close()
     say("sync.admin.serving_workers", host=args.host, port=args.port, workers=args.workers, fingerprint=fingerprint)

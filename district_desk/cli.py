@@ -214,6 +214,7 @@ def cmd_recover(args: argparse.Namespace) -> int:
         blob = base64.b64decode(ward.wrapped_key, validate=True)
     except ValueError as exc:
         raise Damaged("sync.envelope.escrow_failed") from exc
+    assert district_keys.recovery is not None  # recover unlocks all three
     db_key = unwrap_key(district_keys.recovery, blob, ward.aad)
     if not ward.has_user(args.user, db_key):
         raise BadInput("sync.recover.no_such_user", user=args.user)
@@ -266,6 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--status-burst", type=int, default=5)
     p.add_argument("--status-refill-seconds", type=float, default=10.0)
     p.add_argument("--workers", type=int, default=1, help=t("sync.cli.help.workers"))
+    p.add_argument("--no-protocol-1", dest="protocol_1", action="store_false", help=t("sync.cli.help.no_protocol_1"))
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("import", parents=[common, secret], help=t("sync.cli.help.import"))

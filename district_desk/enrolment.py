@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import peewee
 
@@ -75,13 +76,32 @@ def _active(office_code: str, *, lock: Backend | None = None) -> EnrolmentCode |
     return (lock.lock(query) if lock is not None else query).first()
 
 
-def district_offer(store: DistrictStore, office_code: str) -> dict[str, str]:
-    """``district.pub`` and its proof under the office's active code."""
+def district_offer(store: DistrictStore, office_code: str, keys: Any = None) -> dict[str, str]:
+    """``district.pub`` and its proof under the office's active code. With the
+    district's ``keys`` and no active code, a decoy proof under a key derived from
+    the signing key and the office (the same every time, like a real one), so the
+    answer does not reveal whether a code is active; a ward typing any code then
+    fails the proof, as with a wrong code. Without ``keys``, no active code is
+    :class:`EnrolmentRefused`."""
     row = _active(office_code)
-    if row is None:
-        raise EnrolmentRefused()
     doc = store.public_keys().to_json()
-    return {"district_key": doc, "proof": enrol_code.district_proof(bytes.fromhex(row.auth_key), office_code, doc.encode("utf-8"))}
+    if row is None:
+        if keys is None:
+            raise EnrolmentRefused()
+        auth_key = _decoy_key(keys, office_code)
+    else:
+        auth_key = bytes.fromhex(row.auth_key)
+    return {"district_key": doc, "proof": enrol_code.district_proof(auth_key, office_code, doc.encode("utf-8"))}
+
+
+def _decoy_key(keys: Any, office_code: str) -> bytes:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    from sync_agent.envelope import raw_private
+
+    return HKDF(hashes.SHA256(), 64, salt=b"ward-desk/enrol-decoy/v2", info=office_code.encode()).derive(
+        raw_private(keys.sign))
 
 
 def enrol_with_proof(store: DistrictStore, office_code: str, ward_key_doc: str, proof: str) -> Ward:

@@ -24,7 +24,7 @@ import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import peewee
@@ -108,26 +108,30 @@ def ingest(
     remote: str = "",
     limits: Limits = DEFAULT_LIMITS,
     keep_unverified: bool = True,
+    record_rejections: bool = True,
 ) -> IngestResult:
     """Verify and apply one uplink envelope. Raises :class:`Rejected` (after logging
     it) when the envelope cannot be trusted or read; never applies part of one.
     A batch whose signature does not match the enrolled key is also kept in
-    quarantine (unless ``keep_unverified`` is false: a release attempt)."""
+    quarantine (unless ``keep_unverified`` is false: a release attempt).
+    ``record_rejections`` false (a client over its budget of refused envelopes)
+    keeps nothing of a refused envelope but the log line."""
+    rec = record_rejections
     try:
         header = read_uplink_header(envelope, limits)
     except EnvelopeError as exc:
-        raise _reject(exc.code, exc.detail, "", remote, len(envelope)) from exc
+        raise _reject(exc.code, exc.detail, "", remote, len(envelope), rec) from exc
     ward = Ward.get_or_none(Ward.office_code == header.office_code)
     if ward is None:
-        raise _reject("unknown_ward", "", header.office_code, remote, len(envelope))
+        raise _reject("unknown_ward", "", header.office_code, remote, len(envelope), rec)
     if ward.revoked_at is not None:
-        raise _reject("revoked_ward", "", header.office_code, remote, len(envelope))
+        raise _reject("revoked_ward", "", header.office_code, remote, len(envelope), rec)
     try:
         opened = open_uplink(envelope, signer_key=bytes(ward.sign_key), recipient=keys.encrypt, limits=limits)
     except EnvelopeError as exc:
-        if exc.code == "bad_signature" and header.kind == "batch" and keep_unverified:
+        if exc.code == "bad_signature" and header.kind == "batch" and keep_unverified and rec:
             _keep_unverified(header, envelope)
-        raise _reject(exc.code, exc.detail, header.office_code, remote, len(envelope)) from exc
+        raise _reject(exc.code, exc.detail, header.office_code, remote, len(envelope), rec) from exc
 
     for attempt in range(3):
         try:
@@ -175,9 +179,19 @@ def _keep_unverified(header: Any, envelope: bytes) -> None:
         log.exception("could not keep an unverified batch")
 
 
-def _reject(code: str, detail: str, office: str, remote: str, size: int) -> Rejected:
+MAX_REJECTIONS_PER_OFFICE_HOUR = 200
+"""Refused envelopes kept per office per hour: anyone can send them, naming any office."""
+
+
+def _reject(code: str, detail: str, office: str, remote: str, size: int, record: bool = True) -> Rejected:
     log.warning("rejected envelope: %s %s office=%r remote=%s size=%d", code, detail, office, remote, size)
+    if not record:
+        return Rejected(code, detail, office)
     try:
+        since = utcnow() - timedelta(hours=1)
+        if Rejection.select().where((Rejection.office_code == office[:64]) & (Rejection.at >= since)).count() \
+                >= MAX_REJECTIONS_PER_OFFICE_HOUR:
+            return Rejected(code, detail, office)
         Rejection.create(at=utcnow(), office_code=office[:64], code=code, detail=detail[:500], remote=remote[:64], size=size)
     except peewee.PeeweeException:  # the log line above is enough if the store is busy
         log.exception("could not record a rejection")

@@ -391,10 +391,12 @@ class DistrictStore:
             raise Damaged("sync.district.damaged", detail="keys")
         return DistrictPublicKeys(name=self.name, sign=pub["sign"], encrypt=pub["encrypt"], recovery=pub["recovery"])
 
-    def unlock(self, password: str | None = None) -> keymod.DistrictKeys:
-        """Unwrap the private keys; a wrong passphrase raises ``Locked`` (exit 3).
-        Without ``password``, the one this store was opened with is used (and the
-        key derived then is reused: the passphrase is asked and stretched once)."""
+    def unlock(self, password: str | None = None, *, kinds: tuple[str, ...] = keymod.KEY_KINDS) -> keymod.DistrictKeys:
+        """Unwrap the private keys named in ``kinds`` (all three unless told; the
+        receiver asks for :data:`keys.SERVING_KINDS` and never holds the recovery
+        key); a wrong passphrase raises ``Locked`` (exit 3). Without ``password``,
+        the one this store was opened with is used (and the key derived then is
+        reused: the passphrase is asked and stretched once)."""
         row = Setting.get_or_none(Setting.key == "kdf")
         if row is None:
             raise Damaged("sync.district.damaged", detail="kdf")
@@ -403,8 +405,9 @@ class DistrictStore:
         privates: dict[str, bytes] = {}
         for key in DistrictKey.select():
             publics[key.kind] = bytes(key.public)
-            privates[key.kind] = keymod.unwrap_private(kek, key.kind, bytes(key.wrapped))
-        if set(privates) != set(keymod.KEY_KINDS):
+            if key.kind in kinds:
+                privates[key.kind] = keymod.unwrap_private(kek, key.kind, bytes(key.wrapped))
+        if set(privates) != set(kinds) or set(publics) != set(keymod.KEY_KINDS):
             raise Damaged("sync.district.damaged", detail="keys")
         return keymod.keys_from_raw(privates, publics)
 

@@ -125,3 +125,24 @@ def verify_index(signed: Any, district_sign: bytes, office: str, nonce: str, now
             raise IndexRefused("malformed")
         entries.append(IndexEntry(item["doc_id"], item["kind"], item["seq"]))
     return SignedIndex(office, issued, expires, entries)
+
+
+_REQUEST_CONTEXT = b"ward-desk/index-request/v2\x00"
+
+
+def index_request_signature(ward_key: Ed25519PrivateKey, office: str, nonce: str) -> str:
+    """The ward's signature of its index request (``sig``), so the index of a
+    ward's documents (its reviews among them) goes to that ward only."""
+    signed = _REQUEST_CONTEXT + office.encode() + b"\x00" + nonce.encode()
+    return base64.urlsafe_b64encode(ward_key.sign(signed)).rstrip(b"=").decode()
+
+
+def verify_index_request(ward_public: bytes, office: str, nonce: str, signature: str) -> bool:
+    """Whether ``signature`` is :func:`index_request_signature` by ``ward_public``."""
+    try:
+        raw = base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))
+        Ed25519PublicKey.from_public_bytes(ward_public).verify(
+            raw, _REQUEST_CONTEXT + office.encode() + b"\x00" + nonce.encode())
+    except (binascii.Error, InvalidSignature, ValueError):
+        return False
+    return True

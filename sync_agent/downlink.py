@@ -114,17 +114,20 @@ def fetch_and_apply(
     import json
     import secrets
 
-    from sync_agent.docindex import IndexRefused, verify_index
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from sync_agent.docindex import IndexRefused, index_request_signature, verify_index
     from ward_desk.services.outbox import SyncStateStore
     from ward_desk.store.models import Office
 
     state = SyncStateStore()
+    office = Office.select().get()
     nonce = secrets.token_hex(16)
-    status, raw = get(f"{base_url}/v1/wards/{office_code}/documents?nonce={nonce}")
+    sig = index_request_signature(Ed25519PrivateKey.from_private_bytes(bytes(office.signing_key)), office_code, nonce)
+    status, raw = get(f"{base_url}/v1/wards/{office_code}/documents?nonce={nonce}&sig={sig}")
     if status != 200:
         state.mark_index(None, f"http_{status}")
         return [], ["index"]
-    office = Office.select().get()
     try:
         answer = json.loads(raw)
         index = verify_index(answer.get("signed_index") if isinstance(answer, dict) else None,
