@@ -172,6 +172,34 @@ def cmd_publish(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _recovery_password(args: argparse.Namespace, option: str = "recovery_password_file") -> str | None:
+    """The recovery key's own passphrase (``--recovery-password-file``), if given."""
+    path = getattr(args, option, None)
+    if not path:
+        return None
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise BadInput("sync.cli.password_file_unreadable", path=path) from exc
+    return text.splitlines()[0] if text else ""
+
+
+def cmd_protect_recovery(args: argparse.Namespace) -> int:
+    """Give the escrow recovery key its own passphrase, kept offline: afterwards only
+    ``recover --recovery-password-file`` opens it."""
+    new = _recovery_password(args)
+    if not new or len(new) < 12:
+        raise BadInput("sync.district.recovery_password_short")
+    password = district_password(args)
+    store = open_district(args)
+    try:
+        store.protect_recovery(new, password, current=_recovery_password(args, "current_recovery_password_file"))
+    finally:
+        store.close()
+    say("sync.district.recovery_protected")
+    return EXIT_OK
+
+
 def _new_ward_password(args: argparse.Namespace) -> str:
     if args.new_password_file:
         try:
@@ -207,7 +235,9 @@ def cmd_recover(args: argparse.Namespace) -> int:
     password = district_password(args)
     store = open_district(args)
     try:
-        district_keys = store.unlock(password)
+        from district_desk.keys import KEY_KINDS
+
+        district_keys = store.unlock(password, kinds=KEY_KINDS, recovery_password=_recovery_password(args))
     finally:
         store.close()
     try:
@@ -289,7 +319,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--store", required=True, help=t("sync.cli.help.store"))
     p.add_argument("--user", required=True, help=t("sync.cli.help.user"))
     p.add_argument("--new-password-file", default=None, help=t("sync.cli.help.new_password_file"))
+    p.add_argument("--recovery-password-file", default=None, help=t("sync.district.help.recovery_password"))
     p.set_defaults(func=cmd_recover)
+
+    p = sub.add_parser("protect-recovery", parents=[common, secret], help=t("sync.district.help.protect_recovery"))
+    p.add_argument("--recovery-password-file", required=True, help=t("sync.district.help.recovery_password"))
+    p.add_argument("--current-recovery-password-file", default=None, help=t("sync.district.help.recovery_password"))
+    p.set_defaults(func=cmd_protect_recovery)
 
     from district_desk.admin_cli import register as register_admin  # quarantine, enrol-code
 

@@ -59,6 +59,8 @@ PASSWORD_ENV = "DISTRICT_DESK_PASSWORD"
 
 log = logging.getLogger("district_desk.store")
 
+RECOVERY_KDF = "recovery_kdf"  # setting: the recovery key's own KDF parameters, once protected
+
 # A passphrase, or a function that asks for it only when it is needed (the
 # SQLite store is encrypted; a PostgreSQL store opens without it).
 PasswordSource = str | Callable[[], str] | None
@@ -391,25 +393,54 @@ class DistrictStore:
             raise Damaged("sync.district.damaged", detail="keys")
         return DistrictPublicKeys(name=self.name, sign=pub["sign"], encrypt=pub["encrypt"], recovery=pub["recovery"])
 
-    def unlock(self, password: str | None = None, *, kinds: tuple[str, ...] = keymod.KEY_KINDS) -> keymod.DistrictKeys:
-        """Unwrap the private keys named in ``kinds`` (all three unless told; the
-        receiver asks for :data:`keys.SERVING_KINDS` and never holds the recovery
-        key); a wrong passphrase raises ``Locked`` (exit 3). Without ``password``,
-        the one this store was opened with is used (and the key derived then is
-        reused: the passphrase is asked and stretched once)."""
+    def unlock(
+        self, password: str | None = None, *, kinds: tuple[str, ...] = keymod.SERVING_KINDS,
+        recovery_password: str | None = None,
+    ) -> keymod.DistrictKeys:
+        """Unwrap the private keys named in ``kinds``: by default the ones every
+        command but ``recover`` uses (:data:`keys.SERVING_KINDS`); the escrow
+        recovery key, which opens every ward's store, only when asked for, and
+        under its own passphrase once :meth:`protect_recovery` gave it one
+        (``recovery_password``). A wrong passphrase raises ``Locked`` (exit 3).
+        Without ``password``, the one this store was opened with is used (and the
+        key derived then is reused: the passphrase is asked and stretched once)."""
         row = Setting.get_or_none(Setting.key == "kdf")
         if row is None:
             raise Damaged("sync.district.damaged", detail="kdf")
         kek = self._unlocker.kek(json.loads(row.value), password)
+        own = Setting.get_or_none(Setting.key == RECOVERY_KDF)
         publics: dict[str, bytes] = {}
         privates: dict[str, bytes] = {}
         for key in DistrictKey.select():
             publics[key.kind] = bytes(key.public)
-            if key.kind in kinds:
-                privates[key.kind] = keymod.unwrap_private(kek, key.kind, bytes(key.wrapped))
+            if key.kind not in kinds:
+                continue
+            wrapping = kek
+            if key.kind == "recovery" and own is not None:
+                if not recovery_password:
+                    raise Locked("sync.district.recovery_password_needed")
+                wrapping = keymod.derive_kek(recovery_password, json.loads(own.value))
+            privates[key.kind] = keymod.unwrap_private(wrapping, key.kind, bytes(key.wrapped))
         if set(privates) != set(kinds) or set(publics) != set(keymod.KEY_KINDS):
             raise Damaged("sync.district.damaged", detail="keys")
         return keymod.keys_from_raw(privates, publics)
+
+    def protect_recovery(self, recovery_password: str, password: str | None = None, *,
+                         current: str | None = None) -> None:
+        """Give the escrow recovery key its own passphrase (kept offline, by whoever
+        may run ``recover``): it is re-wrapped under a key derived from
+        ``recovery_password`` (own Argon2id parameters, setting ``recovery_kdf``),
+        so the district passphrase that ``serve`` and every other command use no
+        longer opens it. Running it again (with the ``current`` one) changes it."""
+        keys = self.unlock(password, kinds=keymod.KEY_KINDS, recovery_password=current)
+        assert keys.recovery is not None
+        params = keymod.new_kdf_params()
+        wrapped = keymod.wrap_private(keymod.derive_kek(recovery_password, params), "recovery",
+                                      keymod.raw_private(keys.recovery))
+        with self.db.atomic():
+            DistrictKey.update(wrapped=wrapped).where(DistrictKey.kind == "recovery").execute()
+            Setting.delete().where(Setting.key == RECOVERY_KDF).execute()
+            Setting.create(key=RECOVERY_KDF, value=keymod.dump_params(params))
 
     # ------------------------------------------------------------------ wards
 

@@ -106,3 +106,27 @@ def test_without_protocol_1_the_ack_and_index_go_to_the_signed_ward_only(distric
         assert post(server, ward.next_batch(10).envelope).json()["signed_ack"]
     finally:
         server.stop()
+
+
+def test_the_recovery_key_can_have_its_own_passphrase_used_only_by_recover(session, district_init: Path,
+                                                                           tmp_path: Path) -> None:
+    from test_sync_agent import ADMIN, enrol
+
+    enrol(session, district_init, "http://127.0.0.1:9")
+    data_dir = session.store.data_dir
+    session.store.close()
+    own, wrong, new = tmp_path / "own.txt", tmp_path / "wrong.txt", tmp_path / "new.txt"
+    own.write_text("khoa-khoi-phuc-cat-ngoai\n")
+    wrong.write_text("khong-phai-mat-khau-nay\n")
+    new.write_text("mat-khau-moi-456\n")
+    district_cli("protect-recovery", "--data-dir", str(district_init), "--recovery-password-file", str(own))
+    base = ("recover", "--data-dir", str(district_init), "--store", str(data_dir), "--user", ADMIN,
+            "--new-password-file", str(new))
+    assert district_cli(*base, check=False).returncode == 3  # the district passphrase alone no longer opens it
+    assert district_cli(*base, "--recovery-password-file", str(wrong), check=False).returncode == 3
+    assert ADMIN in district_cli(*base, "--recovery-password-file", str(own)).stdout
+    store = _open(district_init)
+    try:
+        assert store.unlock().recovery is None  # every other command: sign and encrypt only
+    finally:
+        store.close()
