@@ -471,6 +471,42 @@ def users_passwd(args: argparse.Namespace) -> int:
 
 
 @with_session
+def users_remove(args: argparse.Namespace, session) -> int:
+    """Remove a departed user's password slot, and say that the database key is unchanged."""
+    from ward_desk.services.users import remove_user
+
+    remove_user(session, args.username)
+    print(t("cli.user_removed", username=args.username))
+    print(t("cli.user_removed_key_unchanged"))
+    print(t("cli.user_removed_rekey_offer"))
+    return 0
+
+
+@with_session
+def users_rekey(args: argparse.Namespace, session) -> int:
+    """A new database key: the admin's password again, a new recovery key printed,
+    the escrow re-wrapped to the district; other users get new passwords after."""
+    import base64
+
+    from ward_desk.cli.session import read_password
+    from ward_desk.services.users import rekey_store
+
+    def escrow_wrap(key: bytes, aad: bytes) -> str:
+        from sync_agent.envelope import wrap_key_to
+
+        return base64.b64encode(wrap_key_to(bytes(session.office.upstream_recovery_key), key, aad)).decode("ascii")
+
+    enrolled = bool(session.office.upstream_recovery_key)
+    recovery, dropped = rekey_store(session, read_password(args), escrow_wrap if enrolled else None)
+    print(t("cli.rekey_done"))
+    print(t("cli.recovery_key_heading"))
+    print(recovery)
+    if dropped:
+        print(t("cli.rekey_users", users=", ".join(dropped)))
+    return 0
+
+
+@with_session
 def users_list(args: argparse.Namespace, session) -> int:
     from ward_desk.store.models import User
 

@@ -189,6 +189,9 @@ def build_parser(wanted: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--new-password-file", default=None)
     p.add_argument("--recovery-key-file", default=None, help="reset with the printed recovery key")
     p = add("list", commands.users_list, "list users", usub)
+    p = add("remove", commands.users_remove, "remove a departed user's password slot", usub)
+    p.add_argument("username")
+    p = add("rekey", commands.users_rekey, "give the store a new database key (old copies stop matching)", usub)
 
     p = add("verify", commands.verify, "check integrity: encryption, structure, event hash chain, projections")
     p = add("stats", commands.stats, "the ward's own counts (for comparison with upstream)")

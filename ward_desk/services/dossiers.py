@@ -302,8 +302,13 @@ def _next_code(session: Session, received_at: datetime) -> str:
     return dossier_code(session.office.agency_id, day, seq)
 
 
+LOOKUP_SECRET_LEN = 8
+"""8 characters of a 32-letter alphabet: 40 bits, so guessing a receipt's secret on
+the status page is hopeless even across many addresses, not only per address."""
+
+
 def new_lookup_secret() -> str:
-    return "".join(secrets.choice(_SECRET_ALPHABET) for _ in range(6))
+    return "".join(secrets.choice(_SECRET_ALPHABET) for _ in range(LOOKUP_SECRET_LEN))
 
 
 def intake(session: Session, req: IntakeRequest) -> Dossier:
