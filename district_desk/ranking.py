@@ -45,6 +45,7 @@ from district_desk.models import (
 )
 from district_desk.store import DistrictStore, utcnow
 from sync_agent.errors import BadInput
+from ward_desk.domain import figures
 from ward_desk.domain.criteria import CriteriaSet, ManualScore, load_criteria, score
 from ward_desk.domain.indicators import IndicatorValue, compute_all
 from ward_desk.domain.report_math import Counts
@@ -182,9 +183,13 @@ def compute_ranking(store: DistrictStore, month: str, rule: GapRule = GapRule(),
             missing = store.missing_batches(office, p) if p else []
             excluded.append({**base, "reason": "gap", "missing_batches": missing, "revision": usable.revision})
             continue
-        ranked.append(_ranked_row(base, usable, record, district, criteria, rule))
+        row = _ranked_row(base, usable, record, district, criteria, rule)
+        # The on-time rank counts unresolved overdue dossiers (domain.figures.on_time_share):
+        # a ward cannot come first at 100% while dossiers it has not resolved are late.
+        row["on_time_share"] = figures.on_time_share(counts.get(office, Counts()))[2]
+        ranked.append(row)
     _ranks(ranked, "self_total", "rank_total")
-    _ranks(ranked, "on_time_rate", "rank_on_time")
+    _ranks(ranked, "on_time_share", "rank_on_time")
     ranked.sort(key=lambda r: (r["rank_total"] or 10**6, r["office_code"]))
     return {
         "month": period.label,
@@ -312,12 +317,12 @@ def ranking_tables(ranking: dict[str, Any], language: str | None = None) -> tupl
         return t(f"district.rank.col.{key}", language)
 
     header = [h(k) for k in ("rank_total", "office_code", "ward", "self_total", "district_total", "score_gap",
-                             "rank_on_time", *COMPARED, "flags", "data_as_of")]
+                             "rank_on_time", "on_time_share", *COMPARED, "flags", "data_as_of")]
     rows: list[list[Any]] = []
     for r in ranking["ranked"]:
         rows.append([
             r["rank_total"], r["office_code"], r["ward"], r["self_total"], r["district_total"], r["score_gap"],
-            r["rank_on_time"],
+            r["rank_on_time"], _pct(r.get("on_time_share")),
             *[_pct(r["indicators"][k]["district"]) for k in COMPARED],
             ", ".join(t(f"district.rank.flag.{f}", language) for f in r["flags"]),
             local_text(r["data_as_of"]),

@@ -227,12 +227,12 @@ def _rank_text(ranking: dict[str, Any]) -> str:
     from district_desk.views import rate_text, score_text
 
     headers = [t(f"district.rank.col.{k}") for k in
-               ("rank_total", "office_code", "ward", "self_total", "district_total", "rank_on_time", "on_time_rate",
+               ("rank_total", "office_code", "ward", "self_total", "district_total", "rank_on_time", "on_time_share",
                 "flags", "data_as_of")]
     rows = [
         [r["rank_total"], r["office_code"], r["ward"], score_text(r["self_total"]),
          score_text(r["district_total"]), r["rank_on_time"] or "-",
-         rate_text(r["on_time_rate"]),
+         rate_text(r.get("on_time_share")),
          ("⚠ " + ", ".join(t(f"district.rank.flag.{f}") for f in r["flags"])) if r["flags"] else "",
          _local(r["data_as_of"])]
         for r in ranking["ranked"]

@@ -39,6 +39,7 @@ from district_desk.models import (
 )
 from district_desk.store import DistrictStore, utcnow
 from sync_agent.errors import BadInput
+from ward_desk.domain import figures
 from ward_desk.domain.calendar import CalendarOverride, WorkingCalendar
 from ward_desk.domain.report_math import Counts, Period, parse_period
 from ward_desk.domain.timing import Timing, classify, working_days_late
@@ -59,8 +60,8 @@ __all__ = [
     "ward_rows",
 ]
 
-OPEN_STATES = ("received", "in_progress", "supplement_requested", "suspended")
-PAUSED_STATES = ("supplement_requested", "suspended")
+OPEN_STATES = (*figures.CLOCK_RUNNING_STATES, *figures.PAUSED_STATES)
+PAUSED_STATES = figures.PAUSED_STATES
 SATISFIED = ("satisfied", "very_satisfied")
 _TIMING_CODE = {Timing.EARLY: 0, Timing.ON_TIME: 1, Timing.LATE: 2}
 CHUNK = 2000  # records read and written per statement while refreshing
@@ -449,9 +450,10 @@ def overdue_rows(store: DistrictStore, now: datetime | None = None, *, office: s
     refresh_facts(store, calendar)
     calendar = calendar or district_calendar(store)
     F = DossierFacts
+    # domain.figures.is_overdue in SQL: the statutory date, the clock running.
     where = (
-        F.state.in_([s for s in OPEN_STATES if s not in PAUSED_STATES])
-        & F.completed_at.is_null() & F.closed_at.is_null() & (F.statutory_due_at < now)
+        F.state.in_(list(figures.CLOCK_RUNNING_STATES))
+        & F.completed_at.is_null() & F.closed_at.is_null() & (getattr(F, figures.OVERDUE_AGAINST) < now)
     )
     if office:
         where &= F.office_code == office
@@ -472,10 +474,16 @@ def overdue_rows(store: DistrictStore, now: datetime | None = None, *, office: s
             "statutory_due_at": _iso(f.statutory_due_at),
             "due_at": _iso(f.due_at),
             "apology": f.apology_count > 0,
+            "apology_extended": figures.is_apology_extended(_standing_of(f), now),
             "working_days_late": working_days_late(f.statutory_due_at, now, calendar) if f.statutory_due_at else 0,
             "data_as_of": _iso(progress.get(f.office_code)),
         })
     return out
+
+
+def _standing_of(f: DossierFacts) -> figures.DossierStanding:
+    return figures.DossierStanding(state=f.state, statutory_due_at=f.statutory_due_at, due_at=f.due_at,
+                                   apology_count=f.apology_count, completed_at=f.completed_at, closed_at=f.closed_at)
 
 
 # --------------------------------------------------------------------------- self-assessments and review

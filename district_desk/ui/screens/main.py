@@ -331,14 +331,14 @@ class MainScreen(Screen[None]):
     def _render_ranking(self) -> None:
         data = self.data["ranking"]
         cols = [t(f"district.rank.col.{k}") for k in
-                ("rank_total", "office_code", "ward", "self_total", "district_total", "on_time_rate", "flags",
+                ("rank_total", "office_code", "ward", "self_total", "district_total", "on_time_share", "flags",
                  "data_as_of")]
         rows: list[list[Any]] = []
         for r in data["ranked"]:
             style = RED if r["inflated"] else ""
             rows.append([
                 str(r["rank_total"]), r["office_code"], r["ward"], Text(score_text(r["self_total"]), style=style),
-                score_text(r["district_total"]), rate_text(r["on_time_rate"]),
+                score_text(r["district_total"]), rate_text(r.get("on_time_share")),
                 Text(", ".join(t(f"district.rank.flag.{f}") for f in r["flags"]), style=style),
                 _local(r["data_as_of"]),
             ])
