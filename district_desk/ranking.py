@@ -77,7 +77,7 @@ def _canonical(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def _criteria_sets(store: DistrictStore) -> dict[str, CriteriaSet]:
+def criteria_sets(store: DistrictStore) -> dict[str, CriteriaSet]:
     """Criteria sets the district knows: the shipped ones and those it published."""
     from sync_agent.envelope import EnvelopeError, open_document
 
@@ -161,7 +161,7 @@ def compute_ranking(store: DistrictStore, month: str, rule: GapRule = GapRule(),
     for s in SelfAssessment.select().where(SelfAssessment.month == period.label).order_by(SelfAssessment.revision.desc()):
         revisions.setdefault(s.office_code, []).append(s)
     counts = views.month_counts_by_ward(store, period)
-    criteria = _criteria_sets(store)
+    criteria = criteria_sets(store)
 
     ranked: list[dict[str, Any]] = []
     excluded: list[dict[str, Any]] = []
