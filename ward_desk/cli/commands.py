@@ -230,6 +230,15 @@ def dossier_apology(args: argparse.Namespace, session) -> int:
 
 
 @with_session
+def dossier_late(args: argparse.Namespace, session) -> int:
+    from ward_desk.services import dossiers
+
+    d = dossiers.declare_late(session, args.code, args.reason)
+    print(t("cli.late_declared", code=d.code))
+    return 0
+
+
+@with_session
 def search(args: argparse.Namespace, session) -> int:
     from ward_desk.services import dossiers
 

@@ -142,6 +142,9 @@ def build_parser(wanted: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("code")
     p.add_argument("--new-date", required=True, help="dd/mm/yyyy [HH:MM]")
     p.add_argument("--reason", required=True)
+    p = add("late", commands.dossier_late, "declare that the result will not be ready in time", dsub)
+    p.add_argument("code")
+    p.add_argument("--reason", required=True)
 
     p = add("search", commands.search, "find dossiers by name, ID, phone or code (accents optional)")
     p.add_argument("text")

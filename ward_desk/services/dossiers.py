@@ -441,6 +441,41 @@ def move(session: Session, code: str, action: Action | str, *, reason: str | Non
     return d
 
 
+# The officer's word that the result will not be ready in time: an event of its own (not
+# folded: the state does not change), so no schema change and it travels upstream as any event.
+LATE_NOTICE = "late_notice"
+
+
+def declared_late(d: Dossier) -> bool:
+    """True when an officer has declared that the dossier's result will not be ready in time."""
+    return Event.select().where((Event.dossier == d) & (Event.kind == LATE_NOTICE)).exists()
+
+
+def declare_late(session: Session, code: str, reason: str) -> Dossier:
+    """Record the officer's declaration that the result will not be ready by the due time,
+    with the reason: from then the dossier will be late and its apology slip is due
+    (``domain.lateness.will_be_late``), before its due time has passed.
+
+    Refused (nothing written) for a dossier whose result is not being worked on, one
+    with an apology slip already issued, one declared already, or with no real reason."""
+    now = session.clock()
+    reason = clean_text("reason", reason)
+    if not reason:
+        raise InvalidInput("dossier.late_reason_required")
+    reason = validate_reason(reason)
+    with session.store.db.atomic("IMMEDIATE"):
+        d = get(code)
+        if d.state not in RUNNING_STATES:
+            raise InvalidInput("dossier.late_not_running", code=d.code,
+                               state=lifecycle.state_label(State(d.state)))
+        if d.apology_count:
+            raise InvalidInput("dossier.late_apology_issued", code=d.code)
+        if declared_late(d):
+            raise InvalidInput("dossier.late_already_declared", code=d.code)
+        _append_event(session, d, kind=LATE_NOTICE, from_state=d.state, to_state=d.state, at=now, reason=reason)
+    return d
+
+
 def issue_apology(session: Session, code: str, new_due_at: datetime, reason: str) -> ApologySlip:
     """Issue the apology slip (phiếu xin lỗi và hẹn lại) with a new appointment date."""
     now = session.clock()
@@ -450,7 +485,8 @@ def issue_apology(session: Session, code: str, new_due_at: datetime, reason: str
     with session.store.db.atomic("IMMEDIATE"):
         d = get(code)
         proj = projection(d)
-        lifecycle.validate_apology(proj, new_due_at, now, session.calendar, session.rules)
+        lifecycle.validate_apology(proj, new_due_at, now, session.calendar, session.rules,
+                                   declared_late=declared_late(d))
         slip = ApologySlip.create(uid=new_uid(), dossier=d, issued_at=now, issued_by=session.user,
                                   reason=reason.strip(), previous_due_at=d.due_at, new_due_at=new_due_at)
         d.due_at = new_due_at
@@ -785,14 +821,19 @@ def _overdue_condition(now: datetime):
 
 
 def _apology_condition(session: Session):
-    # domain.lateness.will_be_late in SQL: due today or tomorrow is not "late" (issue 9).
-    return (Dossier.state.in_(list(RUNNING_STATES)) & (Dossier.due_at < session.clock())
-            & (Dossier.apology_count == 0))
+    # domain.lateness.will_be_late in SQL: due today or tomorrow is not "late" (issue 9),
+    # unless an officer has declared it will not be ready in time.
+    # Correlated, through the event's dossier index: only running dossiers are looked at
+    # (the event table has no index on kind, and is the store's largest).
+    declared = fn.EXISTS(Event.select(Event.id).where((Event.dossier == Dossier.id) & (Event.kind == LATE_NOTICE)))
+    return (Dossier.state.in_(list(RUNNING_STATES)) & (Dossier.apology_count == 0)
+            & ((Dossier.due_at < session.clock()) | declared))
 
 
 def apology_candidates(session: Session, limit: int = 200) -> list[Dossier]:
     """Open dossiers that will be late, an apology slip due for each: past their due time
-    without a result and none issued yet (``domain.lateness.will_be_late``)."""
+    (or declared not ready in time) without a result and none issued yet
+    (``domain.lateness.will_be_late``)."""
     return list(Dossier.select(Dossier, Procedure).join(Procedure)
                 .where(_apology_condition(session))
                 .order_by(Dossier.due_at).limit(limit))
