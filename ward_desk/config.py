@@ -35,6 +35,9 @@ class Settings:
     # Printed slips are plaintext personal data: days they are kept; 0 = not kept once
     # printed (gone a few minutes after printing, and when the desk locks or closes).
     slips_keep_days: float = 30.0
+    # The counter (quầy) desks opened on this PC serve at, unless --counter or
+    # WARD_DESK_COUNTER names one for the session; recorded on events, printed on receipts.
+    counter: str = ""
 
     def validate(self, path: Path) -> None:
         if self.language not in ("vi", "en"):
@@ -51,6 +54,8 @@ class Settings:
                 raise InvalidInput("config.bad_value", path=str(path), key=key, value=value[:40])
         if not 0 <= self.slips_keep_days <= 3650:
             raise InvalidInput("config.bad_value", path=str(path), key="slips_keep_days", value=self.slips_keep_days)
+        if not isinstance(self.counter, str):
+            raise InvalidInput("config.bad_value", path=str(path), key="counter", value=self.counter)
         if self.slips_format not in ("pdf", "docx"):
             raise InvalidInput("config.bad_value", path=str(path), key="slips_format", value=self.slips_format)
 

@@ -20,7 +20,7 @@ from ward_desk.ui.screens.dossier_detail import DossierDetailScreen
 from ward_desk.ui.screens.dossier_list import DossierListScreen
 from ward_desk.ui.screens.intake import IntakeScreen
 
-DEMO_PASSWORD = "demo-muine"  # printed by `ward-desk demo` and prefilled there
+DEMO_PASSWORD = "demo-muine-2026"  # printed by `ward-desk demo` and prefilled there
 
 
 async def pick_action(pilot, action: str) -> None:

@@ -21,7 +21,7 @@ from ward_desk.domain.validation import clean_text
 from ward_desk.errors import InvalidInput
 from ward_desk.services.catalogue import load_starter_catalogue
 from ward_desk.services.users import insert_user, validate_new_user
-from ward_desk.store import models
+from ward_desk.store import models, presence
 from ward_desk.store.database import BACKUP_DIR, DB_NAME, KEYS_NAME, Store, bind, db_salt
 from ward_desk.store.errors import StoreExists
 from ward_desk.store.keys import new_db_key, new_keyfile, new_recovery_key
@@ -83,6 +83,7 @@ def create_store(
     keyfile.set_password(admin_username, admin_password, key)
     keyfile.set_recovery(recovery, key)
 
+    mine = presence.Presence(data_dir)  # open from birth: a restore into it now is refused
     db = bind(data_dir / DB_NAME, key)
     try:
         db.connect()
@@ -105,8 +106,9 @@ def create_store(
         keyfile.save(data_dir / KEYS_NAME)
     except BaseException:
         db.close()
+        mine.release()
         for name in (DB_NAME, DB_NAME + "-wal", DB_NAME + "-shm", KEYS_NAME):
             with contextlib.suppress(FileNotFoundError):
                 (data_dir / name).unlink()
         raise
-    return Store(data_dir=data_dir, db=db, store_id=store_id, key=key), recovery
+    return Store(data_dir=data_dir, db=db, store_id=store_id, key=key, presence=mine), recovery

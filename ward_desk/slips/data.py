@@ -238,6 +238,8 @@ def slip_data_from(session: Session, dossier: Dossier, kind: str,
         reason=extra.get("reason", reason),
         officer_name=officer.full_name if officer is not None else "",
         clerk_name=extra.get("clerk_name", clerk),
+        counter=Event.select(Event.counter).where(Event.dossier == dossier, Event.kind == "intake")
+        .scalar() or "",
         signer_name=extra.get("signer_name", ""),
         contact_phone=extra.get("contact_phone", ""),
         place=place,

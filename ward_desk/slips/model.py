@@ -116,6 +116,7 @@ class SlipData:
     reason: str = ""
     officer_name: str = ""
     clerk_name: str = ""
+    counter: str = ""  # the counter (quầy) the dossier was received at (its intake event's)
     signer_name: str = ""  # who signs for the office (apology: the head)
     contact_phone: str = ""
     place: str = ""

@@ -54,7 +54,7 @@ class _Dialog(DeskModal):
 
 
 # How many common reasons the catalogue offers per action (ui.reason.<action>.<n>).
-COMMON_REASONS = {"reject": 4, "withdraw": 3, "request_supplement": 4, "suspend": 3}
+COMMON_REASONS = {"reject": 4, "withdraw": 3, "request_supplement": 4, "suspend": 3, "declare_late": 3}
 
 
 class ReasonDialog(_Dialog):
