@@ -5,7 +5,7 @@ Kept apart on purpose: a same-day procedure received a minute ago is due today, 
 flagging it for an apology teaches clerks to ignore the flag. A dossier will be late
 when its result is still being worked on, no apology slip has been issued yet, and
 either its due time has passed or the officer has declared that the result will not
-be ready in time (Decree 61/2018 art. 19: the slip must then go out before the due day).
+be ready in time (Decree 118/2025/NĐ-CP: the apology must then go out before the due day).
 """
 
 from __future__ import annotations
