@@ -104,17 +104,16 @@ def parse_procedure_rows(rows: Iterable[tuple[int, dict[str, str]]]) -> tuple[li
     for n, raw in rows:
         row = map_headers(raw, PROCEDURE_HEADERS)
         bad = len(errors)
-        code = row.get("code", "").strip()
-        if not code:
-            errors.append(RowError(n, "code", "import.required"))
-        elif code in seen:
+        # Required and repeated values are judged once cleaned: a cell of invisible
+        # characters only (a stray BOM) is empty, and was stored as a code or a name.
+        texts = _clean_cells(n, row, errors)
+        refused = {e.column for e in errors[bad:]}
+        code = texts["code"]
+        for column in ("code", "name", "field"):
+            if not texts[column] and column not in refused:
+                errors.append(RowError(n, column, "import.required"))
+        if code and code in seen:
             errors.append(RowError(n, "code", "import.duplicate", code))
-        name = row.get("name", "").strip()
-        if not name:
-            errors.append(RowError(n, "name", "import.required"))
-        field = row.get("field", "").strip()
-        if not field:
-            errors.append(RowError(n, "field", "import.required"))
         days_text = row.get("days", "").strip()
         days = 0
         if not days_text.isdigit() or int(days_text) > 365:
@@ -124,7 +123,6 @@ def parse_procedure_rows(rows: Iterable[tuple[int, dict[str, str]]]) -> tuple[li
         level = (row.get("online_level") or "none").strip().lower()
         if level not in ONLINE_LEVELS:
             errors.append(RowError(n, "online_level", "import.bad_online_level", level))
-        texts = _clean_cells(n, row, errors)
         if len(errors) == bad:
             seen.add(code)
             docs = tuple(d for d in texts["documents"].split("|") if d)
