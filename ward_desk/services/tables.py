@@ -54,8 +54,11 @@ def column_letter(index: int) -> str:
     return out
 
 
-def _mb(size: int) -> str:
-    return f"{size / (1 << 20):.0f} MB" if size >= 1 << 20 else f"{max(1, size // 1024)} KB"
+def _mb(size: int, *, up: bool = False) -> str:
+    """A size in MB (KB under 1 MB); ``up``: rounded up, so a file just past a limit never
+    reads as the limit itself ("65 MB, over the 64 MB limit", not "64 MB, over 64 MB")."""
+    unit, name = (1 << 20, "MB") if size >= 1 << 20 else (1024, "KB")
+    return f"{max(1, -(-size // unit) if up else size // unit)} {name}"
 
 
 class _Guard:
@@ -125,7 +128,7 @@ def read_rows(path: Path, limits: TableLimits = DEFAULT_LIMITS,
     except OSError:
         raise InvalidInput("import.unreadable", path=str(path)) from None
     if size > limits.max_bytes:
-        raise InvalidInput("import.file_too_big", path=str(path), size=_mb(size), max=_mb(limits.max_bytes))
+        raise InvalidInput("import.file_too_big", path=str(path), size=_mb(size, up=True), max=_mb(limits.max_bytes))
     guard = _Guard(limits)
     if suffix in (".xlsx", ".xlsm"):
         yield from _xlsx_rows(path, limits, guard, progress)
@@ -140,7 +143,7 @@ def _xlsx_rows(path: Path, limits: TableLimits, guard: _Guard, progress) -> Iter
     except (zipfile.BadZipFile, OSError):
         raise InvalidInput("import.unreadable", path=str(path)) from None
     if unpacked > limits.max_unpacked:
-        raise InvalidInput("import.unpacked_too_big", path=str(path), size=_mb(unpacked),
+        raise InvalidInput("import.unpacked_too_big", path=str(path), size=_mb(unpacked, up=True),
                            max=_mb(limits.max_unpacked))
     from openpyxl import load_workbook  # lazy: only imports need it
 
