@@ -304,3 +304,15 @@ def test_a_procedure_list_with_many_bad_rows_gets_the_same_report(ward: Path, tm
     table = [[c.value for c in row] for row in ws.iter_rows()]
     assert table[0][-1] == "Lỗi nhập" and len(table) == 41
     assert all("'ba'" in r[-1] for r in table[1:])
+
+
+def test_an_error_file_that_cannot_be_written_is_said_so(ward: Path, tmp_path: Path) -> None:
+    rows = [("Chứng thực bản sao từ bản chính", "Lê Văn Sai", "31/02/2026", d(2), None, None, None, "")] * 3
+    path = write_book(tmp_path / "so.xlsx", rows)
+    (tmp_path / "so.errors.xlsx").mkdir()  # where the error file would go: taken
+    before = snapshot(ward)
+    proc = run_cli("import", "dossiers", path, "--data-dir", ward)
+    assert proc.returncode == 2 and snapshot(ward) == before
+    assert re.search(r"Dòng 8, cột received", proc.stderr), proc.stderr
+    assert f"Không ghi được tệp lỗi {tmp_path / 'so.errors.xlsx'}" in proc.stderr, proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["so.errors.xlsx", "so.xlsx", "ward"]  # no .part left

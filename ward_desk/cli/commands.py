@@ -241,7 +241,7 @@ SHOWN_ERRORS = 20
 
 def _print_row_errors(errors, error_file=None) -> None:
     """Each bad cell on a line, or for a long list a few lines by kind of error; then
-    where the error file is (``error_file()`` writes it and returns its path)."""
+    where the error file is (``error_file``: its path, and a function that writes it there)."""
     from collections import Counter
 
     from ward_desk.domain.text import visible
@@ -267,11 +267,12 @@ def _print_row_errors(errors, error_file=None) -> None:
         if rest:
             print(t("import.more_errors", count=rest), file=sys.stderr)
     if error_file is not None:
+        path, write = error_file
         try:
-            path = error_file()
-        except (OSError, InvalidInput) as exc:
+            write(path)
+        except (OSError, InvalidInput) as exc:  # the refusal stands; only its worksheet is missing
             reason = exc.message.render() if isinstance(exc, InvalidInput) else (exc.strerror or str(exc))
-            print(t("import.error_file_failed", path="", problem=reason), file=sys.stderr)
+            print(t("import.error_file_failed", path=str(path), problem=reason), file=sys.stderr)
         else:
             print(t("import.error_file", path=str(path)), file=sys.stderr)
 
@@ -285,13 +286,11 @@ def procedures_import(args: argparse.Namespace, session) -> int:
     except ImportFailed as exc:
         from ward_desk.services.importer import error_file_for, write_row_errors
 
-        def error_file(errors=exc.errors) -> Path:
-            out = error_file_for(args.file)
+        def write(out: Path, errors=exc.errors) -> None:
             write_row_errors(args.file, errors, out)
-            return out
 
         print(t("cli.error_prefix") + " " + exc.message.render(), file=sys.stderr)
-        _print_row_errors(exc.errors, error_file)
+        _print_row_errors(exc.errors, (error_file_for(args.file), write))
         return exc.exit_code
     print(t("cli.procedures_imported" if not args.dry_run else "cli.procedures_dry_run", added=added,
             updated=updated))
@@ -314,13 +313,11 @@ def import_dossiers(args: argparse.Namespace, session) -> int:
     except ImportFailed as exc:
         from ward_desk.services.importer import error_file_for, write_register_errors
 
-        def error_file(errors=exc.errors) -> Path:
-            out = error_file_for(args.file)
+        def write(out: Path, errors=exc.errors) -> None:
             write_register_errors(args.file, errors, out, limits=limits)
-            return out
 
         print(t("cli.error_prefix") + " " + exc.message.render(), file=sys.stderr)
-        _print_row_errors(exc.errors, error_file)
+        _print_row_errors(exc.errors, (error_file_for(args.file), write))
         return exc.exit_code
     print(t("cli.dossiers_dry_run" if args.dry_run else "cli.dossiers_imported", count=count))
     return 0
