@@ -46,8 +46,9 @@ BOOK = [
 EXPECTED = {"early": 1, "on_time": 3, "late": 2, "rejected": 1, "withdrawn": 1, "open": 2}
 
 
-def write_book(path: Path, rows=BOOK, *, procedures_by_name: bool = True) -> Path:
-    """The book as a clerk keeps it in Excel: dates typed as dates (Excel date cells)."""
+def write_book(path: Path, rows=BOOK, *, next_month=()) -> Path:
+    """The book as a clerk keeps it in Excel: dates typed as dates (Excel date cells);
+    ``next_month``: rows under a second title and header, as a book kept month by month has."""
     from openpyxl import Workbook
 
     wb = Workbook()
@@ -67,6 +68,14 @@ def write_book(path: Path, rows=BOOK, *, procedures_by_name: bool = True) -> Pat
         ws.append([i, "", proc, 1, name, f"Khu phố {i}, phường Mũi Né; 09{i % 100:02d}345678", "UBND phường",
                    datetime.combine(received, datetime.min.time()) if isinstance(received, date) else received, due, forwarded, "", result, "", returned,
                    "", note])
+    if next_month:
+        ws.append([])
+        ws.append(["SỔ THEO DÕI HỒ SƠ THÁNG 3/2026"])
+        ws.append(GROUPS)
+        ws.append(SUBS)
+        ws.append([f"({i})" for i in range(1, len(GROUPS) + 1)])
+        for i, (proc, name, received, due, forwarded, result, returned, note) in enumerate(next_month, start=1):
+            ws.append([i, "", proc, 1, name, "", "", received, due, forwarded, "", result, "", returned, "", note])
     ws.append([])
     ws.append(["", "", "Người lập sổ"])  # the signature line under the book
     wb.save(path)
@@ -316,3 +325,12 @@ def test_an_error_file_that_cannot_be_written_is_said_so(ward: Path, tmp_path: P
     assert re.search(r"Dòng 8, cột received", proc.stderr), proc.stderr
     assert f"Không ghi được tệp lỗi {tmp_path / 'so.errors.xlsx'}" in proc.stderr, proc.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["so.errors.xlsx", "so.xlsx", "ward"]  # no .part left
+
+
+def test_a_book_kept_month_by_month_repeats_its_header(session, tmp_path: Path) -> None:
+    from ward_desk.services.importer import import_register
+    from ward_desk.store.models import Dossier
+
+    march = [("Đăng ký giám hộ", "Lê Thị Tháng Ba", d(2, 3), d(5, 3), None, None, None, "")]
+    assert import_register(session, write_book(tmp_path / "so.xlsx", BOOK[:2], next_month=march)) == 3
+    assert Dossier.get(Dossier.applicant_name == "Lê Thị Tháng Ba").procedure.code == "HT.04"

@@ -379,19 +379,31 @@ def parse_register(path: Path, known_codes: set[str], now: datetime, *, limits: 
     catalogue = _Catalogue()
     good: list[RegisterRow] = []
     errors: list[RowError] = []
-    seen: set[str] = set()
+    taken = set(known_codes)  # grows with the file's own codes (one set: a union per row was quadratic)
     for n, cells in data:
         if reporter is not None:
             reporter.advance()
         row = {name: layout.get(cells, name) for name in layout.columns}
-        if not any(row.get(k) for k in _ESSENTIAL):
+        if not any(row.get(k) for k in _ESSENTIAL) or _not_a_dossier(row):
             continue
-        good_row = _parse_row(n, row, layout, catalogue, known_codes | seen, now, opening, closing, errors)
+        good_row = _parse_row(n, row, layout, catalogue, taken, now, opening, closing, errors)
         if good_row is not None:
             if good_row.request.code:
-                seen.add(good_row.request.code)
+                taken.add(good_row.request.code)
             good.append(good_row)
     return good, errors
+
+
+def _not_a_dossier(row: dict[str, str]) -> bool:
+    """A book kept month after month repeats its header under each month's title: a row
+    of headings (two or more cells naming their own column), of "Ngày, tháng, năm" /
+    "Ký nhận", or of column numbers is not a dossier."""
+    cells = [v for v in row.values() if v]
+    if sum(1 for name, v in row.items() if v and _match(v) == name) >= 2:
+        return True
+    if all(normal(c) in DATE_SUBS | SIGN_SUBS for c in cells):
+        return True
+    return len(cells) >= 3 and all(_NUMBER_CELL.match(c) for c in cells)
 
 
 def _parse_row(n: int, row: dict[str, str], layout: Layout, catalogue: _Catalogue, taken: set[str], now: datetime,
