@@ -334,3 +334,21 @@ def test_a_book_kept_month_by_month_repeats_its_header(session, tmp_path: Path) 
     march = [("Đăng ký giám hộ", "Lê Thị Tháng Ba", d(2, 3), d(5, 3), None, None, None, "")]
     assert import_register(session, write_book(tmp_path / "so.xlsx", BOOK[:2], next_month=march)) == 3
     assert Dossier.get(Dossier.applicant_name == "Lê Thị Tháng Ba").procedure.code == "HT.04"
+
+
+def test_a_day_that_is_today(session, clock, tmp_path: Path) -> None:
+    """Received and returned today, written as days: done by now (not at closing, which is
+    still to come); due today: at closing, as the receipt said."""
+    from ward_desk.domain.dates import format_datetime
+    from ward_desk.services.importer import import_register
+    from ward_desk.store.models import Dossier
+
+    path = tmp_path / "so.csv"  # the clock: Tuesday 03/03/2026 09:00
+    path.write_text("Tên thủ tục,Người nộp,Ngày tiếp nhận,Ngày hẹn trả,Ngày trả kết quả\n"
+                    "Chứng thực bản sao từ bản chính,Lê Thị Hôm Nay,03/03/2026,03/03/2026,03/03/2026\n",
+                    encoding="utf-8")
+    assert import_register(session, path) == 1
+    x = Dossier.get(Dossier.applicant_name == "Lê Thị Hôm Nay")
+    assert format_datetime(x.due_at) == "03/03/2026 17:00"
+    assert format_datetime(x.returned_at) == "03/03/2026 09:00" and x.returned_at <= clock.now
+    assert format_datetime(x.received_at) == "03/03/2026 07:30"

@@ -256,7 +256,7 @@ def _when(text: str, row: int, column: str, errors: list[RowError], heading: str
             errors.append(RowError(row, column, "import.bad_date", text, heading))
             return None
     at = to_utc(datetime.combine(day, opening if column == "received" else closing))
-    if local_day(now) == day:
+    if column != "due" and local_day(now) == day:  # a step done today was done by now; a due date is not a step
         at = min(at, now)
     return When(at, True)
 
