@@ -352,3 +352,51 @@ def test_a_day_that_is_today(session, clock, tmp_path: Path) -> None:
     assert format_datetime(x.due_at) == "03/03/2026 17:00"
     assert format_datetime(x.returned_at) == "03/03/2026 09:00" and x.returned_at <= clock.now
     assert format_datetime(x.received_at) == "03/03/2026 07:30"
+
+
+def _book_of_sheets(path: Path, months: dict[str, list]) -> Path:
+    """A workbook of one form 07 sheet a month and a summary sheet with no register in it."""
+    from openpyxl import load_workbook
+
+    first = None
+    for title, rows in months.items():
+        part = write_book(path.with_name(f"{title}.xlsx"), rows)
+        if first is None:
+            first = load_workbook(part)
+            first.active.title = title
+            continue
+        source = load_workbook(part).active
+        ws = first.create_sheet(title)
+        for row in source.iter_rows(values_only=True):
+            ws.append(list(row))
+    summary = first.create_sheet("Tổng hợp", 0)  # Excel opens on it: the active sheet is no register
+    summary.append(["Tháng", "Số hồ sơ"])
+    summary.append(["T2", 2])
+    first.active = 0
+    first.save(path)
+    return path
+
+
+def test_a_book_of_a_sheet_a_month(session, tmp_path: Path) -> None:
+    from ward_desk.services.importer import import_register
+    from ward_desk.store.models import Dossier
+
+    march = [("Đăng ký giám hộ", "Lê Thị Tháng Ba", d(2, 3), d(5, 3), None, None, None, "")]
+    path = _book_of_sheets(tmp_path / "so.xlsx", {"T2": BOOK[:2], "T3": march})
+    assert import_register(session, path) == 3
+    assert Dossier.get(Dossier.applicant_name == "Lê Thị Tháng Ba").state == "received"
+
+
+def test_errors_in_a_book_of_sheets_name_the_sheet(ward: Path, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    bad = [("Chứng thực bản sao từ bản chính", "Lê Văn Sai", "31/02/2026", d(2), None, None, None, "")]
+    path = _book_of_sheets(tmp_path / "so.xlsx", {"T2": BOOK[:2], "T3": bad})
+    before = snapshot(ward)
+    proc = run_cli("import", "dossiers", path, "--data-dir", ward)
+    assert proc.returncode == 2 and snapshot(ward) == before
+    assert re.search(r"Dòng 8 «T3», cột received", proc.stderr), proc.stderr
+    book = load_workbook(tmp_path / "so.errors.xlsx")
+    assert book.sheetnames == ["T2", "T3"]
+    marked = [[c.value for c in r] for r in book["T3"].iter_rows() if r[-1].value and "31/02/2026" in r[-1].value]
+    assert len(marked) == 1 and marked[0][4] == "Lê Văn Sai"

@@ -250,9 +250,12 @@ def _print_row_errors(errors, error_file=None) -> None:
     def problem(e) -> str:
         return t(e.message_id, value=visible(e.value))  # a cell's escape codes never reach the terminal
 
+    def row(e) -> str:
+        return f"{e.row} «{visible(e.sheet)}»" if e.sheet else str(e.row)  # a book of several sheets
+
     if len(errors) <= SHOWN_ERRORS:
         for e in errors:
-            print("  " + t("import.row_error", row=e.row, column=error_column(e), problem=problem(e)), file=sys.stderr)
+            print("  " + t("import.row_error", row=row(e), column=error_column(e), problem=problem(e)), file=sys.stderr)
     else:
         kinds = Counter((e.column, e.message_id) for e in errors)
         first = {}
@@ -261,7 +264,7 @@ def _print_row_errors(errors, error_file=None) -> None:
         print(t("import.summary_heading"), file=sys.stderr)
         for key, count in kinds.most_common(10):
             e = first[key]
-            print(t("import.summary_line", count=count, column=error_column(e), problem=problem(e), row=e.row),
+            print(t("import.summary_line", count=count, column=error_column(e), problem=problem(e), row=row(e)),
                   file=sys.stderr)
         rest = sum(count for _, count in kinds.most_common()[10:])
         if rest:

@@ -53,6 +53,7 @@ class RowError:
     message_id: str
     value: str = ""
     heading: str = ""  # the column's heading in the file, when it is not the column's own name
+    sheet: str = ""  # the workbook's sheet, when the file has several
 
 
 class ImportFailed(InvalidInput):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from pathlib import Path
 
@@ -39,7 +39,8 @@ from ward_desk.services.tables import (
     HEADER_SEARCH,
     Row,
     TableLimits,
-    read_rows,
+    read_sheets,
+    write_error_book,
     write_error_file,
 )
 from ward_desk.store.models import Dossier, Procedure
@@ -137,6 +138,7 @@ class RegisterRow:
     result_ready_at: datetime | None
     returned_at: datetime | None
     forwarded_at: datetime | None = None
+    sheet: str = ""
 
 
 @dataclass
@@ -315,12 +317,22 @@ def _settle(earlier: When | None, later: When | None) -> None:
 
 
 def read_register(path: Path, limits: TableLimits = DEFAULT_LIMITS,
-                  reading: ProgressCallback | None = None) -> tuple[list[Row], Layout]:
-    """The rows of a register file (within ``limits``) and where its columns are."""
-    rows = list(read_rows(Path(path), limits, reading))
-    if not rows:
-        raise InvalidInput("import.empty", path=str(path))
-    return rows, find_layout(rows, Path(path))
+                  reading: ProgressCallback | None = None) -> list[tuple[str, list[Row], Layout]]:
+    """The register's sheets (within ``limits``): ``(sheet name, rows, layout)`` for each
+    sheet with a register's header (a CSV, or a book of one sheet: one, named ""). Other
+    sheets (a summary, a chart's data) are left out; with none, the first sheet's refusal."""
+    out: list[tuple[str, list[Row], Layout]] = []
+    refusal: InvalidInput | None = None
+    for name, rows in read_sheets(Path(path), limits, reading):
+        if not rows:
+            continue
+        try:
+            out.append((name, rows, find_layout(rows, Path(path))))
+        except InvalidInput as exc:
+            refusal = refusal or exc
+    if not out:
+        raise refusal or InvalidInput("import.empty", path=str(path))
+    return out
 
 
 def error_file_for(path: Path) -> Path:
@@ -332,8 +344,21 @@ def write_register_errors(path: Path, errors: list[RowError], out: Path, *,
                           limits: TableLimits = DEFAULT_LIMITS) -> int:
     """The error file of a refused register (:func:`ward_desk.services.tables.write_error_file`):
     the original rows, each with its messages beside it, in the office's language."""
-    _, layout = read_register(path, limits)
-    return write_row_errors(path, errors, out, header_row=layout.header_at, limits=limits)
+    from ward_desk.i18n import t
+
+    sheets = [(name, rows, layout.header_at, _messages([e for e in errors if e.sheet == name]))
+              for name, rows, layout in read_register(path, limits)]
+    return write_error_book(Path(out), sheets, t("import.error_column"))
+
+
+def _messages(errors: list[RowError]) -> dict[int, str]:
+    """Each row's messages in one cell, in the office's language."""
+    from ward_desk.i18n import t
+
+    by_row: dict[int, list[str]] = {}
+    for e in errors:
+        by_row.setdefault(e.row, []).append(f"{error_column(e)}: {t(e.message_id, value=e.value)}")
+    return {n: "; ".join(m) for n, m in by_row.items()}
 
 
 def write_row_errors(path: Path, errors: list[RowError], out: Path, *, header_row: int | None = None,
@@ -342,11 +367,8 @@ def write_row_errors(path: Path, errors: list[RowError], out: Path, *, header_ro
     messages, in the office's language, beside it; ``header_row`` None: the first row."""
     from ward_desk.i18n import t
 
-    by_row: dict[int, list[str]] = {}
-    for e in errors:
-        by_row.setdefault(e.row, []).append(f"{error_column(e)}: {t(e.message_id, value=e.value)}")
-    return write_error_file(Path(path), {n: "; ".join(m) for n, m in by_row.items()}, Path(out),
-                            header_row=header_row, heading=t("import.error_column"), limits=limits)
+    return write_error_file(Path(path), _messages(errors), Path(out), header_row=header_row,
+                            heading=t("import.error_column"), limits=limits)
 
 
 def error_column(e: RowError) -> str:
@@ -368,11 +390,11 @@ def parse_register(path: Path, known_codes: set[str], now: datetime, *, limits: 
             reporter.done = done
             reporter.advance(0)
 
-    rows, layout = read_register(path, limits, reading)
-    data = rows[layout.data_from:]
+    sheets = read_register(path, limits, reading)
+    count = sum(len(rows) - layout.data_from for _, rows, layout in sheets)
     if reporter is not None:
-        reporter.total = 3 * max(len(data), 1)
-        reporter.done = len(data)
+        reporter.total = 3 * max(count, 1)
+        reporter.done = count
     hours = session.calendar.hours if session is not None else None
     opening = hours.opening if hours is not None else time(7, 30)
     closing = hours.closing if hours is not None else time(17, 0)
@@ -380,17 +402,21 @@ def parse_register(path: Path, known_codes: set[str], now: datetime, *, limits: 
     good: list[RegisterRow] = []
     errors: list[RowError] = []
     taken = set(known_codes)  # grows with the file's own codes (one set: a union per row was quadratic)
-    for n, cells in data:
-        if reporter is not None:
-            reporter.advance()
-        row = {name: layout.get(cells, name) for name in layout.columns}
-        if not any(row.get(k) for k in _ESSENTIAL) or _not_a_dossier(row):
-            continue
-        good_row = _parse_row(n, row, layout, catalogue, taken, now, opening, closing, errors)
-        if good_row is not None:
-            if good_row.request.code:
-                taken.add(good_row.request.code)
-            good.append(good_row)
+    for sheet, rows, layout in sheets:
+        for n, cells in rows[layout.data_from:]:
+            if reporter is not None:
+                reporter.advance()
+            row = {name: layout.get(cells, name) for name in layout.columns}
+            if not any(row.get(k) for k in _ESSENTIAL) or _not_a_dossier(row):
+                continue
+            before = len(errors)
+            good_row = _parse_row(n, row, layout, catalogue, taken, now, opening, closing, errors, sheet)
+            if sheet:  # every error of the row, the date ones too, names its sheet
+                errors[before:] = [replace(e, sheet=sheet) for e in errors[before:]]
+            if good_row is not None:
+                if good_row.request.code:
+                    taken.add(good_row.request.code)
+                good.append(good_row)
     return good, errors
 
 
@@ -407,11 +433,11 @@ def _not_a_dossier(row: dict[str, str]) -> bool:
 
 
 def _parse_row(n: int, row: dict[str, str], layout: Layout, catalogue: _Catalogue, taken: set[str], now: datetime,
-               opening: time, closing: time, errors: list[RowError]) -> RegisterRow | None:
+               opening: time, closing: time, errors: list[RowError], sheet: str = "") -> RegisterRow | None:
     before = len(errors)
 
     def err(column: str, message_id: str, value: str = "") -> None:
-        errors.append(RowError(n, column, message_id, value, layout.headings.get(column, "")))
+        errors.append(RowError(n, column, message_id, value, layout.headings.get(column, ""), sheet))
 
     code = row.get("code", "")
     try:  # an old register's own code prints on every slip: the text rules apply
@@ -503,7 +529,7 @@ def _parse_row(n: int, row: dict[str, str], layout: Layout, catalogue: _Catalogu
         due.at = received.at  # due "that day" for a dossier received after closing
     return RegisterRow(n, request, state, due.at if due else None, ready.at if ready else None,
                        returned.at if returned else None,
-                       forwarded.at if forwarded and state is not State.RECEIVED else None)
+                       forwarded.at if forwarded and state is not State.RECEIVED else None, sheet)
 
 
 def import_register(session: Session, path: Path, *, dry_run: bool = False, limits: TableLimits = DEFAULT_LIMITS,
@@ -538,7 +564,8 @@ def import_register(session: Session, path: Path, *, dry_run: bool = False, limi
                         session.clock = lambda when=when: when
                         dossiers.move(session, d.code, action, reason=reason)
                 except (InvalidInput, NotFound, RuleViolation) as exc:  # checked above; should one slip through, it names its row
-                    raise ImportFailed([RowError(r.row, "row", "import.bad_value", exc.message.render())]) from None
+                    raise ImportFailed([RowError(r.row, "row", "import.bad_value", exc.message.render(),
+                                                 sheet=r.sheet)]) from None
                 reporter.advance()
     finally:
         session.clock = original_clock
