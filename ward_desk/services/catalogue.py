@@ -200,7 +200,7 @@ def import_procedures(path: Path, now: datetime, *, dry_run: bool = False) -> tu
     if dry_run:
         existing = {p.code for p in Procedure.select(Procedure.code)}
         return sum(r.code not in existing for r in good), sum(r.code in existing for r in good)
-    with Procedure._meta.database.atomic():
+    with Procedure._meta.database.atomic("IMMEDIATE"):
         return upsert_procedures(good, now)
 
 
