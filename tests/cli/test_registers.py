@@ -218,15 +218,10 @@ def book_from_store(path: Path) -> Path:
     return write_book(path, rows)
 
 
-def test_a_register_exported_as_form_07_imports_back_to_the_same_figures(session, clock, tmp_path: Path) -> None:
-    """Round trip: dossiers worked at the desk, written as the book, imported into a new
-    store: the month's report is the same, early / on time / late included."""
+def _work_a_month(session, clock) -> None:
+    """February 2026 at the desk: early, on time, late, same-day, across Tết, refused,
+    withdrawn, open, waiting for a supplement."""
     from tests.reports.helpers import intake, local, move, resolve
-    from ward_desk.domain.report_math import Period
-    from ward_desk.services.desk import open_session
-    from ward_desk.services.importer import import_register
-    from ward_desk.services.reporting import period_report
-    from ward_desk.services.setup import create_store
 
     def worked(at, procedure, done=None, returned=False):
         d = intake(session, clock, at, procedure)
@@ -246,21 +241,60 @@ def test_a_register_exported_as_form_07_imports_back_to_the_same_figures(session
     refused = worked(local(2026, 2, 11, 9), "CT.01")
     move(session, clock, refused.code, "reject", local(2026, 2, 11, 10), reason="Giấy tờ không hợp lệ")
     stopped = worked(local(2026, 2, 12, 9), "HT.04")
-    move(session, clock, stopped.code, "withdraw", local(2026, 2, 13, 10), reason="Công dân xin rút")
+    move(session, clock, stopped.code, "withdraw", local(2026, 2, 12, 10), reason="Công dân xin rút")
     clock.now = local(2026, 3, 3, 9)
-    expected = period_report(session, Period.month(2026, 2)).total
-    assert (expected.resolved_early, expected.resolved_on_time, expected.resolved_late) == (1, 3, 2)
-    book = book_from_store(tmp_path / "so-07.xlsx")
+
+
+def _report_after_import(tmp_path: Path, clock, book: Path, count: int):
+    """The February report of a new store into which ``book`` was imported."""
+    from tests.reports.helpers import local
+    from ward_desk.domain.report_math import Period
+    from ward_desk.services.desk import open_session
+    from ward_desk.services.importer import import_register
+    from ward_desk.services.reporting import period_report
+    from ward_desk.services.setup import create_store
 
     store, _ = create_store(tmp_path / "ward2", office_code="22918", office_name="Phường Mũi Né",
                             admin_username="admin", admin_password="mat-khau-123", now=local(2026, 1, 1))
     store.close()
     other = open_session(tmp_path / "ward2", "admin", "mat-khau-123", clock=clock)
     try:
-        assert import_register(other, book) == 10
-        assert period_report(other, Period.month(2026, 2)).total == expected
+        assert import_register(other, book) == count
+        return period_report(other, Period.month(2026, 2)).total
     finally:
         other.store.close()
+
+
+def test_a_register_exported_as_form_07_imports_back_to_the_same_figures(session, clock, tmp_path: Path) -> None:
+    """Round trip: dossiers worked at the desk, written as a book of days (as a clerk
+    keeps it), imported into a new store: the month's report is the same."""
+    from ward_desk.domain.report_math import Period
+    from ward_desk.services.reporting import period_report
+
+    _work_a_month(session, clock)
+    expected = period_report(session, Period.month(2026, 2)).total
+    assert (expected.resolved_early, expected.resolved_on_time, expected.resolved_late) == (1, 3, 2)
+    book = book_from_store(tmp_path / "so-07.xlsx")
+    assert _report_after_import(tmp_path, clock, book, 10) == expected
+
+
+def test_the_form_07_export_imports_back_to_the_same_figures(session, clock, tmp_path: Path) -> None:
+    """Round trip through the software's own form 07 export (report book --xlsx)."""
+    from ward_desk.reports.book import book_xlsx
+
+    from tests.reports.helpers import intake, local, move
+    from ward_desk.domain.report_math import Period
+    from ward_desk.services.reporting import period_report
+    from ward_desk.services.tracking_book import tracking_book
+
+    _work_a_month(session, clock)
+    waiting = intake(session, clock, local(2026, 2, 25, 9), "HT.04")
+    move(session, clock, waiting.code, "request_supplement", local(2026, 2, 25, 10), reason="Thiếu tờ khai")
+    clock.now = local(2026, 3, 3, 9)
+    expected = period_report(session, Period.month(2026, 2)).total
+    path = tmp_path / "so-07.xlsx"
+    path.write_bytes(book_xlsx(tracking_book(session, date(2026, 2, 1), date(2026, 2, 28))))
+    assert _report_after_import(tmp_path, clock, path, 11) == expected
 
 
 def test_an_export_of_the_provincial_system(session, tmp_path: Path) -> None:

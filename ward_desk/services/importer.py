@@ -95,7 +95,8 @@ CHANNEL_WORDS = {
     "direct": "direct", "truc tiep": "direct", "tai quay": "direct", "tiep nhan truc tiep": "direct",
     "online": "online", "truc tuyen": "online", "dich vu cong truc tuyen": "online", "dvc truc tuyen": "online",
     "qua mang": "online", "postal": "postal", "buu chinh": "postal", "buu dien": "postal",
-    "buu chinh cong ich": "postal", "qua buu chinh": "postal", "qua bcci": "postal", "bcci": "postal", "": "direct",
+    "buu chinh cong ich": "postal", "qua buu chinh": "postal",
+    "qua dich vu buu chinh cong ich": "postal", "dich vu buu chinh cong ich": "postal", "qua bcci": "postal", "bcci": "postal", "": "direct",
 }
 CHANNEL_WORDS = {normal(k): v for k, v in CHANNEL_WORDS.items()}
 STATE_WORDS = {normal(k): v for k, v in {
@@ -108,12 +109,16 @@ STATE_WORDS = {normal(k): v for k, v in {
     "đã xử lý xong": State.RESULT_READY,
     "returned": State.RETURNED, "đã trả": State.RETURNED, "đã trả kết quả": State.RETURNED,
     "trả kết quả": State.RETURNED, "đã trả kq": State.RETURNED,
-    "rejected": State.REJECTED, "từ chối": State.REJECTED, "đã từ chối": State.REJECTED, "trả lại": State.REJECTED,
+    "supplement_requested": State.SUPPLEMENT_REQUESTED, "chờ bổ sung": State.SUPPLEMENT_REQUESTED,
+    "chờ bổ sung hồ sơ": State.SUPPLEMENT_REQUESTED, "yêu cầu bổ sung": State.SUPPLEMENT_REQUESTED,
+    "đang bổ sung": State.SUPPLEMENT_REQUESTED,
+    "suspended": State.SUSPENDED, "tạm dừng": State.SUSPENDED, "tạm dừng giải quyết": State.SUSPENDED,
+    "rejected": State.REJECTED, "từ chối giải quyết": State.REJECTED, "từ chối": State.REJECTED, "đã từ chối": State.REJECTED, "trả lại": State.REJECTED,
     "trả lại/từ chối": State.REJECTED, "từ chối/trả lại": State.REJECTED, "trả lại hồ sơ": State.REJECTED,
     "không giải quyết": State.REJECTED,
     "withdrawn": State.WITHDRAWN, "rút hồ sơ": State.WITHDRAWN, "đã rút": State.WITHDRAWN,
     "công dân rút hồ sơ": State.WITHDRAWN, "dừng": State.WITHDRAWN, "dừng giải quyết": State.WITHDRAWN,
-    "dừng xử lý": State.WITHDRAWN,
+    "dừng xử lý": State.WITHDRAWN, "đã rút / dừng giải quyết": State.WITHDRAWN, "rút / dừng": State.WITHDRAWN,
 }.items()}
 
 
@@ -585,6 +590,10 @@ def _path_to(r: RegisterRow) -> list[tuple[Action, datetime]]:
     elif r.state is State.RETURNED:
         ready = r.result_ready_at or received
         steps += [(Action.MARK_RESULT_READY, ready), (Action.RETURN_RESULT, r.returned_at or ready)]
+    elif r.state is State.SUPPLEMENT_REQUESTED:
+        steps.append((Action.REQUEST_SUPPLEMENT, r.forwarded_at or received))
+    elif r.state is State.SUSPENDED:
+        steps.append((Action.SUSPEND, r.forwarded_at or received))
     elif r.state is State.REJECTED:
         steps.append((Action.REJECT, r.returned_at or r.forwarded_at or received))
     elif r.state is State.WITHDRAWN:
