@@ -434,3 +434,20 @@ def test_errors_in_a_book_of_sheets_name_the_sheet(ward: Path, tmp_path: Path) -
     assert book.sheetnames == ["T2", "T3"]
     marked = [[c.value for c in r] for r in book["T3"].iter_rows() if r[-1].value and "31/02/2026" in r[-1].value]
     assert len(marked) == 1 and marked[0][4] == "Lê Văn Sai"
+
+
+def test_a_provinces_procedure_list_with_its_title_above_the_header(ward: Path, tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["DANH MỤC THỦ TỤC HÀNH CHÍNH THUỘC THẨM QUYỀN GIẢI QUYẾT CỦA UBND CẤP XÃ"])
+    ws.append(["(Ban hành kèm theo Quyết định số 123/QĐ-UBND)"])
+    ws.append(["STT", "Mã TTHC", "Tên thủ tục hành chính", "Lĩnh vực", "Thời hạn giải quyết", "Phí, lệ phí"])
+    ws.append(["(1)", "(2)", "(3)", "(4)", "(5)", "(6)"])
+    ws.append([1, "TN.93", "Xác nhận thử nghiệm có tiêu đề", "Tài nguyên môi trường", 5, "Miễn phí"])
+    wb.save(tmp_path / "danh-muc.xlsx")
+    proc = run_cli("procedures", "import", tmp_path / "danh-muc.xlsx", "--data-dir", ward)
+    assert proc.returncode == 0, proc.stderr
+    listed = run_cli("procedures", "list", "--data-dir", ward).stdout
+    assert "TN.93\tTài nguyên môi trường\t5\tXác nhận thử nghiệm có tiêu đề" in listed

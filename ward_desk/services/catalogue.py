@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,7 +17,7 @@ from ward_desk.domain.validation import clean_text
 from ward_desk.errors import InvalidInput, NotFound, WardDeskError
 from ward_desk.services.outbox import record_change
 from ward_desk.services.progress import ProgressCallback
-from ward_desk.services.tables import DEFAULT_LIMITS, TableLimits, read_rows
+from ward_desk.services.tables import DEFAULT_LIMITS, HEADER_SEARCH, TableLimits, read_rows
 from ward_desk.store.models import Procedure
 
 ONLINE_LEVELS = ("none", "partial", "full")
@@ -24,7 +25,7 @@ ONLINE_LEVELS = ("none", "partial", "full")
 # Header names accepted on import, by what they mean (folded, so accents and case don't matter).
 PROCEDURE_HEADERS = {
     "code": ("code", "ma", "ma thu tuc", "ma tthc"),
-    "name": ("name", "ten", "ten thu tuc"),
+    "name": ("name", "ten", "ten thu tuc", "ten thu tuc hanh chinh", "thu tuc hanh chinh", "ten tthc"),
     "field": ("field", "linh vuc"),
     "days": ("days", "so ngay", "thoi han", "thoi han giai quyet", "thoi gian giai quyet"),
     "fee": ("fee", "phi", "le phi", "phi, le phi"),
@@ -72,17 +73,28 @@ def procedure_payload(p: Procedure) -> dict[str, object]:
     }
 
 
-def read_table(path: Path, limits: TableLimits = DEFAULT_LIMITS,
-               progress: ProgressCallback | None = None) -> Iterator[tuple[int, dict[str, str]]]:
+def read_table(path: Path, limits: TableLimits = DEFAULT_LIMITS, progress: ProgressCallback | None = None,
+               aliases: dict[str, tuple[str, ...]] | None = None) -> Iterator[tuple[int, dict[str, str]]]:
     """Rows of a CSV (UTF-8, with or without BOM; comma or semicolon) or XLSX file as
-    ``(row number, {folded header: text})``, the header being the first non-blank row;
-    bounded by ``limits`` (:func:`ward_desk.services.tables.read_rows`)."""
-    rows = read_rows(Path(path), limits, progress)
-    first = next(rows, None)
-    if first is None:
+    ``(row number, {folded header: text})``, bounded by ``limits``
+    (:func:`ward_desk.services.tables.read_rows`). The header is the first non-blank row;
+    given ``aliases``, the row among the first few that names the most of them (a
+    province's list has its title above the header), and a row of column numbers
+    "(1) (2) …" under it is skipped."""
+    rows = list(read_rows(Path(path), limits, progress))
+    if not rows:
         raise InvalidInput("import.empty", path=str(path))
-    keys = [fold(h) for h in first[1]]
-    for n, values in rows:
+    at = 0
+    if aliases is not None:
+        known = {a for accepted in aliases.values() for a in accepted}
+        scores = [sum(fold(c) in known for c in cells) for _, cells in rows[:HEADER_SEARCH]]
+        at = max(range(len(scores)), key=lambda i: (scores[i], -i))
+    keys = [fold(h) for h in rows[at][1]]
+    data = rows[at + 1:]
+    if data and sum(1 for c in data[0][1] if c) >= 3 and all(
+            re.fullmatch(r"\(?\d{1,3}\)?", c) for c in data[0][1] if c):
+        data = data[1:]
+    for n, values in data:
         yield n, dict(zip(keys, values, strict=False))
 
 
@@ -192,7 +204,7 @@ def load_starter_catalogue(now: datetime) -> int:
 
 def import_procedures(path: Path, now: datetime, *, dry_run: bool = False) -> tuple[int, int]:
     """Import a province's procedure list; all rows or none."""
-    good, errors = parse_procedure_rows(read_table(Path(path)))
+    good, errors = parse_procedure_rows(read_table(Path(path), aliases=PROCEDURE_HEADERS))
     if errors:
         raise ImportFailed(errors)
     if not good:
