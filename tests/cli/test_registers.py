@@ -451,3 +451,11 @@ def test_a_provinces_procedure_list_with_its_title_above_the_header(ward: Path, 
     assert proc.returncode == 0, proc.stderr
     listed = run_cli("procedures", "list", "--data-dir", ward).stdout
     assert "TN.93\tTài nguyên môi trường\t5\tXác nhận thử nghiệm có tiêu đề" in listed
+    ws.append([2, "TN.94", "Thử nghiệm sai thời hạn", "Tài nguyên môi trường", "năm", ""])
+    wb.save(tmp_path / "danh-muc.xlsx")
+    assert run_cli("procedures", "import", tmp_path / "danh-muc.xlsx", "--data-dir", ward).returncode == 2
+    from openpyxl import load_workbook
+
+    table = [[c.value for c in r] for r in load_workbook(tmp_path / "danh-muc.errors.xlsx").active.iter_rows()]
+    assert table[2][-1] == "Lỗi nhập" and table[0][-1] is None  # beside the header, not the title
+    assert "'năm'" in table[5][-1] and table[4][-1] is None

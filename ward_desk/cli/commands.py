@@ -342,10 +342,11 @@ def procedures_import(args: argparse.Namespace, session) -> int:
     try:
         added, updated = import_procedures(args.file, session.clock(), dry_run=args.dry_run)
     except ImportFailed as exc:
+        from ward_desk.services.catalogue import procedure_list_header
         from ward_desk.services.importer import error_file_for, write_row_errors
 
         def write(out: Path, errors=exc.errors) -> None:
-            write_row_errors(args.file, errors, out)
+            write_row_errors(args.file, errors, out, header_row=procedure_list_header(args.file))
 
         print(t("cli.error_prefix") + " " + exc.message.render(), file=sys.stderr)
         _print_row_errors(exc.errors, (error_file_for(args.file), write))

@@ -84,11 +84,7 @@ def read_table(path: Path, limits: TableLimits = DEFAULT_LIMITS, progress: Progr
     rows = list(read_rows(Path(path), limits, progress))
     if not rows:
         raise InvalidInput("import.empty", path=str(path))
-    at = 0
-    if aliases is not None:
-        known = {a for accepted in aliases.values() for a in accepted}
-        scores = [sum(fold(c) in known for c in cells) for _, cells in rows[:HEADER_SEARCH]]
-        at = max(range(len(scores)), key=lambda i: (scores[i], -i))
+    at = _header_index(rows, aliases) if aliases is not None else 0
     keys = [fold(h) for h in rows[at][1]]
     data = rows[at + 1:]
     if data and sum(1 for c in data[0][1] if c) >= 3 and all(
@@ -96,6 +92,19 @@ def read_table(path: Path, limits: TableLimits = DEFAULT_LIMITS, progress: Progr
         data = data[1:]
     for n, values in data:
         yield n, dict(zip(keys, values, strict=False))
+
+
+def _header_index(rows: list[tuple[int, list[str]]], aliases: dict[str, tuple[str, ...]]) -> int:
+    """Which of the first rows is the header: the one naming the most ``aliases`` (the first on a tie)."""
+    known = {a for accepted in aliases.values() for a in accepted}
+    scores = [sum(fold(c) in known for c in cells) for _, cells in rows[:HEADER_SEARCH]]
+    return max(range(len(scores)), key=lambda i: (scores[i], -i))
+
+
+def procedure_list_header(path: Path, limits: TableLimits = DEFAULT_LIMITS) -> int | None:
+    """The row number of a procedure list's header (for its error file), None if it has no rows."""
+    rows = list(read_rows(Path(path), limits))
+    return rows[_header_index(rows, PROCEDURE_HEADERS)][0] if rows else None
 
 
 def map_headers(row: dict[str, str], aliases: dict[str, tuple[str, ...]]) -> dict[str, str]:
