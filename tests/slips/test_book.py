@@ -181,3 +181,30 @@ def test_a_long_book_repeats_its_header_and_cuts_an_unbroken_word_to_its_column(
     first = pages[0].extract_text()
     assert "".join(first.split()).count(long_code) >= 1  # every character of the code, over several lines
     assert "trang 1/" in first and "Từ ngày 01/03/2026 đến ngày 31/03/2026" in first
+
+
+def test_a_book_exported_as_form_07_imports_back_to_the_same_figures(session, book_store, tmp_path, clock) -> None:
+    """The round trip: the XLSX book of one store, imported into a new ward's store, gives
+    the same rows' early / on time / late / overdue counts."""
+    from datetime import timedelta
+
+    from ward_desk.services.desk import open_session
+    from ward_desk.services.importer import import_register
+    from ward_desk.services.setup import create_store
+
+    book = tracking_book(session, date(2026, 3, 1), date(2026, 3, 31))
+    path = tmp_path / "so-theo-doi.xlsx"
+    path.write_bytes(book_xlsx(book))
+    store, _ = create_store(tmp_path / "other", office_code="22918", office_name="Phường Mũi Né",
+                            admin_username="admin", admin_password="mat-khau-123", admin_full_name="Trần Văn Quản Trị",
+                            now=datetime(2026, 1, 1, 1, 0) - timedelta(hours=1))
+    store.close()
+    other = open_session(tmp_path / "other", "admin", "mat-khau-123", clock=clock)
+    try:
+        assert import_register(other, path) == 5
+        again = tracking_book(other, date(2026, 3, 1), date(2026, 3, 31))
+        assert again.counts() == book.counts() == {"Trước hạn": 1, "Đúng hạn": 1, "Trễ hạn": 1, "Quá hạn": 1}
+        col = COLUMNS.index("Mã hồ sơ")
+        assert [r[col] for r in again.rows] == [r[col] for r in book.rows]
+    finally:
+        other.store.close()
