@@ -350,6 +350,30 @@ def _index_request_signed(office: str, nonce: str, signature: str) -> bool:
 # ------------------------------------------------------------ worker processes
 
 WORKER_ENV = "DISTRICT_DESK_WORKER_CONFIG"
+WORKER_FD_ENV = "DISTRICT_DESK_WORKER_CONFIG_FD"
+
+
+def hand_to_workers(config_json: str) -> tuple[str, str]:
+    """Where the workers find their configuration (the derived key among it):
+    ``(variable, value)`` to put in the environment. On Linux the configuration
+    itself is in an anonymous in-memory file (memfd) held open by the serving
+    process, and the variable names only ``pid:fd``, which each worker (a
+    spawned interpreter that inherits no descriptor) reads through
+    ``/proc/<pid>/fd/<fd>``, readable only by the same user: the secret is never
+    in any environment, nor on disk. Elsewhere, the environment as before."""
+    if hasattr(os, "memfd_create") and Path("/proc/self/fd").is_dir():
+        fd = os.memfd_create("district-desk-worker", os.MFD_CLOEXEC)
+        os.write(fd, config_json.encode("utf-8"))
+        return WORKER_FD_ENV, f"{os.getpid()}:{fd}"
+    return WORKER_ENV, config_json
+
+
+def _worker_config_text() -> str:
+    where = os.environ.get(WORKER_FD_ENV, "")
+    if where:
+        pid, fd = where.split(":", 1)
+        return Path(f"/proc/{int(pid)}/fd/{int(fd)}").read_text(encoding="utf-8")
+    return os.environ[WORKER_ENV]
 
 
 def worker_config(
@@ -396,7 +420,7 @@ def app_from_environment() -> Starlette:
     opens its own connection to the store and unlocks the keys from
     :data:`WORKER_ENV`. Several workers share one port; over PostgreSQL the
     per-ward row lock serialises contacts of one ward across them."""
-    cfg = json.loads(os.environ[WORKER_ENV])
+    cfg = json.loads(_worker_config_text())
     data_dir = Path(cfg["data_dir"])
     store = DistrictStore.open(data_dir, cfg["db_url"], kek=(cfg["kdf"], bytes.fromhex(cfg["kek"])))
     from district_desk.keys import SERVING_KINDS

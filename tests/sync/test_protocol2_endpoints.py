@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import requests
 from sync_helpers import TEST_PASSWORD, Receiver, SimWard, district_cli
 from test_sync_receiver import enrolled_ward, post
@@ -130,3 +131,35 @@ def test_the_recovery_key_can_have_its_own_passphrase_used_only_by_recover(sessi
         assert store.unlock().recovery is None  # every other command: sign and encrypt only
     finally:
         store.close()
+
+
+@pytest.mark.postgres
+def test_workers_get_the_derived_key_through_memory_not_the_environment(pg_url: str, district_dir: Path) -> None:
+    district_cli("init", "--data-dir", str(district_dir), "--name", "Quận Thử", "--db", pg_url)
+    store = DistrictStore.open(district_dir, password=TEST_PASSWORD)
+    try:
+        store.unlock()  # the key derived from the passphrase, as serve hands it to its workers
+        derived = store.derived_key()
+        assert derived is not None
+        kek_hex = derived[1].hex()
+        ward = SimWard("22918", store.public_keys())
+        store.enrol(ward.public())
+    finally:
+        store.close()
+    server = Receiver(district_dir, None, extra=["--workers", "2"]).start()
+    try:
+        ward.add_dossiers(3)
+        assert post(server, ward.next_batch(10).envelope).json()["status"] == "applied"
+        assert server.proc is not None
+        serve_pid = server.proc.pid
+        pids = {serve_pid}
+        for _ in range(2):  # uvicorn's supervisor, its workers (and a spawn helper)
+            for pid in list(pids):
+                for task in Path(f"/proc/{pid}/task").iterdir():
+                    pids.update(int(p) for p in (task / "children").read_text().split())
+        assert len(pids) >= 3
+        for pid in pids:
+            environ = Path(f"/proc/{pid}/environ").read_bytes()
+            assert kek_hex.encode() not in environ and b"DISTRICT_DESK_WORKER_CONFIG=" not in environ
+    finally:
+        server.stop()
