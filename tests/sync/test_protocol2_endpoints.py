@@ -163,3 +163,38 @@ def test_workers_get_the_derived_key_through_memory_not_the_environment(pg_url: 
             assert kek_hex.encode() not in environ and b"DISTRICT_DESK_WORKER_CONFIG=" not in environ
     finally:
         server.stop()
+
+
+def test_the_district_passphrase_can_be_changed_and_an_interrupted_change_still_opens(
+    district_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    district_cli("init", "--data-dir", str(district_dir), "--name", "Quận Thử")  # SQLite: district.key too
+    new = tmp_path / "new.txt"
+    new.write_text("mat-khau-quan-moi-2027\n")
+    district_cli("passphrase", "--data-dir", str(district_dir), "--new-password-file", str(new))
+    report = ("report", "wards", "--data-dir", str(district_dir))
+    assert district_cli(*report, check=False).returncode == 3  # the old passphrase opens nothing now
+    district_cli(*report, env={"DISTRICT_DESK_PASSWORD": "mat-khau-quan-moi-2027"})
+    # A change cut short after the keys took the newest passphrase, before district.key was replaced:
+    store = DistrictStore.open(district_dir, password="mat-khau-quan-moi-2027")
+    real_replace = os.replace
+
+    def cut(src, dst):
+        if str(src).endswith("district.key.new"):
+            raise OSError("power cut")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", cut)
+    with pytest.raises(OSError):
+        store.change_passphrase("mat-khau-thu-ba-2028")
+    monkeypatch.setattr(os, "replace", real_replace)
+    store.close()
+    reopened = DistrictStore.open(district_dir, password="mat-khau-thu-ba-2028")
+    try:
+        assert reopened.unlock().sign is not None
+    finally:
+        reopened.close()
+    assert not (district_dir / "district.key.new").exists()
+    district_cli(*report, env={"DISTRICT_DESK_PASSWORD": "mat-khau-thu-ba-2028"})
