@@ -230,9 +230,18 @@ def create_app(store: DistrictStore, config: ReceiverConfig) -> Starlette:
         doc_id = str(request.path_params.get("doc_id", ""))
         if not 0 < len(doc_id) <= 200:
             return _error(400, "bad_request")
-        blob = await run_in_threadpool(store.document, doc_id)
-        if blob is None:
+        office = request.query_params.get("office", "")
+        signature = request.query_params.get("sig", "")
+        if len(office) > 32 or len(signature) > 100:
+            return _error(400, "bad_request")
+        found = await run_in_threadpool(_addressed_document, doc_id, office, signature)
+        if found is None:
             return _error(404, "not_found")
+        blob, audience, signed = found
+        if audience != "*" and not signed and (signature or not config.accept_protocol_1):
+            # A document addressed to one office (a review) goes to that office's signed
+            # request only (protocol 1 wards fetch unsigned until --no-protocol-1).
+            return _error(403, "bad_signature", "sync.reject.bad_signature", detail="")
         return Response(blob, media_type=ENVELOPE_TYPE)
 
     async def status_page(request: Request) -> HTMLResponse:
@@ -333,6 +342,22 @@ def create_app(store: DistrictStore, config: ReceiverConfig) -> Starlette:
         Route("/status", status_page, methods=["GET"]),
     ]
     return Starlette(routes=routes)
+
+
+def _addressed_document(doc_id: str, office: str, signature: str) -> tuple[bytes, str, bool] | None:
+    """(envelope, audience, whether the request is signed by the addressed ward)."""
+    from district_desk.models import DownlinkDoc, Ward
+    from sync_agent.docindex import verify_document_request
+
+    row = DownlinkDoc.get_or_none(DownlinkDoc.doc_id == doc_id)
+    if row is None:
+        return None
+    signed = False
+    if signature and office == row.audience:
+        ward = Ward.get_or_none(Ward.office_code == office)
+        signed = ward is not None and ward.revoked_at is None and verify_document_request(
+            bytes(ward.sign_key), office, doc_id, signature)
+    return bytes(row.envelope), row.audience, signed
 
 
 def _index_request_signed(office: str, nonce: str, signature: str) -> bool:
@@ -639,7 +664,12 @@ def openapi_document(limits: Limits = DEFAULT_LIMITS) -> dict[str, Any]:
                 "get": {
                     "summary": "One signed downlink document (WDD1 envelope)",
                     "parameters": [
-                        {"name": "doc_id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 200}}
+                        {"name": "doc_id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 200}},
+                        {"name": "office", "in": "query", "required": False,
+                         "description": "The requesting ward (protocol 2)", "schema": {"type": "string", "maxLength": 32}},
+                        {"name": "sig", "in": "query", "required": False,
+                         "description": "The ward's Ed25519 signature of the request (protocol 2), base64url",
+                         "schema": {"type": "string", "maxLength": 100}},
                     ],
                     "responses": {
                         "200": {
@@ -647,6 +677,7 @@ def openapi_document(limits: Limits = DEFAULT_LIMITS) -> dict[str, Any]:
                             "content": {ENVELOPE_TYPE: {"schema": {"type": "string", "format": "binary"}}},
                         },
                         "400": {"description": "Bad id", "content": err},
+                        "403": {"description": "Addressed to one office: its signed request only", "content": err},
                         "404": {"description": "No such document", "content": err},
                     },
                 }

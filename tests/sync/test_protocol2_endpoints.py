@@ -89,7 +89,7 @@ def test_the_citizen_secret_is_long_and_never_in_the_access_log(receiver: Receiv
 def test_without_protocol_1_the_ack_and_index_go_to_the_signed_ward_only(district_init: Path) -> None:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from sync_agent.docindex import index_request_signature
+    from sync_agent.docindex import document_request_signature, index_request_signature
 
     ward = enrolled_ward(district_init)
     server = Receiver(district_init, None, extra=["--no-protocol-1"]).start()
@@ -105,6 +105,18 @@ def test_without_protocol_1_the_ack_and_index_go_to_the_signed_ward_only(distric
         assert answer.status_code == 200 and "signed_index" in answer.json()
         ward.add_dossiers(2)  # and the ward still syncs: its answers are signed acks
         assert post(server, ward.next_batch(10).envelope).json()["signed_ack"]
+        # A document addressed to one office (a review) goes to that office's signed request only.
+        review = district_init / "review.json"
+        review.write_text('{"month": "2026-01", "revision": 1, "status": "accepted", "comment": ""}')
+        district_cli("publish", "--data-dir", str(district_init), "--kind", "review", "--version", "r1",
+                     "--office", ward.office_code, str(review))
+        doc_url = f"{server.url}/v1/documents/review-{ward.office_code}-r1"
+        assert requests.get(doc_url, timeout=10).status_code == 403
+        other = SimWard("22917", ward.district)
+        assert requests.get(doc_url, params={"office": "22917", "sig": document_request_signature(
+            other.key, "22917", f"review-{ward.office_code}-r1")}, timeout=10).status_code == 403
+        mine = document_request_signature(ward.key, ward.office_code, f"review-{ward.office_code}-r1")
+        assert requests.get(doc_url, params={"office": ward.office_code, "sig": mine}, timeout=10).status_code == 200
     finally:
         server.stop()
 
