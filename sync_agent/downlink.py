@@ -128,7 +128,7 @@ def fetch_and_apply(
     state = SyncStateStore()
     office = Office.select().get()
     nonce = secrets.token_hex(16)
-    ward_key = Ed25519PrivateKey.from_private_bytes(bytes(office.signing_key))
+    ward_key = Ed25519PrivateKey.from_private_bytes(bytes(office.signing_key or b""))
     sig = index_request_signature(ward_key, office_code, nonce)
     status, raw = get(f"{base_url}/v1/wards/{office_code}/documents?nonce={nonce}&sig={sig}")
     if status != 200:
@@ -156,7 +156,7 @@ def fetch_and_apply(
             failed.append(entry.doc_id)
             continue
         try:
-            doc = open_document(blob, verify_key=bytes(office.upstream_signing_key), office_code=office_code)
+            doc = open_document(blob, verify_key=bytes(office.upstream_signing_key or b""), office_code=office_code)
             if (doc.doc_id, doc.kind, doc.seq) != (entry.doc_id, entry.kind, entry.seq):
                 raise EnvelopeError("malformed", "not the document the signed index names")
             receive(session, blob)
