@@ -56,7 +56,7 @@ def receive(session: Any, blob: bytes) -> Document:
         raise EnvelopeError("rolled_back", f"{doc.kind} {doc.seq} <= {held}")
     body_text = _apply(session, doc)
     now = session.clock()
-    with session.store.db.atomic():
+    with session.store.db.atomic("IMMEDIATE"):
         ReferenceData.create(
             kind=doc.kind, version=doc.doc_id, body=body_text, signature=doc.envelope,
             received_at=now, applied_at=now,
@@ -93,7 +93,7 @@ def _apply(session: Any, doc: Document) -> str:
             )
             for p in body.get("procedures", [])
         ]
-        with session.store.db.atomic():
+        with session.store.db.atomic("IMMEDIATE"):
             upsert_procedures(rows, session.clock())
     elif doc.kind == "criteria_set":
         from ward_desk.services.assessment import _parse

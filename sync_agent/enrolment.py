@@ -74,7 +74,7 @@ def record_district(session: Any, url: str, keys: DistrictPublicKeys, *, allow_p
     url = normal_district_url(url, allow_plain_http=allow_plain_http)
     office = session.office
     new_district = bytes(office.upstream_public_key or b"") != keys.encrypt
-    with session.store.db.atomic():
+    with session.store.db.atomic("IMMEDIATE"):
         office.upstream_url = url
         office.upstream_label = keys.name
         office.upstream_public_key = keys.encrypt

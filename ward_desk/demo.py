@@ -698,7 +698,7 @@ class _Table:
 
 # The hot tables get their rows as tuples in this order; _Writer checks it against the models.
 _EVENT_ORDER = ("id", "uid", "dossier", "at", "actor", "kind", "action", "from_state", "to_state", "due_at",
-                "reason", "legal_basis", "data", "prev_hash", "hash")
+                "reason", "legal_basis", "data", "prev_hash", "hash", "counter")
 # (``event_outbox_json`` is the services' own, imported above and kept importable from here.)
 
 
@@ -767,7 +767,7 @@ class _Writer:
         self.next_event_id += 1
         self.events.rows.append((event_id, ev.uid, d.id, ev.at, ev.actor.id, ev.kind, ev.action, ev.from_state,
                                  ev.to_state, ev.due_at, ev.reason, ev.legal_basis, ev.data, ev.prev_hash,
-                                 ev.hash))
+                                 ev.hash, ""))
         self.outbox_row("event", ev.uid, 1, event_outbox_json(body_json, ev.hash, d.code), ev.at)
         extra = ev.extra
         if extra:

@@ -63,10 +63,14 @@ def ok(proc: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
 
 
 def snapshot(folder: Path) -> dict[str, str]:
-    """Every file under ``folder`` (relative path -> sha256 of its bytes)."""
+    """Every file under ``folder`` (relative path -> sha256 of its bytes).
+
+    The empty swap lock (``presence/swap.lock``) is left out: any open creates it and
+    it holds nothing; the markers of processes still open are kept in, so one left
+    behind by a process that has closed shows."""
     out = {}
     for p in sorted(Path(folder).rglob("*")):
-        if p.is_file():
+        if p.is_file() and not (p.name == "swap.lock" and p.parent.name == "presence"):
             out[str(p.relative_to(folder))] = hashlib.sha256(p.read_bytes()).hexdigest()
     return out
 

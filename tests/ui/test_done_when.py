@@ -95,6 +95,10 @@ def test_new_user_on_the_demo_ward_keyboard_only(demo_ward: DemoWard, tmp_path: 
             os.utime(slips / f"{code}-receipt.pdf", ns=(before - 10**9, before - 10**9))
             await pilot.press("p")
             await settle(pilot)
+            # A dossier that has moved on has its control sheet (form 06) too: the clerk picks.
+            assert [k for k, _ in app.screen._choices] == ["receipt", "control"]
+            await pilot.press("1")
+            await settle(pilot)
             assert (slips / f"{code}-receipt.pdf").stat().st_mtime_ns > before - 10**9
             assert any(str(slips) in str(n.message) for n in app._notifications)
 

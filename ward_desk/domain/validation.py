@@ -207,6 +207,7 @@ TEXT_FIELDS: dict[str, TextRule] = {
     "procedure_field": TextRule(100),
     "fee": TextRule(200),
     "calendar_note": TextRule(200),
+    "counter": TextRule(40),  # the counter (quầy) a desk session serves at, printed on receipts
 }
 
 

@@ -54,7 +54,7 @@ def add_user(keyfile: KeyFile, keys_path, db_key: bytes, *, username: str, full_
     written; a crash between leaves a user who cannot sign in yet, never a slot
     without its user."""
     validate_new_user(username, role, password)
-    with User._meta.database.atomic():
+    with User._meta.database.atomic("IMMEDIATE"):
         user = insert_user(username, full_name, role, now)
     keyfile.set_password(username, password, db_key)
     keyfile.save(keys_path)
