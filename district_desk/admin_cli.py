@@ -75,9 +75,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from district_desk.receiver import (
-        WORKER_ENV,
         ReceiverConfig,
         create_app,
+        hand_to_workers,
         setup_logging,
         worker_config,
     )
@@ -111,21 +111,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
         store.close()
         return EXIT_OK
     # Workers are fresh interpreters: they get the derived key, not the passphrase,
-    # through this process's environment (readable only by its user and root).
+    # through an in-memory file this process holds (receiver.hand_to_workers), not
+    # the environment; only where that is unavailable through the environment.
     derived = store.derived_key()
     assert derived is not None
-    os.environ[WORKER_ENV] = worker_config(
+    variable, value = hand_to_workers(worker_config(
         data_dir=data_dir, db_url=store.url, derived=derived, max_envelope=limits.max_envelope,
         status_burst=args.status_burst, status_refill_seconds=args.status_refill_seconds,
         accept_protocol_1=getattr(args, "protocol_1", True),
-    )
+    ))
+    os.environ[variable] = value
     store.close()
     say("sync.admin.serving_workers", host=args.host, port=args.port, workers=args.workers, fingerprint=fingerprint)
     sys.stdout.flush()
     try:
         uvicorn.run("district_desk.receiver:app_from_environment", factory=True, workers=args.workers, **common)
     finally:
-        os.environ.pop(WORKER_ENV, None)
+        os.environ.pop(variable, None)
     return EXIT_OK
 
 

@@ -200,6 +200,21 @@ def cmd_protect_recovery(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_passphrase(args: argparse.Namespace) -> int:
+    """Change the district passphrase (the private keys and, for SQLite, the store key)."""
+    new = _recovery_password(args, "new_password_file")
+    if not new or len(new) < 12:
+        raise BadInput("sync.district.passphrase_short")
+    password = district_password(args)
+    store = open_district(args)
+    try:
+        store.change_passphrase(new, password)
+    finally:
+        store.close()
+    say("sync.district.passphrase_changed")
+    return EXIT_OK
+
+
 def _new_ward_password(args: argparse.Namespace) -> str:
     if args.new_password_file:
         try:
@@ -321,6 +336,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--new-password-file", default=None, help=t("sync.cli.help.new_password_file"))
     p.add_argument("--recovery-password-file", default=None, help=t("sync.district.help.recovery_password"))
     p.set_defaults(func=cmd_recover)
+
+    p = sub.add_parser("passphrase", parents=[common, secret], help=t("sync.district.help.passphrase"))
+    p.add_argument("--new-password-file", required=True, help=t("sync.district.help.new_passphrase"))
+    p.set_defaults(func=cmd_passphrase)
 
     p = sub.add_parser("protect-recovery", parents=[common, secret], help=t("sync.district.help.protect_recovery"))
     p.add_argument("--recovery-password-file", required=True, help=t("sync.district.help.recovery_password"))

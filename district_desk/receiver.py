@@ -230,9 +230,18 @@ def create_app(store: DistrictStore, config: ReceiverConfig) -> Starlette:
         doc_id = str(request.path_params.get("doc_id", ""))
         if not 0 < len(doc_id) <= 200:
             return _error(400, "bad_request")
-        blob = await run_in_threadpool(store.document, doc_id)
-        if blob is None:
+        office = request.query_params.get("office", "")
+        signature = request.query_params.get("sig", "")
+        if len(office) > 32 or len(signature) > 100:
+            return _error(400, "bad_request")
+        found = await run_in_threadpool(_addressed_document, doc_id, office, signature)
+        if found is None:
             return _error(404, "not_found")
+        blob, audience, signed = found
+        if audience != "*" and not signed and (signature or not config.accept_protocol_1):
+            # A document addressed to one office (a review) goes to that office's signed
+            # request only (protocol 1 wards fetch unsigned until --no-protocol-1).
+            return _error(403, "bad_signature", "sync.reject.bad_signature", detail="")
         return Response(blob, media_type=ENVELOPE_TYPE)
 
     async def status_page(request: Request) -> HTMLResponse:
@@ -335,6 +344,22 @@ def create_app(store: DistrictStore, config: ReceiverConfig) -> Starlette:
     return Starlette(routes=routes)
 
 
+def _addressed_document(doc_id: str, office: str, signature: str) -> tuple[bytes, str, bool] | None:
+    """(envelope, audience, whether the request is signed by the addressed ward)."""
+    from district_desk.models import DownlinkDoc, Ward
+    from sync_agent.docindex import verify_document_request
+
+    row = DownlinkDoc.get_or_none(DownlinkDoc.doc_id == doc_id)
+    if row is None:
+        return None
+    signed = False
+    if signature and office == row.audience:
+        ward = Ward.get_or_none(Ward.office_code == office)
+        signed = ward is not None and ward.revoked_at is None and verify_document_request(
+            bytes(ward.sign_key), office, doc_id, signature)
+    return bytes(row.envelope), row.audience, signed
+
+
 def _index_request_signed(office: str, nonce: str, signature: str) -> bool:
     """Whether ``signature`` is the enrolled, unrevoked ward's signature of its
     document index request (:func:`sync_agent.docindex.index_request_signature`)."""
@@ -350,6 +375,30 @@ def _index_request_signed(office: str, nonce: str, signature: str) -> bool:
 # ------------------------------------------------------------ worker processes
 
 WORKER_ENV = "DISTRICT_DESK_WORKER_CONFIG"
+WORKER_FD_ENV = "DISTRICT_DESK_WORKER_CONFIG_FD"
+
+
+def hand_to_workers(config_json: str) -> tuple[str, str]:
+    """Where the workers find their configuration (the derived key among it):
+    ``(variable, value)`` to put in the environment. On Linux the configuration
+    itself is in an anonymous in-memory file (memfd) held open by the serving
+    process, and the variable names only ``pid:fd``, which each worker (a
+    spawned interpreter that inherits no descriptor) reads through
+    ``/proc/<pid>/fd/<fd>``, readable only by the same user: the secret is never
+    in any environment, nor on disk. Elsewhere, the environment as before."""
+    if hasattr(os, "memfd_create") and Path("/proc/self/fd").is_dir():
+        fd = os.memfd_create("district-desk-worker", os.MFD_CLOEXEC)
+        os.write(fd, config_json.encode("utf-8"))
+        return WORKER_FD_ENV, f"{os.getpid()}:{fd}"
+    return WORKER_ENV, config_json
+
+
+def _worker_config_text() -> str:
+    where = os.environ.get(WORKER_FD_ENV, "")
+    if where:
+        pid, fd = where.split(":", 1)
+        return Path(f"/proc/{int(pid)}/fd/{int(fd)}").read_text(encoding="utf-8")
+    return os.environ[WORKER_ENV]
 
 
 def worker_config(
@@ -396,7 +445,7 @@ def app_from_environment() -> Starlette:
     opens its own connection to the store and unlocks the keys from
     :data:`WORKER_ENV`. Several workers share one port; over PostgreSQL the
     per-ward row lock serialises contacts of one ward across them."""
-    cfg = json.loads(os.environ[WORKER_ENV])
+    cfg = json.loads(_worker_config_text())
     data_dir = Path(cfg["data_dir"])
     store = DistrictStore.open(data_dir, cfg["db_url"], kek=(cfg["kdf"], bytes.fromhex(cfg["kek"])))
     from district_desk.keys import SERVING_KINDS
@@ -615,7 +664,12 @@ def openapi_document(limits: Limits = DEFAULT_LIMITS) -> dict[str, Any]:
                 "get": {
                     "summary": "One signed downlink document (WDD1 envelope)",
                     "parameters": [
-                        {"name": "doc_id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 200}}
+                        {"name": "doc_id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 200}},
+                        {"name": "office", "in": "query", "required": False,
+                         "description": "The requesting ward (protocol 2)", "schema": {"type": "string", "maxLength": 32}},
+                        {"name": "sig", "in": "query", "required": False,
+                         "description": "The ward's Ed25519 signature of the request (protocol 2), base64url",
+                         "schema": {"type": "string", "maxLength": 100}},
                     ],
                     "responses": {
                         "200": {
@@ -623,6 +677,7 @@ def openapi_document(limits: Limits = DEFAULT_LIMITS) -> dict[str, Any]:
                             "content": {ENVELOPE_TYPE: {"schema": {"type": "string", "format": "binary"}}},
                         },
                         "400": {"description": "Bad id", "content": err},
+                        "403": {"description": "Addressed to one office: its signed request only", "content": err},
                         "404": {"description": "No such document", "content": err},
                     },
                 }

@@ -53,6 +53,7 @@ SETTINGS_FILE = "district.toml"
 SQLITE_FILE = "district.db"
 KEY_FILE = "district.key"
 KEY_FILE_FORMAT = "ward-desk/district-store-key"
+PENDING_SUFFIX = ".new"  # district.key.new: a passphrase change under way
 SQLITE_MAGIC = b"SQLite format 3\x00"
 MAX_MISSING_LISTED = 50
 PASSWORD_ENV = "DISTRICT_DESK_PASSWORD"
@@ -320,8 +321,19 @@ class DistrictStore:
                     raise Damaged("sync.district.cannot_connect", url=redact_url(url), detail="no such file")
                 raise Damaged("sync.district.no_key_file", path=str(key_path))
             params, wrapped = _read_key_file(key_path)
-            db_key = _unwrap_db_key(unlocker.kek(params), wrapped)
+            pending = key_path.with_name(KEY_FILE + PENDING_SUFFIX)
+            try:
+                db_key = _unwrap_db_key(unlocker.kek(params), wrapped)
+            except Locked:
+                # A passphrase change cut short after the keys took the new passphrase:
+                # district.key.new holds the store key under it (finished below).
+                if not pending.exists():
+                    raise
+                params, wrapped = _read_key_file(pending)
+                db_key = _unwrap_db_key(unlocker.kek(params), wrapped)
         store = cls._connect(data_dir, backend, db_key, unlocker)
+        if sqlite_path is not None:
+            store._finish_passphrase_change(sqlite_path.with_name(KEY_FILE))
         store.converted_from_plain = converted
         try:
             version = Setting.get_or_none(Setting.key == "schema_version")
@@ -339,6 +351,49 @@ class DistrictStore:
         if migrate and int(version.value) < DISTRICT.latest:
             store._migrate()
         return store
+
+    def _finish_passphrase_change(self, key_path: Path) -> None:
+        """``district.key.new`` whose parameters the keys already use (the change
+        committed) replaces ``district.key``; one they do not use (the change never
+        committed) is left over and removed."""
+        pending = key_path.with_name(KEY_FILE + PENDING_SUFFIX)
+        if not pending.exists():
+            return
+        row = Setting.get_or_none(Setting.key == "kdf")
+        pending_params, _ = _read_key_file(pending)
+        if row is not None and json.loads(row.value) == pending_params:
+            os.replace(pending, key_path)
+        else:
+            pending.unlink(missing_ok=True)
+
+    def change_passphrase(self, new_password: str, password: str | None = None) -> None:
+        """Wrap the district's private keys (the recovery key too, unless it has a
+        passphrase of its own) and, for SQLite, the store key in ``district.key``
+        under a key derived from ``new_password`` with fresh parameters. Crash
+        safe: ``district.key.new`` is written first, the keys change in one
+        transaction, then the file is renamed over ``district.key`` (an
+        interrupted change is finished, or dropped, on the next open)."""
+        own = Setting.get_or_none(Setting.key == RECOVERY_KDF) is not None
+        kinds = keymod.SERVING_KINDS if own else keymod.KEY_KINDS
+        keys = self.unlock(password, kinds=kinds)
+        old_params = json.loads(Setting.get(Setting.key == "kdf").value)
+        params = keymod.new_kdf_params()
+        kek = keymod.derive_kek(new_password, params)
+        key_path = self.backend.encrypted_file.with_name(KEY_FILE) if self.backend.encrypted_file else None
+        pending = key_path.with_name(KEY_FILE + PENDING_SUFFIX) if key_path else None
+        if key_path is not None and pending is not None:
+            file_params, wrapped = _read_key_file(key_path)
+            db_key = _unwrap_db_key(self._unlocker.kek(file_params, password), wrapped)
+            _write_key_file(pending, params, kek, db_key)
+        assert old_params is not None
+        with self.db.atomic():
+            for kind, (_, private) in keys.raw().items():
+                DistrictKey.update(wrapped=keymod.wrap_private(kek, kind, private)).where(
+                    DistrictKey.kind == kind).execute()
+            Setting.update(value=keymod.dump_params(params)).where(Setting.key == "kdf").execute()
+        if key_path is not None and pending is not None:
+            os.replace(pending, key_path)
+        self._unlocker = _Unlocker(new_password)
 
     def _migrate(self) -> list[int]:
         """Apply the numbered migrations this store lacks (:mod:`district_desk.migrations`),

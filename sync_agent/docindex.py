@@ -146,3 +146,24 @@ def verify_index_request(ward_public: bytes, office: str, nonce: str, signature:
     except (binascii.Error, InvalidSignature, ValueError):
         return False
     return True
+
+
+_DOC_REQUEST_CONTEXT = b"ward-desk/document-request/v2\x00"
+
+
+def document_request_signature(ward_key: Ed25519PrivateKey, office: str, doc_id: str) -> str:
+    """The ward's signature of a document request (``sig``): a document addressed
+    to one office (a review) goes to that office only."""
+    signed = _DOC_REQUEST_CONTEXT + office.encode() + b"\x00" + doc_id.encode()
+    return base64.urlsafe_b64encode(ward_key.sign(signed)).rstrip(b"=").decode()
+
+
+def verify_document_request(ward_public: bytes, office: str, doc_id: str, signature: str) -> bool:
+    """Whether ``signature`` is :func:`document_request_signature` by ``ward_public``."""
+    try:
+        raw = base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))
+        Ed25519PublicKey.from_public_bytes(ward_public).verify(
+            raw, _DOC_REQUEST_CONTEXT + office.encode() + b"\x00" + doc_id.encode())
+    except (binascii.Error, InvalidSignature, ValueError):
+        return False
+    return True

@@ -116,14 +116,20 @@ def fetch_and_apply(
 
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from sync_agent.docindex import IndexRefused, index_request_signature, verify_index
+    from sync_agent.docindex import (
+        IndexRefused,
+        document_request_signature,
+        index_request_signature,
+        verify_index,
+    )
     from ward_desk.services.outbox import SyncStateStore
     from ward_desk.store.models import Office
 
     state = SyncStateStore()
     office = Office.select().get()
     nonce = secrets.token_hex(16)
-    sig = index_request_signature(Ed25519PrivateKey.from_private_bytes(bytes(office.signing_key)), office_code, nonce)
+    ward_key = Ed25519PrivateKey.from_private_bytes(bytes(office.signing_key or b""))
+    sig = index_request_signature(ward_key, office_code, nonce)
     status, raw = get(f"{base_url}/v1/wards/{office_code}/documents?nonce={nonce}&sig={sig}")
     if status != 200:
         state.mark_index(None, f"http_{status}")
@@ -144,12 +150,13 @@ def fetch_and_apply(
     for entry in index.documents:
         if already_received(entry.doc_id):
             continue
-        status, blob = get(f"{base_url}/v1/documents/{entry.doc_id}")
+        doc_sig = document_request_signature(ward_key, office_code, entry.doc_id)
+        status, blob = get(f"{base_url}/v1/documents/{entry.doc_id}?office={office_code}&sig={doc_sig}")
         if status != 200:
             failed.append(entry.doc_id)
             continue
         try:
-            doc = open_document(blob, verify_key=bytes(office.upstream_signing_key), office_code=office_code)
+            doc = open_document(blob, verify_key=bytes(office.upstream_signing_key or b""), office_code=office_code)
             if (doc.doc_id, doc.kind, doc.seq) != (entry.doc_id, entry.kind, entry.seq):
                 raise EnvelopeError("malformed", "not the document the signed index names")
             receive(session, blob)

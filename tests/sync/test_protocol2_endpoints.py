@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import requests
 from sync_helpers import TEST_PASSWORD, Receiver, SimWard, district_cli
 from test_sync_receiver import enrolled_ward, post
@@ -88,7 +89,7 @@ def test_the_citizen_secret_is_long_and_never_in_the_access_log(receiver: Receiv
 def test_without_protocol_1_the_ack_and_index_go_to_the_signed_ward_only(district_init: Path) -> None:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from sync_agent.docindex import index_request_signature
+    from sync_agent.docindex import document_request_signature, index_request_signature
 
     ward = enrolled_ward(district_init)
     server = Receiver(district_init, None, extra=["--no-protocol-1"]).start()
@@ -104,6 +105,18 @@ def test_without_protocol_1_the_ack_and_index_go_to_the_signed_ward_only(distric
         assert answer.status_code == 200 and "signed_index" in answer.json()
         ward.add_dossiers(2)  # and the ward still syncs: its answers are signed acks
         assert post(server, ward.next_batch(10).envelope).json()["signed_ack"]
+        # A document addressed to one office (a review) goes to that office's signed request only.
+        review = district_init / "review.json"
+        review.write_text('{"month": "2026-01", "revision": 1, "status": "accepted", "comment": ""}')
+        district_cli("publish", "--data-dir", str(district_init), "--kind", "review", "--version", "r1",
+                     "--office", ward.office_code, str(review))
+        doc_url = f"{server.url}/v1/documents/review-{ward.office_code}-r1"
+        assert requests.get(doc_url, timeout=10).status_code == 403
+        other = SimWard("22917", ward.district)
+        assert requests.get(doc_url, params={"office": "22917", "sig": document_request_signature(
+            other.key, "22917", f"review-{ward.office_code}-r1")}, timeout=10).status_code == 403
+        mine = document_request_signature(ward.key, ward.office_code, f"review-{ward.office_code}-r1")
+        assert requests.get(doc_url, params={"office": ward.office_code, "sig": mine}, timeout=10).status_code == 200
     finally:
         server.stop()
 
@@ -130,3 +143,70 @@ def test_the_recovery_key_can_have_its_own_passphrase_used_only_by_recover(sessi
         assert store.unlock().recovery is None  # every other command: sign and encrypt only
     finally:
         store.close()
+
+
+@pytest.mark.postgres
+def test_workers_get_the_derived_key_through_memory_not_the_environment(pg_url: str, district_dir: Path) -> None:
+    district_cli("init", "--data-dir", str(district_dir), "--name", "Quận Thử", "--db", pg_url)
+    store = DistrictStore.open(district_dir, password=TEST_PASSWORD)
+    try:
+        store.unlock()  # the key derived from the passphrase, as serve hands it to its workers
+        derived = store.derived_key()
+        assert derived is not None
+        kek_hex = derived[1].hex()
+        ward = SimWard("22918", store.public_keys())
+        store.enrol(ward.public())
+    finally:
+        store.close()
+    server = Receiver(district_dir, None, extra=["--workers", "2"]).start()
+    try:
+        ward.add_dossiers(3)
+        assert post(server, ward.next_batch(10).envelope).json()["status"] == "applied"
+        assert server.proc is not None
+        serve_pid = server.proc.pid
+        pids = {serve_pid}
+        for _ in range(2):  # uvicorn's supervisor, its workers (and a spawn helper)
+            for pid in list(pids):
+                for task in Path(f"/proc/{pid}/task").iterdir():
+                    pids.update(int(p) for p in (task / "children").read_text().split())
+        assert len(pids) >= 3
+        for pid in pids:
+            environ = Path(f"/proc/{pid}/environ").read_bytes()
+            assert kek_hex.encode() not in environ and b"DISTRICT_DESK_WORKER_CONFIG=" not in environ
+    finally:
+        server.stop()
+
+
+def test_the_district_passphrase_can_be_changed_and_an_interrupted_change_still_opens(
+    district_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    district_cli("init", "--data-dir", str(district_dir), "--name", "Quận Thử")  # SQLite: district.key too
+    new = tmp_path / "new.txt"
+    new.write_text("mat-khau-quan-moi-2027\n")
+    district_cli("passphrase", "--data-dir", str(district_dir), "--new-password-file", str(new))
+    report = ("report", "wards", "--data-dir", str(district_dir))
+    assert district_cli(*report, check=False).returncode == 3  # the old passphrase opens nothing now
+    district_cli(*report, env={"DISTRICT_DESK_PASSWORD": "mat-khau-quan-moi-2027"})
+    # A change cut short after the keys took the newest passphrase, before district.key was replaced:
+    store = DistrictStore.open(district_dir, password="mat-khau-quan-moi-2027")
+    real_replace = os.replace
+
+    def cut(src, dst):
+        if str(src).endswith("district.key.new"):
+            raise OSError("power cut")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", cut)
+    with pytest.raises(OSError):
+        store.change_passphrase("mat-khau-thu-ba-2028")
+    monkeypatch.setattr(os, "replace", real_replace)
+    store.close()
+    reopened = DistrictStore.open(district_dir, password="mat-khau-thu-ba-2028")
+    try:
+        assert reopened.unlock().sign is not None
+    finally:
+        reopened.close()
+    assert not (district_dir / "district.key.new").exists()
+    district_cli(*report, env={"DISTRICT_DESK_PASSWORD": "mat-khau-thu-ba-2028"})
