@@ -85,6 +85,10 @@ def build_parser(wanted: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--admin", required=True, help="the administrator's user name")
     p.add_argument("--admin-name", default=None, help="the administrator's full name")
     p.add_argument("--agency-id", default=None, help="prefix of dossier codes (default: office code)")
+    p.add_argument("--centre-name", default=None,
+                   help='issuer of the forms (default: "Trung tâm Phục vụ hành chính công" + the office name)')
+    p.add_argument("--authority-name", default=None, help='its parent authority (default: "UBND" + the office name)')
+    p.add_argument("--province", default=None, help='printed above the authority, e.g. "tỉnh Lâm Đồng"')
 
     p = add("serve", commands.serve, "serve the desk to the other counters' browsers over TLS (LAN)")
     p.add_argument("--host", default="127.0.0.1",
@@ -126,9 +130,20 @@ def build_parser(wanted: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--legal-basis", default=None)
     p.add_argument("--officer", default=None)
     p.add_argument("--rating", default=None, choices=("very_satisfied", "satisfied", "neutral", "unsatisfied"))
+    p.add_argument("--item", action="append", default=None, metavar="TEXT",
+                   help="supplement request: one thing the citizen must bring (repeat for each; form 02)")
+    p = add("slip", commands.dossier_slip, "write one of the dossier's forms (01-06) under <data dir>/slips", dsub)
+    p.add_argument("code")
+    p.add_argument("--kind", required=True,
+                   choices=("receipt", "supplement", "refusal", "apology", "stop", "control"),
+                   help="01 receipt, 02 supplement, 03 refusal, 04 apology, 05 stop, 06 control sheet")
+    p.add_argument("--format", choices=("pdf", "docx"), default="pdf")
     p = add("apology", commands.dossier_apology, "issue the apology slip with a new appointment", dsub)
     p.add_argument("code")
     p.add_argument("--new-date", required=True, help="dd/mm/yyyy [HH:MM]")
+    p.add_argument("--reason", required=True)
+    p = add("late", commands.dossier_late, "declare that the result will not be ready in time", dsub)
+    p.add_argument("code")
     p.add_argument("--reason", required=True)
 
     p = add("search", commands.search, "find dossiers by name, ID, phone or code (accents optional)")
@@ -157,6 +172,8 @@ def build_parser(wanted: str | None = None) -> argparse.ArgumentParser:
     p = add("dossiers", commands.import_dossiers, "import an existing register (CSV or XLSX), all or nothing", isub)
     p.add_argument("file", type=Path)
     p.add_argument("--dry-run", action="store_true")
+    p.add_argument("--max-rows", type=int, default=None,
+                   help="refuse a file with more rows than this (default 100000)")
 
     p = add("backup", commands.backup, "encrypted backup while the app runs, then proven by reopening it")
     p.add_argument("--out", type=Path, default=None)
@@ -175,6 +192,9 @@ def build_parser(wanted: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--new-password-file", default=None)
     p.add_argument("--recovery-key-file", default=None, help="reset with the printed recovery key")
     p = add("list", commands.users_list, "list users", usub)
+    p = add("remove", commands.users_remove, "remove a departed user's password slot", usub)
+    p.add_argument("username")
+    p = add("rekey", commands.users_rekey, "give the store a new database key (old copies stop matching)", usub)
 
     p = add("verify", commands.verify, "check integrity: encryption, structure, event hash chain, projections")
     p = add("stats", commands.stats, "the ward's own counts (for comparison with upstream)")

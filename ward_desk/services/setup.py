@@ -26,6 +26,24 @@ from ward_desk.store.database import BACKUP_DIR, DB_NAME, KEYS_NAME, Store, bind
 from ward_desk.store.errors import StoreExists
 from ward_desk.store.keys import new_db_key, new_keyfile, new_recovery_key
 
+ISSUER_SETTINGS = ("centre_name", "authority_name", "province_name")
+
+
+def save_issuer_names(data_dir: Path, **names: str | None) -> dict[str, str]:
+    """Record how the printed forms name the office (``config.toml``: ``centre_name``,
+    ``authority_name``, ``province_name``; None leaves a setting as it is, "" returns it to
+    the name derived from the ward's). Each is checked as an office name (length, no
+    control characters) before anything is written; returns what was saved."""
+    from ward_desk.config import save_setting
+
+    unknown = set(names) - set(ISSUER_SETTINGS)
+    if unknown:
+        raise ValueError(f"unknown issuer settings {sorted(unknown)}")
+    clean = {key: clean_text("office_name", value) for key, value in names.items() if value is not None}
+    for key, value in clean.items():
+        save_setting(data_dir, key, value)
+    return clean
+
 
 def create_store(
     data_dir: Path,

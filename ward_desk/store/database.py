@@ -314,6 +314,7 @@ def open_with_key(data_dir: Path, key: bytes, keyfile: KeyFile, *, migrate: bool
         except BaseException:
             db.close()
             raise
+    keyfile.save_if_rewrapped()  # the key opened this store: a weak slot may now be made strong
     return Store(data_dir=Path(data_dir), db=db, store_id=keyfile.store_id, key=key, presence=mine)
 
 
@@ -352,7 +353,19 @@ def open_store(data_dir: Path, username: str, password: str, *, migrate: bool = 
     _db_path, keys_path = locate(data_dir)
     keyfile = KeyFile.load(keys_path)
     key = keyfile.unlock_with_password(username, password)
-    return open_with_key(data_dir, key, keyfile, migrate=migrate, on_upgrade=on_upgrade)
+    try:
+        return open_with_key(data_dir, key, keyfile, migrate=migrate, on_upgrade=on_upgrade)
+    except StoreError:
+        # A re-key interrupted after the database took the new key and before the new
+        # slots replaced keys.json: the new slots are in keys.json.rekey.
+        pending = keys_path.with_name(keys_path.name + ".rekey")
+        if not pending.exists():
+            raise
+        newer = KeyFile.load(pending)
+        store = open_with_key(data_dir, newer.unlock_with_password(username, password), newer, migrate=migrate,
+                              on_upgrade=on_upgrade)
+        os.replace(pending, keys_path)
+        return store
 
 
 def open_with_recovery(data_dir: Path, recovery_key: str, *, on_upgrade: UpgradeNotice | None = None) -> Store:

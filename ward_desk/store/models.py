@@ -136,7 +136,7 @@ class Event(BaseModel):
     dossier = ForeignKeyField(Dossier, backref="events", on_delete="RESTRICT")
     at = DateTimeField()
     actor = ForeignKeyField(User, null=True, on_delete="RESTRICT", index=False)
-    kind = CharField()  # intake | transition | apology | note | call | attachment
+    kind = CharField()  # intake | transition | apology | note | call | attachment | late_notice
     action = CharField(null=True)  # lifecycle.Action value for transitions
     from_state = CharField(null=True)
     to_state = CharField()
