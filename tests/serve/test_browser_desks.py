@@ -61,6 +61,9 @@ def _browser():
 class Desk:
     """One browser tab: its own desk process on the office PC."""
 
+    poll = 0.2  # seconds between looks at what the desk drew (the bench looks more often)
+    pace = 0.05  # seconds between keys typed (the bench's timed key has none)
+
     def __init__(self, driver, url: str, *, first: bool) -> None:
         self.driver = driver
         if not first:
@@ -87,7 +90,7 @@ class Desk:
                 return new
             if time.monotonic() > deadline:
                 raise AssertionError(f"{text!r} never shown; last: {new[-2000:]!r}")
-            time.sleep(0.2)
+            time.sleep(self.poll)
 
     def saved_code(self, known: set[str]) -> str:
         """The code of the dossier just saved, from "Đã tiếp nhận hồ sơ {code}, hẹn trả ..."
@@ -111,7 +114,7 @@ class Desk:
                 ActionChains(self.driver).key_down(Keys.CONTROL).send_keys("s").key_up(Keys.CONTROL).perform()
             else:
                 box.send_keys(named.get(item, item))
-            time.sleep(0.05)
+            time.sleep(self.pace)
 
 
 @pytest.fixture
