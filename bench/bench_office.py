@@ -76,7 +76,13 @@ def open_desk(driver, url: str, first: bool) -> tuple[Desk, float]:
 def intakes(desk: Desk, n: int, tag: str, known: set[str], lock: threading.Lock) -> list[float]:
     times = []
     for i in range(n):
-        desk.keys("n", "chung thuc ban sao", "enter", f"{tag} {NAMES[i % len(NAMES)]}")
+        desk.keys("n")
+        desk.wait_for("Thủ tục")
+        desk.keys("chung thuc ban sao", "enter")
+        desk.wait_for("Họ và tên")
+        name = f"{tag} {NAMES[i % len(NAMES)]}"
+        desk.keys(name)
+        desk.wait_for(name.split()[-1])  # typed before the save is timed: a loaded PC is slow to echo
         desk.pace, pace = 0.0, desk.pace
         started = time.perf_counter()
         desk.keys("ctrl+s")

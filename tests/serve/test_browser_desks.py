@@ -69,14 +69,20 @@ class Desk:
         if not first:
             self.driver.switch_to.new_window("tab")
         self.handle = driver.current_window_handle
+        self._raw, self._text = 0, ""
         # Per tab: a new tab is a new target, which the first tab's script does not reach.
         driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": TAP})
         self.driver.get(url)
         self.seen = 0
 
     def screen(self) -> str:
+        """Everything the desk drew so far, as text (fetched from the page in increments)."""
         self.driver.switch_to.window(self.handle)
-        return ESCAPES.sub("", self.driver.execute_script("return window.__wdOut") or "")
+        chunk = self.driver.execute_script("return (window.__wdOut || '').slice(arguments[0])", self._raw)
+        if chunk:
+            self._raw += len(chunk)
+            self._text += ESCAPES.sub("", chunk)  # an escape cut in two at a chunk's end is rare and harmless
+        return self._text
 
     def wait_for(self, text: str, timeout: float = 90) -> str:
         """What the desk drew after the last wait, once ``text`` is among it."""
