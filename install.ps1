@@ -128,7 +128,7 @@ if (-not (Test-Path $venvPython)) {
 }
 if ($From) {
     & $venvPython -m pip install --quiet --disable-pip-version-check --no-index --find-links $From `
-        --only-binary=:all: --upgrade ward-desk
+        "--only-binary=:all:" --upgrade ward-desk
 } else {
     & $venvPython -m pip install --quiet --disable-pip-version-check --upgrade $PSScriptRoot
 }

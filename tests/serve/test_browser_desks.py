@@ -61,19 +61,28 @@ def _browser():
 class Desk:
     """One browser tab: its own desk process on the office PC."""
 
+    poll = 0.2  # seconds between looks at what the desk drew (the bench looks more often)
+    pace = 0.05  # seconds between keys typed (the bench's timed key has none)
+
     def __init__(self, driver, url: str, *, first: bool) -> None:
         self.driver = driver
         if not first:
             self.driver.switch_to.new_window("tab")
         self.handle = driver.current_window_handle
+        self._raw, self._text = 0, ""
         # Per tab: a new tab is a new target, which the first tab's script does not reach.
         driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": TAP})
         self.driver.get(url)
         self.seen = 0
 
     def screen(self) -> str:
+        """Everything the desk drew so far, as text (fetched from the page in increments)."""
         self.driver.switch_to.window(self.handle)
-        return ESCAPES.sub("", self.driver.execute_script("return window.__wdOut") or "")
+        chunk = self.driver.execute_script("return (window.__wdOut || '').slice(arguments[0])", self._raw)
+        if chunk:
+            self._raw += len(chunk)
+            self._text += ESCAPES.sub("", chunk)  # an escape cut in two at a chunk's end is rare and harmless
+        return self._text
 
     def wait_for(self, text: str, timeout: float = 90) -> str:
         """What the desk drew after the last wait, once ``text`` is among it."""
@@ -87,7 +96,7 @@ class Desk:
                 return new
             if time.monotonic() > deadline:
                 raise AssertionError(f"{text!r} never shown; last: {new[-2000:]!r}")
-            time.sleep(0.2)
+            time.sleep(self.poll)
 
     def saved_code(self, known: set[str]) -> str:
         """The code of the dossier just saved, from "Đã tiếp nhận hồ sơ {code}, hẹn trả ..."
@@ -111,7 +120,7 @@ class Desk:
                 ActionChains(self.driver).key_down(Keys.CONTROL).send_keys("s").key_up(Keys.CONTROL).perform()
             else:
                 box.send_keys(named.get(item, item))
-            time.sleep(0.05)
+            time.sleep(self.pace)
 
 
 @pytest.fixture
@@ -128,6 +137,7 @@ def test_two_browser_desks_and_the_cli_write_one_store_while_a_restore_is_refuse
     backup = tmp_path / "before.db"
     ok(run_cli("backup", "--out", backup, "--data-dir", ward))
     printed: list[str] = []
+    at_counter: dict[str, str] = {}
     cli_errors: list[str] = []
     stop = threading.Event()
 
@@ -145,7 +155,9 @@ def test_two_browser_desks_and_the_cli_write_one_store_while_a_restore_is_refuse
         driver = _browser()
         writer = threading.Thread(target=cli_writer)
         try:
-            desks = [Desk(driver, served.url + "/", first=True), Desk(driver, served.url + "/", first=False)]
+            # Each tab at its own counter (a bookmark per counter): recorded on its events.
+            desks = [Desk(driver, served.url + "/?counter=Quầy 1", first=True),
+                     Desk(driver, served.url + "/?counter=Quầy 2", first=False)]
             for desk in desks:  # each tab unlocks on its own screen
                 desk.wait_for("Mật khẩu")
                 desk.keys("tab", PASSWORD, "enter")
@@ -155,12 +167,14 @@ def test_two_browser_desks_and_the_cli_write_one_store_while_a_restore_is_refuse
                 for k, desk in enumerate(desks):
                     desk.keys("n", "chung thuc ban sao", "enter", NAMES[2 * turn + k], "ctrl+s")
                     printed.append(desk.saved_code(set(printed)))
+                    at_counter[printed[-1]] = f"Quầy {k + 1}"
                     desk.keys("escape")
                     desk.wait_for("Tỷ lệ đúng hạn")
                 if turn == 0:
                     refused = run_cli("restore", backup, "--data-dir", ward, "--lang", "en")
                     assert refused.returncode == EXIT_IN_USE, refused.stderr
-                    assert "Not restored" in refused.stderr and "ward-desk ui" in refused.stderr
+                    assert "Not restored" in refused.stderr
+                    assert "ward-desk ui [Quầy 1]" in refused.stderr and "ward-desk ui [Quầy 2]" in refused.stderr
             # The receipt was delivered to the browser (a tab on the server's /download/).
             handles = set(driver.window_handles) - {d.handle for d in desks}
             opened = []
@@ -183,12 +197,15 @@ def test_two_browser_desks_and_the_cli_write_one_store_while_a_restore_is_refuse
     assert not list((ward / "backups").glob("replaced-*")), "the refused restore swapped nothing"
     assert len(set(printed)) == len(printed) >= 4 + 1
     from ward_desk.services.desk import open_session
-    from ward_desk.store.models import Dossier
+    from ward_desk.store.models import Dossier, Event
 
     session = open_session(ward, ADMIN, PASSWORD)
     try:
         stored = {d.code: d.applicant_name for d in Dossier.select(Dossier.code, Dossier.applicant_name)}
+        counters = {e.dossier.code: e.counter for e in Event.select(Event, Dossier).join(Dossier)
+                    .where(Event.kind == "intake")}
     finally:
         session.store.close()
     assert set(printed) <= set(stored)
     assert set(NAMES) <= set(stored.values())
+    assert {code: counters[code] for code in at_counter} == at_counter

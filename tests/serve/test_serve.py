@@ -36,7 +36,7 @@ def test_the_page_is_served_over_tls_offline_and_titled_for_the_office(ward: Pat
     assert "ward_desk.cli.main" not in page and sys.executable not in page  # not the command line
     # Every URL the page loads is this server's own: no web font, no script from outside.
     urls = re.findall(r'(?:src|href)=["\']([^"\']+)', page) + re.findall(r'url\(["\']?([^"\')]+)', page)
-    assert urls and all(u.startswith("/static/") for u in urls), urls
+    assert urls and all(u.startswith("/static/") or u == "data:," for u in urls), urls  # data:, = no favicon
     assert "googleapis" not in page and "http://" not in page
     assert 'data-session-websocket-url="wss://127.0.0.1:' in page
     # The fingerprint of the certificate made at first start, on the page and on the console.
@@ -129,3 +129,17 @@ def _desk_processes(server_pid: int) -> list[int]:
         if b"ward_desk.cli.main" in cmdline and b"ui" in cmdline and int(stat[3]) != 0:
             found.append(int(entry.name))
     return [pid for pid in found if os.getpgid(pid) == os.getpgid(server_pid)]
+
+
+def test_a_tab_opened_at_a_counter_runs_its_desk_at_that_counter(ward: Path) -> None:
+    """``?counter=`` names the tab's counter: on the page, in its websocket, on its desk's
+    command line (a counter is no secret); one that is not acceptable text is dropped."""
+    with serving(ward) as served:
+        page = served.get("/?counter=Qu%E1%BA%A7y%202%20-%20H%E1%BB%99%20t%E1%BB%8Bch").text
+        assert "<title>Ward Desk — Bộ phận tiếp nhận và trả kết quả — Quầy 2 - Hộ tịch</title>" in page
+        assert "/ws/Qu%E1%BA%A7y%202%20-%20H%E1%BB%99%20t%E1%BB%8Bch" in page
+        hostile = served.get("/?counter=%3Cscript%3Ealert(1)%3C/script%3E").text
+        assert "<script>alert" not in hostile and "&lt;script&gt;" in hostile  # escaped, never markup
+        dropped = served.get("/?counter=Q%1B%5B31m").text
+        assert f'data-session-websocket-url="wss://127.0.0.1:{served.port}/ws"' in dropped
+    assert desk_command(Path("/srv/ward"), None, "Quầy 2").endswith("--counter 'Quầy 2' ui")

@@ -19,6 +19,7 @@ import os
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, unquote
 
 import aiohttp_jinja2
 from aiohttp import web
@@ -40,13 +41,15 @@ def textual_serve_static() -> Path:
     return Path(textual_serve.__file__).parent / "static"
 
 
-def desk_command(data_dir: Path, language: str | None = None) -> str:
+def desk_command(data_dir: Path, language: str | None = None, counter: str = "") -> str:
     """The shell command textual-serve starts per browser tab: this Python, the data
-    folder and the language, never a password (it runs through the shell, and a
-    command line is visible to every account on the PC)."""
+    folder, the language and the tab's counter, never a password (it runs through the
+    shell, and a command line is visible to every account on the PC)."""
     argv = [sys.executable, "-m", "ward_desk.cli.main", "--data-dir", str(data_dir)]
     if language:
         argv += ["--lang", language]
+    if counter:
+        argv += ["--counter", counter]
     argv.append("ui")
     return command_line(argv)
 
@@ -55,7 +58,8 @@ class DeskServer(Server):
     """textual-serve's server with TLS, a session limit and an offline page."""
 
     def __init__(self, command: str, *, host: str, port: int, ssl_context: Any, fingerprint: str,
-                 title: str, max_sessions: int = DEFAULT_MAX_SESSIONS) -> None:
+                 title: str, max_sessions: int = DEFAULT_MAX_SESSIONS,
+                 command_for: Any = None) -> None:
         shown = f"[{host}]" if ":" in host else host
         super().__init__(command, host=host, port=port, title=title, public_url=f"https://{shown}:{port}",
                          statics_path=textual_serve_static(), templates_path=TEMPLATES)
@@ -63,10 +67,13 @@ class DeskServer(Server):
         self.fingerprint = fingerprint
         self.max_sessions = max_sessions
         self.sessions = 0
+        # counter -> the desk's command for a tab opened at that counter (``?counter=``)
+        self.command_for = command_for or (lambda counter: command)
 
     async def _make_app(self) -> web.Application:
         app = await super()._make_app()
         app.router.add_get("/healthz", self.handle_health)
+        app.router.add_get("/ws/{counter}", self.handle_websocket)
         return app
 
     async def handle_health(self, request: web.Request) -> web.Response:
@@ -80,9 +87,12 @@ class DeskServer(Server):
         font_size = 16
         with contextlib.suppress(ValueError):
             font_size = max(8, min(40, int(request.query.get("fontsize", "16"))))
+        counter = _counter(request.query.get("counter", ""))
+        ws = f"wss://{request.host}/ws" + (f"/{quote(counter, safe='')}" if counter else "")
         return {
             "font_size": font_size,
-            "app_websocket_url": f"wss://{request.host}/ws",
+            "app_websocket_url": ws,
+            "counter": counter,
             "static_url": "/static/",
             "title": self.title,
             "lang": get_language(),
@@ -99,11 +109,41 @@ class DeskServer(Server):
         """One desk process per connection, at most ``max_sessions`` at once."""
         if self.sessions >= self.max_sessions:
             raise web.HTTPServiceUnavailable(text=t("serve.full", max=self.max_sessions))
+        counter = _counter(request.match_info.get("counter", ""))
         self.sessions += 1
         try:
-            return await super().handle_websocket(request)
+            return await self._run_desk(request, self.command_for(counter))
         finally:
             self.sessions -= 1
+
+    async def _run_desk(self, request: web.Request, command: str) -> web.WebSocketResponse:
+        """textual-serve's own websocket handling, with this tab's command (the parent
+        reads one shared ``self.command`` after an await, which two tabs would race for)."""
+        from textual_serve.app_service import AppService
+        from textual_serve.server import log, to_int
+
+        websocket = web.WebSocketResponse(heartbeat=15)
+        width = to_int(request.query.get("width", "80"), 80)
+        height = to_int(request.query.get("height", "24"), 24)
+        app_service: AppService | None = None
+        try:
+            await websocket.prepare(request)
+            app_service = AppService(command, write_bytes=websocket.send_bytes, write_str=websocket.send_str,
+                                     close=websocket.close, download_manager=self.download_manager,
+                                     debug=self.debug)
+            await app_service.start(width, height)
+            try:
+                await self._process_messages(websocket, app_service)
+            finally:
+                await app_service.stop()
+        except asyncio.CancelledError:
+            await websocket.close()
+        except Exception as error:  # one tab's failure is logged; the other tabs go on
+            log.exception(error)
+        finally:
+            if app_service is not None:
+                await app_service.stop()
+        return websocket
 
     async def on_startup(self, app: web.Application) -> None:
         """Say where the desk is served and the fingerprint to check (on the office PC)."""
@@ -127,6 +167,18 @@ class DeskServer(Server):
                     handle_signals=False, loop=loop, print=lambda *args: None)
 
 
+def _counter(value: str) -> str:
+    """A counter named in the page's address, cleaned like stored text; one that is
+    not acceptable (control characters, too long) is dropped, never passed on."""
+    from ward_desk.domain.validation import clean_text
+    from ward_desk.errors import InvalidInput
+
+    try:
+        return clean_text("counter", unquote(value))
+    except InvalidInput:
+        return ""
+
+
 def serve(data_dir: Path, *, host: str, port: int, cert: Path | None, key: Path | None,
           max_sessions: int, title: str | None = None, language: str | None = None) -> None:
     """Check the store and the certificate, then serve the desk until stopped."""
@@ -144,7 +196,9 @@ def serve(data_dir: Path, *, host: str, port: int, cert: Path | None, key: Path 
         print(t("serve.cert_generated", path=str(chosen.cert_path)), flush=True)
     for name in SECRET_ENV:
         os.environ.pop(name, None)  # the desk processes inherit this environment
-    server = DeskServer(desk_command(Path(data_dir).resolve(), language), host=host, port=port,
+    folder = Path(data_dir).resolve()
+    server = DeskServer(desk_command(folder, language), host=host, port=port,
+                        command_for=lambda counter: desk_command(folder, language, counter),
                         ssl_context=tls.ssl_context(chosen.cert_path, chosen.key_path),
                         fingerprint=chosen.fingerprint, title=title or t("serve.title"),
                         max_sessions=max_sessions)

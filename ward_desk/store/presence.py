@@ -80,7 +80,14 @@ def _command_label() -> str:
     return prog
 
 
-_VALUE_OPTIONS = {"--data-dir", "--user", "--password-file", "--lang"}
+_VALUE_OPTIONS = {"--data-dir", "--user", "--password-file", "--lang", "--counter"}
+
+
+def _with_counter(label: str) -> str:
+    """The desk's counter after its command (``ward-desk ui [Quầy 2]``): which counter's
+    desk to close is what a refused restore must say (a counter's name is no secret)."""
+    counter = " ".join(os.environ.get("WARD_DESK_COUNTER", "").split())[:40]
+    return f"{label} [{counter}]" if counter and counter.isprintable() else label
 
 
 def _me(label: str | None = None) -> dict[str, object]:
@@ -89,7 +96,7 @@ def _me(label: str | None = None) -> dict[str, object]:
     except Exception:  # no user name in this environment (a service account): say so
         user = "?"
     return {"pid": os.getpid(), "host": socket.gethostname(), "user": user,
-            "command": label or _command_label(), "since": datetime.now().isoformat(timespec="seconds")}
+            "command": label or _with_counter(_command_label()), "since": datetime.now().isoformat(timespec="seconds")}
 
 
 def _holder(info: Path) -> Holder:
