@@ -29,11 +29,11 @@ from zoneinfo import ZoneInfo
 
 import peewee
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from district_desk.connections import store_threadpool, unreachable_handlers
 from district_desk.ingest import Rejected, ingest
 from district_desk.keys import DistrictKeys
 from district_desk.ratelimit import TokenBuckets
@@ -95,6 +95,7 @@ async def _read_limited(request: Request, limit: int) -> bytes | None:
 
 def create_app(store: DistrictStore, config: ReceiverConfig) -> Starlette:
     """The receiver app over an open district store."""
+    run_in_threadpool = store_threadpool(store)  # each call holds a connection of its own
     buckets = TokenBuckets(config.status_burst, config.status_refill_seconds)
     district_fp = store.public_keys().fingerprint
     district_pub = store.public_keys().to_json()
@@ -277,7 +278,7 @@ def create_app(store: DistrictStore, config: ReceiverConfig) -> Starlette:
         Route("/v1/documents/{doc_id}", get_document, methods=["GET"]),
         Route("/status", status_page, methods=["GET"]),
     ]
-    return Starlette(routes=routes)
+    return Starlette(routes=routes, exception_handlers=unreachable_handlers(lambda: _error(503, "unavailable")))
 
 
 # ------------------------------------------------------------ worker processes

@@ -374,8 +374,8 @@ class DistrictStore:
         return self._unlocker.cached()
 
     def close(self) -> None:
-        if not self.db.is_closed():
-            self.db.close()
+        """Close the store: every connection this process holds to it."""
+        self.backend.dispose(self.db)
 
     # ------------------------------------------------------------------- keys
 
