@@ -151,6 +151,18 @@ def test_intake_show_move_and_search(ward: Path) -> None:
     assert [e["to"] for e in detail["events"]] == ["received", "in_progress"]
 
 
+def test_dossier_late_declares_the_result_will_not_be_ready_in_time(ward: Path) -> None:
+    code = intake(ward, "Phạm Văn Trễ", "BT.02")["code"]
+    out = cli(ward, "dossier", "late", code, "--reason", "Chờ kết quả xác minh của công an xã")
+    assert code in out
+    detail = json.loads(cli(ward, "dossier", "show", code, "--json"))
+    assert detail["events"][-1]["kind"] == "late_notice"
+    assert detail["events"][-1]["reason"] == "Chờ kết quả xác minh của công an xã"
+    again = run_cli("dossier", "late", code, "--reason", "Chờ kết quả xác minh", "--data-dir", ward)
+    assert again.returncode == 2 and code in again.stderr  # declared once; nothing written
+    assert len(json.loads(cli(ward, "dossier", "show", code, "--json"))["events"]) == len(detail["events"])
+
+
 # --- calendar and catalogue -----------------------------------------------------------------------
 
 
@@ -368,9 +380,8 @@ def test_restore_does_not_upgrade_the_store_it_replaces(tmp_path: Path) -> None:
     """Restoring into a store one schema behind must not first back it up and upgrade
     it (minutes on a big store, for a file about to be replaced); the restored store
     is upgraded, with its notice, when it is next opened."""
+    from ward_desk.migrations import LATEST_VERSION
     from wd_testkit import build_store_at
-
-    from migrations import LATEST_VERSION
 
     data = tmp_path / "ward"
     build_store_at(data, LATEST_VERSION - 1)
