@@ -69,6 +69,17 @@ def register(sub: Any, common: argparse.ArgumentParser, secret: argparse.Argumen
 # ---------------------------------------------------------------------- serve
 
 
+def forwarding(allow_ips: str) -> dict[str, Any]:
+    """uvicorn's proxy-header settings for ``--forwarded-allow-ips``: off unless proxies
+    are named. uvicorn's own default trusts X-Forwarded-For from 127.0.0.1, which let
+    any local client (or a proxy forwarding anyone) pick the address the rate limits
+    count against; only the named proxies' headers are believed."""
+    ips = ",".join(part.strip() for part in (allow_ips or "").split(",") if part.strip())
+    if not ips:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": ips}
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """``district-desk serve``: uvicorn in this process, or ``--workers N``
     processes sharing the port (uvicorn's supervisor, an app factory per worker)."""
@@ -98,6 +109,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     common: dict[str, Any] = dict(
         host=args.host, port=args.port, log_level="info", server_header=False, timeout_keep_alive=10
     )
+    common.update(forwarding(getattr(args, "forwarded_allow_ips", "")))
     if args.workers == 1:
         setup_logging(data_dir)
         config = ReceiverConfig(

@@ -297,6 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--status-burst", type=int, default=5)
     p.add_argument("--status-refill-seconds", type=float, default=10.0)
     p.add_argument("--workers", type=int, default=1, help=t("sync.cli.help.workers"))
+    p.add_argument("--forwarded-allow-ips", default="", metavar="IPS", help=t("district.ops.help.forwarded_allow_ips"))
     p.add_argument("--no-protocol-1", dest="protocol_1", action="store_false", help=t("sync.cli.help.no_protocol_1"))
     p.set_defaults(func=cmd_serve)
 

@@ -38,7 +38,7 @@ from district_desk.acks import signed_answer, signed_index
 from district_desk.connections import store_threadpool, unreachable_handlers
 from district_desk.ingest import Rejected, ingest
 from district_desk.keys import DistrictKeys
-from district_desk.ratelimit import TokenBuckets
+from district_desk.ratelimit import SharedTokenBuckets, TokenBuckets
 from district_desk.store import DistrictStore, StatusView
 from sync_agent.envelope import DEFAULT_LIMITS, OFFICE_CODE_RE, Limits
 from ward_desk.i18n import LANGUAGES, t
@@ -126,7 +126,8 @@ def create_app(store: DistrictStore, config: ReceiverConfig) -> Starlette:
     """The receiver app over an open district store."""
     install_log_redaction()
     run_in_threadpool = store_threadpool(store)  # each call holds a connection of its own
-    buckets = TokenBuckets(config.status_burst, config.status_refill_seconds)
+    # Held in the store: every receiver process over it spends from the same buckets.
+    buckets = SharedTokenBuckets(store, "status", config.status_burst, config.status_refill_seconds)
     reject_buckets = TokenBuckets(REJECTIONS_BURST, REJECTIONS_REFILL_SECONDS)
     district_fp = store.public_keys().fingerprint
     district_pub = store.public_keys().to_json()
@@ -240,29 +241,32 @@ def create_app(store: DistrictStore, config: ReceiverConfig) -> Starlette:
         lang = request.query_params.get("lang", config.language)
         lang = lang if lang in LANGUAGES else config.language
         code = request.query_params.get("code", "").strip()
-        secret = request.query_params.get("secret", "").strip()
+        # ``s`` is what the receipt's QR code carries; ``secret`` what the form sends.
+        secret = (request.query_params.get("secret") or request.query_params.get("s") or "").strip()
+        office = request.query_params.get("office", "").strip()
+        office = office if OFFICE_CODE_RE.match(office) else ""
         if not code and not secret:
-            return HTMLResponse(_status_html(lang, "", None, None))
-        client = _client(request)
-        if not buckets.take(client):
+            return HTMLResponse(_status_html(lang, "", None, None, office))
+        allowed, retry_after = await run_in_threadpool(buckets.take, _client(request))
+        if not allowed:
             return HTMLResponse(
-                _status_html(lang, code, None, t("sync.status.slow_down", lang)),
+                _status_html(lang, code, None, t("sync.status.slow_down", lang), office),
                 status_code=429,
-                headers={"Retry-After": str(buckets.retry_after(client))},
+                headers={"Retry-After": str(retry_after)},
             )
         view = None
         # Control characters (NUL above all, which PostgreSQL refuses in text) cannot
         # be in a code or secret: such a lookup finds nothing, without a query.
         if 0 < len(code) <= MAX_CODE_LEN and 0 < len(secret) <= MAX_SECRET_LEN and (code + secret).isprintable():
             try:
-                view = await run_in_threadpool(store.lookup_status, code, secret)
+                view = await run_in_threadpool(store.lookup_status, code, secret, office or None)
             except (peewee.OperationalError, peewee.InterfaceError):
                 return HTMLResponse(_status_html(lang, code, None, t("sync.status.unavailable", lang)), 503)
         if view is None:
-            return HTMLResponse(_status_html(lang, code, None, t("sync.status.not_found", lang)), 404)
-        return HTMLResponse(_status_html(lang, code, view, None))
+            return HTMLResponse(_status_html(lang, code, None, t("sync.status.not_found", lang), office), 404)
+        return HTMLResponse(_status_html(lang, code, view, None, office))
 
-    enrol_buckets = TokenBuckets(config.status_burst, config.status_refill_seconds)
+    enrol_buckets = SharedTokenBuckets(store, "enrol", config.status_burst, config.status_refill_seconds)
 
     async def enrol_offer(request: Request) -> JSONResponse:
         from district_desk.enrolment import EnrolmentRefused, district_offer
@@ -270,7 +274,7 @@ def create_app(store: DistrictStore, config: ReceiverConfig) -> Starlette:
         office = _office(request)
         if office is None:
             return _error(400, "bad_office")
-        if not enrol_buckets.take(_client(request)):
+        if not (await run_in_threadpool(enrol_buckets.take, _client(request)))[0]:
             return _error(429, "slow_down", "sync.status.slow_down")
         try:
             # Protocol 2: the same answer whether or not a code is active (a decoy proof
@@ -289,7 +293,7 @@ def create_app(store: DistrictStore, config: ReceiverConfig) -> Starlette:
         office = _office(request)
         if office is None:
             return _error(400, "bad_office")
-        if not enrol_buckets.take(_client(request)):
+        if not (await run_in_threadpool(enrol_buckets.take, _client(request)))[0]:
             return _error(429, "slow_down", "sync.status.slow_down")
         try:
             raw = await _read_limited(request, MAX_ENROL_BODY)
@@ -430,7 +434,7 @@ label,input,button{{display:block;width:100%;font-size:1.1em;margin:.3em 0}}
 <form method="get" action="/status">
 <label for="code">{code_label}</label><input id="code" name="code" value="{code}" maxlength="64" autocomplete="off">
 <label for="secret">{secret_label}</label><input id="secret" name="secret" maxlength="32" autocomplete="off">
-<input type="hidden" name="lang" value="{lang}">
+<input type="hidden" name="lang" value="{lang}">{office_field}
 <button type="submit">{submit}</button></form>
 <p><small>{privacy}</small></p></body></html>
 """
@@ -442,7 +446,7 @@ def _local(dt: datetime | None) -> str:
     return dt.replace(tzinfo=timezone.utc).astimezone(OFFICE_TZ).strftime("%d/%m/%Y %H:%M")
 
 
-def _status_html(lang: str, code: str, view: StatusView | None, error: str | None) -> str:
+def _status_html(lang: str, code: str, view: StatusView | None, error: str | None, office: str = "") -> str:
     result = ""
     if error:
         result = f'<p class="e" id="error">{html.escape(error)}</p>'
@@ -468,6 +472,8 @@ def _status_html(lang: str, code: str, view: StatusView | None, error: str | Non
         submit=html.escape(t("sync.status.submit", lang)),
         privacy=html.escape(t("sync.status.privacy", lang)),
         code=html.escape(code[:MAX_CODE_LEN], quote=True),
+        # The office a receipt's link names is kept when the citizen corrects the form.
+        office_field=f'<input type="hidden" name="office" value="{html.escape(office, quote=True)}">' if office else "",
     )
 
 
@@ -634,6 +640,13 @@ def openapi_document(limits: Limits = DEFAULT_LIMITS) -> dict[str, Any]:
                     "parameters": [
                         {"name": "code", "in": "query", "required": False, "schema": {"type": "string", "maxLength": MAX_CODE_LEN}},
                         {"name": "secret", "in": "query", "required": False, "schema": {"type": "string", "maxLength": MAX_SECRET_LEN}},
+                        {"name": "s", "in": "query", "required": False,
+                         "description": "The secret as the receipt's QR code carries it (when secret is absent)",
+                         "schema": {"type": "string", "maxLength": MAX_SECRET_LEN}},
+                        {"name": "office", "in": "query", "required": False,
+                         "description": "The office that received the dossier (two offices can hold one code); "
+                         "any value that is not an office code is ignored",
+                         "schema": {"type": "string"}},
                         {"name": "lang", "in": "query", "required": False,
                          "description": "The page's language: " + " or ".join(LANGUAGES) + "; any other value "
                          "(a link from elsewhere) shows the page in the district's default language.",

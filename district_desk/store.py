@@ -632,17 +632,29 @@ class DistrictStore:
 
     # ----------------------------------------------------------- status page
 
-    def lookup_status(self, code: str, secret: str) -> StatusView | None:
-        """The state of dossier ``code`` if ``secret`` matches its receipt secret.
+    def lookup_status(self, code: str, secret: str, office: str | None = None) -> StatusView | None:
+        """The state of dossier ``code`` of ``office`` if ``secret`` matches its receipt secret.
 
-        A wrong code and a wrong secret look the same to the caller, and the
-        comparison is constant-time, so the page cannot be used to probe codes.
+        Two wards can hold the same code, so a dossier is the pair (office, code):
+        with ``office`` (the receipt's link names it) only that ward's dossier is
+        looked at; without it, every ward's dossier of that code is checked against
+        the secret and the one it opens is shown. A wrong code and a wrong secret
+        look the same to the caller, and each comparison is constant-time, so the
+        page cannot be used to probe codes.
         """
-        row = Dossier.select().where(Dossier.code == code).order_by(Dossier.updated_at.desc()).first()
-        expected = row.lookup_secret if row is not None else "\x00" * 16
-        ok = hmac.compare_digest(expected.encode("utf-8"), secret.strip().upper().encode("utf-8"))
-        ok = ok or hmac.compare_digest(expected.encode("utf-8"), secret.strip().encode("utf-8"))
-        if row is None or not ok or not expected:
+        query = Dossier.select().where(Dossier.code == code)
+        if office is not None:
+            query = query.where(Dossier.office_code == office)
+        typed = (secret.strip().upper().encode("utf-8"), secret.strip().encode("utf-8"))
+        row = None
+        # At most a handful of rows (one per ward holding the code); newest first, the
+        # order the page has always used when one ward holds the code twice.
+        for candidate in query.order_by(Dossier.updated_at.desc()).limit(50):
+            expected = (candidate.lookup_secret or "").encode("utf-8")
+            ok = any([hmac.compare_digest(expected, t) for t in typed])
+            if ok and expected and row is None:
+                row = candidate
+        if row is None:
             return None
         progress = WardProgress.get_or_none(WardProgress.office_code == row.office_code)
         return StatusView(
