@@ -69,6 +69,19 @@ def register(sub: Any, common: argparse.ArgumentParser, secret: argparse.Argumen
 # ---------------------------------------------------------------------- serve
 
 
+def tls(certfile: str | None, keyfile: str | None) -> dict[str, Any]:
+    """uvicorn's TLS settings for ``--ssl-certfile/--ssl-keyfile`` (both or neither);
+    files that cannot be read are refused here, before the server starts."""
+    if not certfile and not keyfile:
+        return {}
+    if not certfile or not keyfile:
+        raise BadInput("district.ops.tls_pair")
+    for path in (certfile, keyfile):
+        if not os.access(path, os.R_OK):
+            raise BadInput("sync.cli.no_such_file", path=path)
+    return {"ssl_certfile": certfile, "ssl_keyfile": keyfile}
+
+
 def forwarding(allow_ips: str) -> dict[str, Any]:
     """uvicorn's proxy-header settings for ``--forwarded-allow-ips``: off unless proxies
     are named. uvicorn's own default trusts X-Forwarded-For from 127.0.0.1, which let
@@ -110,6 +123,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
         host=args.host, port=args.port, log_level="info", server_header=False, timeout_keep_alive=10
     )
     common.update(forwarding(getattr(args, "forwarded_allow_ips", "")))
+    common.update(tls(getattr(args, "ssl_certfile", None), getattr(args, "ssl_keyfile", None)))
+    # Logs to stdout, for the service manager (uvicorn installs no handler of its own);
+    # workers read the format from the environment they inherit.
+    os.environ["DISTRICT_DESK_LOG_FORMAT"] = getattr(args, "log_format", None) or "text"
+    common["log_config"] = None
+    # A stop (systemd's SIGTERM) waits this long for open connections, then closes them.
+    common["timeout_graceful_shutdown"] = 10
     if args.workers == 1:
         setup_logging(data_dir)
         config = ReceiverConfig(

@@ -139,6 +139,24 @@ def create_app(store: DistrictStore, config: ReceiverConfig) -> Starlette:
             return _error(503, "unavailable")
         return JSONResponse({"status": "ok", "district": district_fp})
 
+    async def ready(request: Request) -> JSONResponse:
+        # Ready for traffic: the store answers and its schema is the one this code needs
+        # (a receiver of an older version beside a migrated store is not ready).
+        from district_desk.migrations import DISTRICT
+        from district_desk.models import Setting
+
+        def schema() -> int:
+            row = Setting.get_or_none(Setting.key == "schema_version")
+            return int(row.value) if row else 0
+
+        try:
+            version = await run_in_threadpool(schema)
+        except peewee.PeeweeException:
+            return _error(503, "unavailable")
+        if version != DISTRICT.latest:
+            return _error(503, "unavailable")
+        return JSONResponse({"status": "ready", "schema": version})
+
     async def openapi(request: Request) -> JSONResponse:
         return JSONResponse(openapi_document(config.limits))
 
@@ -328,6 +346,7 @@ def create_app(store: DistrictStore, config: ReceiverConfig) -> Starlette:
 
     routes = [
         Route("/health", health, methods=["GET"]),
+        Route("/ready", ready, methods=["GET"]),
         Route("/v1/enrol/{office_code}", enrol, methods=["GET", "POST"]),
         Route("/openapi.json", openapi, methods=["GET"]),
         Route("/v1/district-key", district_key, methods=["GET"]),
@@ -380,20 +399,12 @@ def worker_config(
     })
 
 
-def setup_logging(data_dir: Path) -> None:
-    """The receiver's log: ``<data dir>/logs/receiver.log`` (rotated) and stderr."""
-    from logging.handlers import RotatingFileHandler
+def setup_logging(data_dir: Path | None = None) -> None:
+    """The receiver's log: stdout, plain or JSON lines (:mod:`district_desk.service`);
+    ``data_dir`` is no longer used (no process writes a log file)."""
+    from district_desk.service import setup_logging as to_stdout
 
-    logs = data_dir / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    handler = RotatingFileHandler(logs / "receiver.log", maxBytes=5_000_000, backupCount=5, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-    stream = logging.StreamHandler()
-    stream.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
-    root = logging.getLogger("district_desk")
-    root.setLevel(logging.INFO)
-    root.addHandler(handler)
-    root.addHandler(stream)
+    to_stdout()
 
 
 def app_from_environment() -> Starlette:
@@ -506,6 +517,15 @@ def openapi_document(limits: Limits = DEFAULT_LIMITS) -> dict[str, Any]:
                     "responses": {
                         "200": {"description": "Up", "content": {"application/json": {"schema": {"type": "object"}}}},
                         "503": {"description": "Store unreachable", "content": err},
+                    },
+                }
+            },
+            "/ready": {
+                "get": {
+                    "summary": "Readiness: the store answers and has the schema this receiver needs",
+                    "responses": {
+                        "200": {"description": "Ready", "content": {"application/json": {"schema": {"type": "object"}}}},
+                        "503": {"description": "Store unreachable or at another schema version", "content": err},
                     },
                 }
             },

@@ -192,7 +192,10 @@ def _write_settings(data_dir: Path, settings: dict[str, str]) -> None:
         doc[key] = value
     path = data_dir / SETTINGS_FILE
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(tomlkit.dumps(doc), encoding="utf-8")
+    # Owner only: the database URL may carry the database password.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(tomlkit.dumps(doc))
     os.replace(tmp, path)
 
 
