@@ -109,6 +109,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     if args.workers < 1:
         raise BadInput("sync.admin.bad_workers", workers=args.workers)
+    from district_desk.metrics import prepare_multiprocess_dir, remove_multiprocess_dir
+
+    metrics_dir = prepare_multiprocess_dir()  # before any worker (or this process) counts
     district_password(args)
     store = open_district(args)
     from district_desk.keys import SERVING_KINDS
@@ -139,8 +142,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         app = create_app(store, config)
         say("sync.cli.serving", host=args.host, port=args.port, fingerprint=fingerprint)
         sys.stdout.flush()
-        uvicorn.run(app, **common)
-        store.close()
+        try:
+            uvicorn.run(app, **common)
+        finally:
+            store.close()
+            remove_multiprocess_dir(metrics_dir)
         return EXIT_OK
     # Workers are fresh interpreters: they get the derived key, not the passphrase,
     # through this process's environment (readable only by its user and root).
@@ -158,6 +164,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         uvicorn.run("district_desk.receiver:app_from_environment", factory=True, workers=args.workers, **common)
     finally:
         os.environ.pop(WORKER_ENV, None)
+        remove_multiprocess_dir(metrics_dir)
     return EXIT_OK
 
 

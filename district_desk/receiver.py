@@ -38,6 +38,7 @@ from district_desk.acks import signed_answer, signed_index
 from district_desk.connections import store_threadpool, unreachable_handlers
 from district_desk.ingest import Rejected, ingest
 from district_desk.keys import DistrictKeys
+from district_desk.metrics import Metrics
 from district_desk.ratelimit import SharedTokenBuckets, TokenBuckets
 from district_desk.store import DistrictStore, StatusView
 from sync_agent.envelope import DEFAULT_LIMITS, OFFICE_CODE_RE, Limits
@@ -126,6 +127,7 @@ def create_app(store: DistrictStore, config: ReceiverConfig) -> Starlette:
     """The receiver app over an open district store."""
     install_log_redaction()
     run_in_threadpool = store_threadpool(store)  # each call holds a connection of its own
+    metrics = Metrics()
     # Held in the store: every receiver process over it spends from the same buckets.
     buckets = SharedTokenBuckets(store, "status", config.status_burst, config.status_refill_seconds)
     reject_buckets = TokenBuckets(REJECTIONS_BURST, REJECTIONS_REFILL_SECONDS)
@@ -138,6 +140,10 @@ def create_app(store: DistrictStore, config: ReceiverConfig) -> Starlette:
         except peewee.PeeweeException:
             return _error(503, "unavailable")
         return JSONResponse({"status": "ok", "district": district_fp})
+
+    async def metrics_page(request: Request) -> Response:
+        body, content_type = await run_in_threadpool(metrics.render, store)
+        return Response(body, media_type=content_type)
 
     async def ready(request: Request) -> JSONResponse:
         # Ready for traffic: the store answers and its schema is the one this code needs
@@ -173,13 +179,15 @@ def create_app(store: DistrictStore, config: ReceiverConfig) -> Starlette:
             return _error(413, "too_large", limit=config.limits.max_envelope)
         client = _client(request)
         try:
-            result = await run_in_threadpool(
-                ingest, store, body, config.keys, via="http", remote=client, limits=config.limits,
-                # A client that keeps sending refused envelopes fills nothing: past its
-                # budget they are logged only (the per-office cap is in ingest).
-                record_rejections=reject_buckets.has_token(client),
-            )
+            with metrics.timed():
+                result = await run_in_threadpool(
+                    ingest, store, body, config.keys, via="http", remote=client, limits=config.limits,
+                    # A client that keeps sending refused envelopes fills nothing: past its
+                    # budget they are logged only (the per-office cap is in ingest).
+                    record_rejections=reject_buckets.has_token(client),
+                )
         except Rejected as exc:
+            metrics.rejects.labels(exc.code).inc()
             reject_buckets.take(client)
             return _error(exc.http_status, exc.code, f"sync.reject.{exc.code}", detail=exc.detail)
         except peewee.DataError as exc:
@@ -189,6 +197,9 @@ def create_app(store: DistrictStore, config: ReceiverConfig) -> Starlette:
         except peewee.DatabaseError as exc:
             log.error("store unavailable while applying a batch: %s", exc)
             return _error(503, "unavailable")
+        metrics.batches.labels(result.status).inc()
+        if result.status == "applied":
+            metrics.records.inc(await run_in_threadpool(_records_in, result.batch_id))
         status = 409 if result.status == "quarantined" else 200
         return JSONResponse(signed_answer(result, config.keys), status_code=status)
 
@@ -347,6 +358,7 @@ def create_app(store: DistrictStore, config: ReceiverConfig) -> Starlette:
     routes = [
         Route("/health", health, methods=["GET"]),
         Route("/ready", ready, methods=["GET"]),
+        Route("/metrics", metrics_page, methods=["GET"]),
         Route("/v1/enrol/{office_code}", enrol, methods=["GET", "POST"]),
         Route("/openapi.json", openapi, methods=["GET"]),
         Route("/v1/district-key", district_key, methods=["GET"]),
@@ -357,6 +369,14 @@ def create_app(store: DistrictStore, config: ReceiverConfig) -> Starlette:
         Route("/status", status_page, methods=["GET"]),
     ]
     return Starlette(routes=routes, exception_handlers=unreachable_handlers(lambda: _error(503, "unavailable")))
+
+
+def _records_in(batch_id: str) -> int:
+    """How many records the applied batch ``batch_id`` carried."""
+    from district_desk.models import Batch
+
+    row = Batch.get_or_none(Batch.batch_id == batch_id)
+    return int(row.record_count) if row else 0
 
 
 def _index_request_signed(office: str, nonce: str, signature: str) -> bool:
@@ -527,6 +547,13 @@ def openapi_document(limits: Limits = DEFAULT_LIMITS) -> dict[str, Any]:
                         "200": {"description": "Ready", "content": {"application/json": {"schema": {"type": "object"}}}},
                         "503": {"description": "Store unreachable or at another schema version", "content": err},
                     },
+                }
+            },
+            "/metrics": {
+                "get": {
+                    "summary": "Prometheus metrics of every worker process, and per-ward backlog from heartbeats",
+                    "responses": {"200": {"description": "Exposition text",
+                                          "content": {"text/plain": {"schema": {"type": "string"}}}}},
                 }
             },
             "/openapi.json": {

@@ -104,3 +104,53 @@ def test_tls_needs_both_files_and_a_bad_environment_value_is_refused(district_in
     assert proc.returncode == 2 and "--ssl-keyfile" in proc.stderr
     proc = district_cli("serve", "--data-dir", str(district_init), env={"DISTRICT_DESK_PORT": "tám"}, check=False)
     assert proc.returncode == 2 and "--port" in proc.stderr
+
+
+def _scrape(url: str) -> dict[str, float]:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = requests.get(url + "/metrics", timeout=TIMEOUT).text
+    values: dict[str, float] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            labels = ",".join(f"{k}={v}" for k, v in sorted(sample.labels.items()) if k != "le")
+            if sample.name.endswith("_bucket"):
+                continue
+            values[f"{sample.name}{{{labels}}}"] = sample.value
+    return values
+
+
+@pytest.mark.postgres
+def test_metrics_add_up_over_two_workers(pg_url: str, district_dir: Path) -> None:
+    from sync_helpers import Receiver, SimWard
+
+    from district_desk.store import DistrictStore
+
+    district_cli("init", "--data-dir", str(district_dir), "--name", "Tỉnh Thử", "--db", pg_url)
+    store = DistrictStore.open(district_dir)
+    wards = [SimWard(f"W{i:03d}", store.public_keys()) for i in range(3)]
+    for ward in wards:
+        store.enrol(ward.public())
+        ward.add_dossiers(10)  # 20 records -> 4 batches of 5
+    store.close()
+    server = Receiver(district_dir, None, extra=["--workers", "2"]).start()
+    try:
+        with requests.Session() as http:
+            for ward in wards:
+                for sealed in ward.all_batches(5):
+                    assert http.post(server.url + "/v1/batches", data=sealed.envelope, timeout=TIMEOUT).ok
+                http.post(server.url + "/v1/batches", data=ward.rebuild(1).envelope, timeout=TIMEOUT)  # duplicate
+            assert http.post(server.url + "/v1/batches", data=b"not an envelope", timeout=TIMEOUT).status_code == 400
+        # Each scrape may land on either worker: both report the sum of both.
+        for _ in range(4):
+            m = _scrape(server.url)
+            assert m["district_batches_total{status=applied}"] == 12
+            assert m["district_batches_total{status=duplicate}"] == 3
+            assert m["district_records_applied_total{}"] == 60
+            assert sum(v for k, v in m.items() if k.startswith("district_rejects_total")) == 1
+            assert m["district_apply_seconds_count{}"] == 16  # the refused one is timed too
+            assert m["district_ward_backlog_records{office=W000}"] >= 0
+            assert {k for k in m if k.startswith("district_ward_last_contact_age_seconds")} == {
+                f"district_ward_last_contact_age_seconds{{office={w.office_code}}}" for w in wards}
+    finally:
+        server.stop()
