@@ -343,6 +343,9 @@ def build_parser() -> argparse.ArgumentParser:
     from district_desk.admin_cli import register as register_admin  # quarantine, enrol-code
 
     register_admin(sub, common, secret)
+    from district_desk.backup import register as register_backup  # backup, restore
+
+    register_backup(sub, common, secret)
     return parser
 
 
