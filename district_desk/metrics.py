@@ -114,9 +114,9 @@ class _WardCollector:
                                     "Seconds since the ward's last heartbeat", labels=["office"])
         now = datetime.now(timezone.utc).replace(tzinfo=None)
         with self.store.backend.connection_scope(self.store.db):
-            last = (Heartbeat.select(Heartbeat.office_code, fn.MAX(Heartbeat.id).alias("last_id"))
-                    .group_by(Heartbeat.office_code))
-            ids = [row.last_id for row in last]
+            last: Any = (Heartbeat.select(Heartbeat.office_code, fn.MAX(Heartbeat.id))
+                         .group_by(Heartbeat.office_code).tuples())
+            ids = [int(row[1]) for row in last]
             beats = {b.office_code: b for b in Heartbeat.select().where(Heartbeat.id.in_(ids))} if ids else {}
             offices = [w.office_code for w in Ward.select(Ward.office_code).where(Ward.revoked_at.is_null())]
         for office in offices:
