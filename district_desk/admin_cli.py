@@ -69,6 +69,30 @@ def register(sub: Any, common: argparse.ArgumentParser, secret: argparse.Argumen
 # ---------------------------------------------------------------------- serve
 
 
+def tls(certfile: str | None, keyfile: str | None) -> dict[str, Any]:
+    """uvicorn's TLS settings for ``--ssl-certfile/--ssl-keyfile`` (both or neither);
+    files that cannot be read are refused here, before the server starts."""
+    if not certfile and not keyfile:
+        return {}
+    if not certfile or not keyfile:
+        raise BadInput("district.ops.tls_pair")
+    for path in (certfile, keyfile):
+        if not os.access(path, os.R_OK):
+            raise BadInput("sync.cli.no_such_file", path=path)
+    return {"ssl_certfile": certfile, "ssl_keyfile": keyfile}
+
+
+def forwarding(allow_ips: str) -> dict[str, Any]:
+    """uvicorn's proxy-header settings for ``--forwarded-allow-ips``: off unless proxies
+    are named. uvicorn's own default trusts X-Forwarded-For from 127.0.0.1, which let
+    any local client (or a proxy forwarding anyone) pick the address the rate limits
+    count against; only the named proxies' headers are believed."""
+    ips = ",".join(part.strip() for part in (allow_ips or "").split(",") if part.strip())
+    if not ips:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": ips}
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """``district-desk serve``: uvicorn in this process, or ``--workers N``
     processes sharing the port (uvicorn's supervisor, an app factory per worker)."""
@@ -85,6 +109,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     if args.workers < 1:
         raise BadInput("sync.admin.bad_workers", workers=args.workers)
+    from district_desk.metrics import prepare_multiprocess_dir, remove_multiprocess_dir
+
+    metrics_dir = prepare_multiprocess_dir()  # before any worker (or this process) counts
     district_password(args)
     store = open_district(args)
     from district_desk.keys import SERVING_KINDS
@@ -98,6 +125,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     common: dict[str, Any] = dict(
         host=args.host, port=args.port, log_level="info", server_header=False, timeout_keep_alive=10
     )
+    common.update(forwarding(getattr(args, "forwarded_allow_ips", "")))
+    common.update(tls(getattr(args, "ssl_certfile", None), getattr(args, "ssl_keyfile", None)))
+    # Logs to stdout, for the service manager (uvicorn installs no handler of its own);
+    # workers read the format from the environment they inherit.
+    os.environ["DISTRICT_DESK_LOG_FORMAT"] = getattr(args, "log_format", None) or "text"
+    common["log_config"] = None
+    # A stop (systemd's SIGTERM) waits this long for open connections, then closes them.
+    common["timeout_graceful_shutdown"] = 10
     if args.workers == 1:
         setup_logging(data_dir)
         config = ReceiverConfig(
@@ -107,8 +142,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         app = create_app(store, config)
         say("sync.cli.serving", host=args.host, port=args.port, fingerprint=fingerprint)
         sys.stdout.flush()
-        uvicorn.run(app, **common)
-        store.close()
+        try:
+            uvicorn.run(app, **common)
+        finally:
+            store.close()
+            remove_multiprocess_dir(metrics_dir)
         return EXIT_OK
     # Workers are fresh interpreters: they get the derived key, not the passphrase,
     # through an in-memory file this process holds (receiver.hand_to_workers), not
@@ -128,6 +166,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         uvicorn.run("district_desk.receiver:app_from_environment", factory=True, workers=args.workers, **common)
     finally:
         os.environ.pop(variable, None)
+        remove_multiprocess_dir(metrics_dir)
     return EXIT_OK
 
 

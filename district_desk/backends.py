@@ -13,17 +13,25 @@ they run on:
   serialises writers with ``BEGIN IMMEDIATE`` already);
 * how many rows are upserted at once (:meth:`Backend.upsert`);
 * how receivers opening one old store at once take turns to migrate it
-  (:meth:`Backend.migration_lock`).
+  (:meth:`Backend.migration_lock`);
+* how a request holds a connection (:meth:`Backend.connection_scope`): on
+  PostgreSQL each request borrows one from a pool and gives it back, so a
+  server restart costs the requests in flight a 503 (the ward retries) and
+  the next ones get fresh connections; SQLite keeps one per thread.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import os
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import peewee
+from playhouse.pool import PooledPostgresqlDatabase
+from playhouse.shortcuts import ReconnectMixin
 
 from sync_agent.errors import BadInput
 
@@ -35,6 +43,16 @@ Query = TypeVar("Query", bound=peewee.Query)
 # The advisory lock key of district schema migrations on PostgreSQL (any constant
 # no other tool on the database uses; these are the bytes of "wdmigr").
 MIGRATION_LOCK_ID = 0x77646D696772
+
+#: Connections each process keeps to PostgreSQL at most (the environment can say otherwise).
+POOL_SIZE_ENV = "DISTRICT_DESK_DB_POOL_SIZE"
+DEFAULT_POOL_SIZE = 16
+# A request waits this long for a free pooled connection before it is answered 503.
+POOL_WAIT_SECONDS = 30
+# Pooled connections older than this are replaced (a proxy or firewall may drop idle ones).
+POOL_STALE_SECONDS = 300
+# Connecting to a server that does not answer fails after this, so a request gets its 503.
+CONNECT_TIMEOUT_SECONDS = 5
 
 
 def redact_url(url: str) -> str:
@@ -76,6 +94,17 @@ class Backend:
         """``query`` such that the rows it reads stay locked until the transaction ends
         (for writers in other processes)."""
         return query
+
+    def connection_scope(self, db: peewee.Database) -> contextlib.AbstractContextManager[None]:
+        """Held around one request's store work in a server thread: the connection
+        it uses is taken on entry and given back on exit (or kept, where the back
+        end keeps one per thread)."""
+        return contextlib.nullcontext()
+
+    def dispose(self, db: peewee.Database) -> None:
+        """Close every connection this process holds to ``db``."""
+        if not db.is_closed():
+            db.close()
 
     def migration_lock(self, db: peewee.Database) -> None:
         """Called first in each migration's transaction: held until it ends, so one
@@ -150,6 +179,41 @@ _PG_TYPES = {"VARCHAR": "text", "TEXT": "text", "INT": "integer", "BIGINT": "big
              "DATETIME": "timestamp", "FLOAT": "double precision"}
 
 
+class ReconnectingPostgresqlDatabase(ReconnectMixin, PooledPostgresqlDatabase):
+    """A pool of PostgreSQL connections that survives the server's restart.
+
+    The pool checks a connection (``SELECT 1``) as it lends it and drops it when
+    the server is gone; a statement outside a transaction that meets a connection
+    cut since is run again on a new one (peewee's ``ReconnectMixin``, with the
+    messages psycopg 3 gives). A statement inside a transaction is never
+    repeated: the transaction fails, the request is answered 503, the ward sends
+    the batch again, and its connection is not given back to the pool.
+    """
+
+    reconnect_errors = (
+        (peewee.OperationalError, "terminating connection"),  # the server shut down or restarted
+        (peewee.OperationalError, "server closed the connection"),
+        (peewee.OperationalError, "the connection is closed"),
+        (peewee.InterfaceError, "the connection is closed"),
+        (peewee.OperationalError, "consuming input failed"),  # the socket died mid-answer
+        (peewee.OperationalError, "connection is lost"),
+    )
+
+
+def pool_size() -> int:
+    """Connections per process: ``DISTRICT_DESK_DB_POOL_SIZE`` or the default."""
+    raw = os.environ.get(POOL_SIZE_ENV, "").strip()
+    if not raw:
+        return DEFAULT_POOL_SIZE
+    try:
+        size = int(raw)
+    except ValueError:
+        size = 0
+    if size < 1:
+        raise BadInput("district.ops.bad_pool_size", env=POOL_SIZE_ENV, value=raw)
+    return size
+
+
 class PostgresBackend(Backend):
     """A PostgreSQL server, possibly shared by several receiver processes."""
 
@@ -157,7 +221,20 @@ class PostgresBackend(Backend):
         self.url = url
 
     def database(self, db_key: bytes | None = None) -> peewee.Database:
-        return peewee.PostgresqlDatabase(self.url)
+        # The URL is handed to libpq whole (it expands a URI given as dbname).
+        return ReconnectingPostgresqlDatabase(
+            self.url, max_connections=pool_size(), stale_timeout=POOL_STALE_SECONDS, timeout=POOL_WAIT_SECONDS,
+            connect_timeout=CONNECT_TIMEOUT_SECONDS,
+        )
+
+    def connection_scope(self, db: peewee.Database) -> contextlib.AbstractContextManager[None]:
+        return _borrowed(db)
+
+    def dispose(self, db: peewee.Database) -> None:
+        if isinstance(db, PooledPostgresqlDatabase):
+            db.close_all()
+        else:
+            super().dispose(db)
 
     def lock(self, query: Query) -> Query:
         # Serialises the contacts of one ward across receiver processes.
@@ -182,6 +259,24 @@ class PostgresBackend(Backend):
         arrays = [[row[c] for row in rows] for c in columns]
         casts = ", ".join(f"%b::{types[c]}[]" for c in columns)  # binary: text arrays need no escaping
         db.cursor().execute(f"{head[: -len(' VALUES ')]} SELECT * FROM unnest({casts}){tail}", arrays)
+
+
+@contextlib.contextmanager
+def _borrowed(db: peewee.Database) -> Iterator[None]:
+    """This thread's connection for the block: taken from the pool, given back after.
+
+    Not peewee's ``connection_context``: the reconnecting database closes and
+    reopens the thread's connection by itself, which that context's bookkeeping
+    does not survive. A thread that already holds one keeps it."""
+    if not db.is_closed():
+        yield
+        return
+    db.connect()
+    try:
+        yield
+    finally:
+        if not db.is_closed():
+            db.close()  # back to the pool, or dropped if the server cut it
 
 
 def backend_for(url: str) -> Backend:

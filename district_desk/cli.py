@@ -275,11 +275,13 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and docs)."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--data-dir", help=t("sync.cli.help.data_dir"))
-    common.add_argument("--db", help=t("sync.cli.help.db"))
+    # DATABASE_URL, as most services are told where their database is.
+    common.add_argument("--db", default=os.environ.get("DATABASE_URL") or None, help=t("sync.cli.help.db"))
     common.add_argument("--debug", action="store_true", help=t("sync.cli.help.debug"))
     common.add_argument("--lang", choices=["vi", "en"], help=t("sync.cli.help.lang"))
     secret = argparse.ArgumentParser(add_help=False)
-    secret.add_argument("--password-file", help=t("sync.cli.help.password_file"))
+    secret.add_argument("--password-file", default=os.environ.get("DISTRICT_DESK_PASSWORD_FILE") or None,
+                        help=t("sync.cli.help.password_file"))
 
     # The common options sit on each subcommand (argparse would let a subcommand's
     # defaults overwrite the same options given before it).
@@ -306,12 +308,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_revoke)
 
     p = sub.add_parser("serve", parents=[common, secret], help=t("sync.cli.help.serve"))
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=DEFAULT_PORT)
-    p.add_argument("--max-envelope-mb", type=float, default=8.0)
-    p.add_argument("--status-burst", type=int, default=5)
-    p.add_argument("--status-refill-seconds", type=float, default=10.0)
-    p.add_argument("--workers", type=int, default=1, help=t("sync.cli.help.workers"))
+    from district_desk.service import LOG_FORMATS, env_default
+
+    # Each option's default is its environment variable's value (district_desk.service.SERVE_ENV).
+    p.add_argument("--host", default=env_default("host", "127.0.0.1"))
+    p.add_argument("--port", type=int, default=env_default("port", DEFAULT_PORT))
+    p.add_argument("--max-envelope-mb", type=float, default=env_default("max_envelope_mb", 8.0))
+    p.add_argument("--status-burst", type=int, default=env_default("status_burst", 5))
+    p.add_argument("--status-refill-seconds", type=float, default=env_default("status_refill_seconds", 10.0))
+    p.add_argument("--workers", type=int, default=env_default("workers", 1), help=t("sync.cli.help.workers"))
+    p.add_argument("--forwarded-allow-ips", default=env_default("forwarded_allow_ips", ""), metavar="IPS",
+                   help=t("district.ops.help.forwarded_allow_ips"))
+    p.add_argument("--ssl-certfile", default=env_default("ssl_certfile", None), metavar="FILE",
+                   help=t("district.ops.help.ssl_certfile"))
+    p.add_argument("--ssl-keyfile", default=env_default("ssl_keyfile", None), metavar="FILE",
+                   help=t("district.ops.help.ssl_keyfile"))
+    p.add_argument("--log-format", choices=LOG_FORMATS, default=env_default("log_format", "text"),
+                   help=t("district.ops.help.log_format"))
     p.add_argument("--no-protocol-1", dest="protocol_1", action="store_false", help=t("sync.cli.help.no_protocol_1"))
     p.set_defaults(func=cmd_serve)
 
@@ -349,6 +362,9 @@ def build_parser() -> argparse.ArgumentParser:
     from district_desk.admin_cli import register as register_admin  # quarantine, enrol-code
 
     register_admin(sub, common, secret)
+    from district_desk.backup import register as register_backup  # backup, restore
+
+    register_backup(sub, common, secret)
     return parser
 
 

@@ -358,6 +358,21 @@ class AssessmentReview(BaseModel):
         indexes = ((("office_code", "month", "revision"), True),)
 
 
+class RateLimit(BaseModel):
+    """One client's token bucket for one limit (the status page, enrolment), held in the
+    store so that every receiver process spends from the same bucket. ``client`` is a
+    hash of the client's address, never the address."""
+
+    id = AutoField()
+    bucket = CharField()
+    client = CharField()
+    tokens = FloatField()
+    stamp_ms = BigIntegerField()  # wall-clock milliseconds of the last refill (shared by processes)
+
+    class Meta:
+        indexes = ((("bucket", "client"), True),)
+
+
 VIEW_MODELS: tuple[type[BaseModel], ...] = (
     DossierFacts,
     RatingFacts,
@@ -383,5 +398,6 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
     EnrolmentCode,
     Rejection,
     DownlinkDoc,
+    RateLimit,
     *VIEW_MODELS,
 )

@@ -30,15 +30,16 @@ from zoneinfo import ZoneInfo
 
 import peewee
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from district_desk.acks import signed_answer, signed_index
+from district_desk.connections import store_threadpool, unreachable_handlers
 from district_desk.ingest import Rejected, ingest
 from district_desk.keys import DistrictKeys
-from district_desk.ratelimit import TokenBuckets
+from district_desk.metrics import Metrics
+from district_desk.ratelimit import SharedTokenBuckets, TokenBuckets
 from district_desk.store import DistrictStore, StatusView
 from sync_agent.envelope import DEFAULT_LIMITS, OFFICE_CODE_RE, Limits
 from ward_desk.i18n import LANGUAGES, t
@@ -125,7 +126,10 @@ def install_log_redaction() -> None:
 def create_app(store: DistrictStore, config: ReceiverConfig) -> Starlette:
     """The receiver app over an open district store."""
     install_log_redaction()
-    buckets = TokenBuckets(config.status_burst, config.status_refill_seconds)
+    run_in_threadpool = store_threadpool(store)  # each call holds a connection of its own
+    metrics = Metrics()
+    # Held in the store: every receiver process over it spends from the same buckets.
+    buckets = SharedTokenBuckets(store, "status", config.status_burst, config.status_refill_seconds)
     reject_buckets = TokenBuckets(REJECTIONS_BURST, REJECTIONS_REFILL_SECONDS)
     district_fp = store.public_keys().fingerprint
     district_pub = store.public_keys().to_json()
@@ -136,6 +140,28 @@ def create_app(store: DistrictStore, config: ReceiverConfig) -> Starlette:
         except peewee.PeeweeException:
             return _error(503, "unavailable")
         return JSONResponse({"status": "ok", "district": district_fp})
+
+    async def metrics_page(request: Request) -> Response:
+        body, content_type = await run_in_threadpool(metrics.render, store)
+        return Response(body, media_type=content_type)
+
+    async def ready(request: Request) -> JSONResponse:
+        # Ready for traffic: the store answers and its schema is the one this code needs
+        # (a receiver of an older version beside a migrated store is not ready).
+        from district_desk.migrations import DISTRICT
+        from district_desk.models import Setting
+
+        def schema() -> int:
+            row = Setting.get_or_none(Setting.key == "schema_version")
+            return int(row.value) if row else 0
+
+        try:
+            version = await run_in_threadpool(schema)
+        except peewee.PeeweeException:
+            return _error(503, "unavailable")
+        if version != DISTRICT.latest:
+            return _error(503, "unavailable")
+        return JSONResponse({"status": "ready", "schema": version})
 
     async def openapi(request: Request) -> JSONResponse:
         return JSONResponse(openapi_document(config.limits))
@@ -153,13 +179,15 @@ def create_app(store: DistrictStore, config: ReceiverConfig) -> Starlette:
             return _error(413, "too_large", limit=config.limits.max_envelope)
         client = _client(request)
         try:
-            result = await run_in_threadpool(
-                ingest, store, body, config.keys, via="http", remote=client, limits=config.limits,
-                # A client that keeps sending refused envelopes fills nothing: past its
-                # budget they are logged only (the per-office cap is in ingest).
-                record_rejections=reject_buckets.has_token(client),
-            )
+            with metrics.timed():
+                result = await run_in_threadpool(
+                    ingest, store, body, config.keys, via="http", remote=client, limits=config.limits,
+                    # A client that keeps sending refused envelopes fills nothing: past its
+                    # budget they are logged only (the per-office cap is in ingest).
+                    record_rejections=reject_buckets.has_token(client),
+                )
         except Rejected as exc:
+            metrics.rejects.labels(exc.code).inc()
             reject_buckets.take(client)
             return _error(exc.http_status, exc.code, f"sync.reject.{exc.code}", detail=exc.detail)
         except peewee.DataError as exc:
@@ -169,6 +197,9 @@ def create_app(store: DistrictStore, config: ReceiverConfig) -> Starlette:
         except peewee.DatabaseError as exc:
             log.error("store unavailable while applying a batch: %s", exc)
             return _error(503, "unavailable")
+        metrics.batches.labels(result.status).inc()
+        if result.status == "applied":
+            metrics.records.inc(await run_in_threadpool(_records_in, result.batch_id))
         status = 409 if result.status == "quarantined" else 200
         return JSONResponse(signed_answer(result, config.keys), status_code=status)
 
@@ -248,29 +279,32 @@ def create_app(store: DistrictStore, config: ReceiverConfig) -> Starlette:
         lang = request.query_params.get("lang", config.language)
         lang = lang if lang in LANGUAGES else config.language
         code = request.query_params.get("code", "").strip()
-        secret = request.query_params.get("secret", "").strip()
+        # ``s`` is what the receipt's QR code carries; ``secret`` what the form sends.
+        secret = (request.query_params.get("secret") or request.query_params.get("s") or "").strip()
+        office = request.query_params.get("office", "").strip()
+        office = office if OFFICE_CODE_RE.match(office) else ""
         if not code and not secret:
-            return HTMLResponse(_status_html(lang, "", None, None))
-        client = _client(request)
-        if not buckets.take(client):
+            return HTMLResponse(_status_html(lang, "", None, None, office))
+        allowed, retry_after = await run_in_threadpool(buckets.take, _client(request))
+        if not allowed:
             return HTMLResponse(
-                _status_html(lang, code, None, t("sync.status.slow_down", lang)),
+                _status_html(lang, code, None, t("sync.status.slow_down", lang), office),
                 status_code=429,
-                headers={"Retry-After": str(buckets.retry_after(client))},
+                headers={"Retry-After": str(retry_after)},
             )
         view = None
         # Control characters (NUL above all, which PostgreSQL refuses in text) cannot
         # be in a code or secret: such a lookup finds nothing, without a query.
         if 0 < len(code) <= MAX_CODE_LEN and 0 < len(secret) <= MAX_SECRET_LEN and (code + secret).isprintable():
             try:
-                view = await run_in_threadpool(store.lookup_status, code, secret)
+                view = await run_in_threadpool(store.lookup_status, code, secret, office or None)
             except (peewee.OperationalError, peewee.InterfaceError):
                 return HTMLResponse(_status_html(lang, code, None, t("sync.status.unavailable", lang)), 503)
         if view is None:
-            return HTMLResponse(_status_html(lang, code, None, t("sync.status.not_found", lang)), 404)
-        return HTMLResponse(_status_html(lang, code, view, None))
+            return HTMLResponse(_status_html(lang, code, None, t("sync.status.not_found", lang), office), 404)
+        return HTMLResponse(_status_html(lang, code, view, None, office))
 
-    enrol_buckets = TokenBuckets(config.status_burst, config.status_refill_seconds)
+    enrol_buckets = SharedTokenBuckets(store, "enrol", config.status_burst, config.status_refill_seconds)
 
     async def enrol_offer(request: Request) -> JSONResponse:
         from district_desk.enrolment import EnrolmentRefused, district_offer
@@ -278,7 +312,7 @@ def create_app(store: DistrictStore, config: ReceiverConfig) -> Starlette:
         office = _office(request)
         if office is None:
             return _error(400, "bad_office")
-        if not enrol_buckets.take(_client(request)):
+        if not (await run_in_threadpool(enrol_buckets.take, _client(request)))[0]:
             return _error(429, "slow_down", "sync.status.slow_down")
         try:
             # Protocol 2: the same answer whether or not a code is active (a decoy proof
@@ -297,7 +331,7 @@ def create_app(store: DistrictStore, config: ReceiverConfig) -> Starlette:
         office = _office(request)
         if office is None:
             return _error(400, "bad_office")
-        if not enrol_buckets.take(_client(request)):
+        if not (await run_in_threadpool(enrol_buckets.take, _client(request)))[0]:
             return _error(429, "slow_down", "sync.status.slow_down")
         try:
             raw = await _read_limited(request, MAX_ENROL_BODY)
@@ -332,6 +366,8 @@ def create_app(store: DistrictStore, config: ReceiverConfig) -> Starlette:
 
     routes = [
         Route("/health", health, methods=["GET"]),
+        Route("/ready", ready, methods=["GET"]),
+        Route("/metrics", metrics_page, methods=["GET"]),
         Route("/v1/enrol/{office_code}", enrol, methods=["GET", "POST"]),
         Route("/openapi.json", openapi, methods=["GET"]),
         Route("/v1/district-key", district_key, methods=["GET"]),
@@ -341,7 +377,15 @@ def create_app(store: DistrictStore, config: ReceiverConfig) -> Starlette:
         Route("/v1/documents/{doc_id}", get_document, methods=["GET"]),
         Route("/status", status_page, methods=["GET"]),
     ]
-    return Starlette(routes=routes)
+    return Starlette(routes=routes, exception_handlers=unreachable_handlers(lambda: _error(503, "unavailable")))
+
+
+def _records_in(batch_id: str) -> int:
+    """How many records the applied batch ``batch_id`` carried."""
+    from district_desk.models import Batch
+
+    row = Batch.get_or_none(Batch.batch_id == batch_id)
+    return int(row.record_count) if row else 0
 
 
 def _addressed_document(doc_id: str, office: str, signature: str) -> tuple[bytes, str, bool] | None:
@@ -424,20 +468,12 @@ def worker_config(
     })
 
 
-def setup_logging(data_dir: Path) -> None:
-    """The receiver's log: ``<data dir>/logs/receiver.log`` (rotated) and stderr."""
-    from logging.handlers import RotatingFileHandler
+def setup_logging(data_dir: Path | None = None) -> None:
+    """The receiver's log: stdout, plain or JSON lines (:mod:`district_desk.service`);
+    ``data_dir`` is no longer used (no process writes a log file)."""
+    from district_desk.service import setup_logging as to_stdout
 
-    logs = data_dir / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    handler = RotatingFileHandler(logs / "receiver.log", maxBytes=5_000_000, backupCount=5, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-    stream = logging.StreamHandler()
-    stream.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
-    root = logging.getLogger("district_desk")
-    root.setLevel(logging.INFO)
-    root.addHandler(handler)
-    root.addHandler(stream)
+    to_stdout()
 
 
 def app_from_environment() -> Starlette:
@@ -478,7 +514,7 @@ label,input,button{{display:block;width:100%;font-size:1.1em;margin:.3em 0}}
 <form method="get" action="/status">
 <label for="code">{code_label}</label><input id="code" name="code" value="{code}" maxlength="64" autocomplete="off">
 <label for="secret">{secret_label}</label><input id="secret" name="secret" maxlength="32" autocomplete="off">
-<input type="hidden" name="lang" value="{lang}">
+<input type="hidden" name="lang" value="{lang}">{office_field}
 <button type="submit">{submit}</button></form>
 <p><small>{privacy}</small></p></body></html>
 """
@@ -490,7 +526,7 @@ def _local(dt: datetime | None) -> str:
     return dt.replace(tzinfo=timezone.utc).astimezone(OFFICE_TZ).strftime("%d/%m/%Y %H:%M")
 
 
-def _status_html(lang: str, code: str, view: StatusView | None, error: str | None) -> str:
+def _status_html(lang: str, code: str, view: StatusView | None, error: str | None, office: str = "") -> str:
     result = ""
     if error:
         result = f'<p class="e" id="error">{html.escape(error)}</p>'
@@ -516,6 +552,8 @@ def _status_html(lang: str, code: str, view: StatusView | None, error: str | Non
         submit=html.escape(t("sync.status.submit", lang)),
         privacy=html.escape(t("sync.status.privacy", lang)),
         code=html.escape(code[:MAX_CODE_LEN], quote=True),
+        # The office a receipt's link names is kept when the citizen corrects the form.
+        office_field=f'<input type="hidden" name="office" value="{html.escape(office, quote=True)}">' if office else "",
     )
 
 
@@ -549,6 +587,22 @@ def openapi_document(limits: Limits = DEFAULT_LIMITS) -> dict[str, Any]:
                         "200": {"description": "Up", "content": {"application/json": {"schema": {"type": "object"}}}},
                         "503": {"description": "Store unreachable", "content": err},
                     },
+                }
+            },
+            "/ready": {
+                "get": {
+                    "summary": "Readiness: the store answers and has the schema this receiver needs",
+                    "responses": {
+                        "200": {"description": "Ready", "content": {"application/json": {"schema": {"type": "object"}}}},
+                        "503": {"description": "Store unreachable or at another schema version", "content": err},
+                    },
+                }
+            },
+            "/metrics": {
+                "get": {
+                    "summary": "Prometheus metrics of every worker process, and per-ward backlog from heartbeats",
+                    "responses": {"200": {"description": "Exposition text",
+                                          "content": {"text/plain": {"schema": {"type": "string"}}}}},
                 }
             },
             "/openapi.json": {
@@ -688,6 +742,13 @@ def openapi_document(limits: Limits = DEFAULT_LIMITS) -> dict[str, Any]:
                     "parameters": [
                         {"name": "code", "in": "query", "required": False, "schema": {"type": "string", "maxLength": MAX_CODE_LEN}},
                         {"name": "secret", "in": "query", "required": False, "schema": {"type": "string", "maxLength": MAX_SECRET_LEN}},
+                        {"name": "s", "in": "query", "required": False,
+                         "description": "The secret as the receipt's QR code carries it (when secret is absent)",
+                         "schema": {"type": "string", "maxLength": MAX_SECRET_LEN}},
+                        {"name": "office", "in": "query", "required": False,
+                         "description": "The office that received the dossier (two offices can hold one code); "
+                         "any value that is not an office code is ignored",
+                         "schema": {"type": "string"}},
                         {"name": "lang", "in": "query", "required": False,
                          "description": "The page's language: " + " or ".join(LANGUAGES) + "; any other value "
                          "(a link from elsewhere) shows the page in the district's default language.",

@@ -193,7 +193,10 @@ def _write_settings(data_dir: Path, settings: dict[str, str]) -> None:
         doc[key] = value
     path = data_dir / SETTINGS_FILE
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(tomlkit.dumps(doc), encoding="utf-8")
+    # Owner only: the database URL may carry the database password.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(tomlkit.dumps(doc))
     os.replace(tmp, path)
 
 
@@ -431,8 +434,8 @@ class DistrictStore:
         return self._unlocker.cached()
 
     def close(self) -> None:
-        if not self.db.is_closed():
-            self.db.close()
+        """Close the store: every connection this process holds to it."""
+        self.backend.dispose(self.db)
 
     # ------------------------------------------------------------------- keys
 
@@ -687,17 +690,29 @@ class DistrictStore:
 
     # ----------------------------------------------------------- status page
 
-    def lookup_status(self, code: str, secret: str) -> StatusView | None:
-        """The state of dossier ``code`` if ``secret`` matches its receipt secret.
+    def lookup_status(self, code: str, secret: str, office: str | None = None) -> StatusView | None:
+        """The state of dossier ``code`` of ``office`` if ``secret`` matches its receipt secret.
 
-        A wrong code and a wrong secret look the same to the caller, and the
-        comparison is constant-time, so the page cannot be used to probe codes.
+        Two wards can hold the same code, so a dossier is the pair (office, code):
+        with ``office`` (the receipt's link names it) only that ward's dossier is
+        looked at; without it, every ward's dossier of that code is checked against
+        the secret and the one it opens is shown. A wrong code and a wrong secret
+        look the same to the caller, and each comparison is constant-time, so the
+        page cannot be used to probe codes.
         """
-        row = Dossier.select().where(Dossier.code == code).order_by(Dossier.updated_at.desc()).first()
-        expected = row.lookup_secret if row is not None else "\x00" * 16
-        ok = hmac.compare_digest(expected.encode("utf-8"), secret.strip().upper().encode("utf-8"))
-        ok = ok or hmac.compare_digest(expected.encode("utf-8"), secret.strip().encode("utf-8"))
-        if row is None or not ok or not expected:
+        query = Dossier.select().where(Dossier.code == code)
+        if office is not None:
+            query = query.where(Dossier.office_code == office)
+        typed = (secret.strip().upper().encode("utf-8"), secret.strip().encode("utf-8"))
+        row = None
+        # At most a handful of rows (one per ward holding the code); newest first, the
+        # order the page has always used when one ward holds the code twice.
+        for candidate in query.order_by(Dossier.updated_at.desc()).limit(50):
+            expected = (candidate.lookup_secret or "").encode("utf-8")
+            ok = any([hmac.compare_digest(expected, t) for t in typed])
+            if ok and expected and row is None:
+                row = candidate
+        if row is None:
             return None
         progress = WardProgress.get_or_none(WardProgress.office_code == row.office_code)
         return StatusView(

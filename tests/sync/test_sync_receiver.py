@@ -85,7 +85,7 @@ def test_refusals(receiver: Receiver) -> None:
         r = post(receiver, junk)
         assert 400 <= r.status_code < 500, (junk[:10], r.status_code)
     assert ack(receiver, ward.office_code)["acked_seq"] == 0
-    log = (receiver.data_dir / "logs" / "receiver.log").read_text(encoding="utf-8")
+    log = (receiver.data_dir / "serve.out").read_text(encoding="utf-8")  # stdout: the only log
     assert "rejected envelope: bad_signature" in log and "unknown_ward" in log
 
     # after revocation even the genuine batch is refused
