@@ -186,6 +186,13 @@ def test_quarantine_list_show_release_discard(district_init: Path) -> None:
     assert "bản sao cũ" in _q(district_init, "show", str(conflict)).stdout
     assert json.loads(_q(district_init, "list", "--json").stdout) == []
     assert len(json.loads(_q(district_init, "list", "--all", "--json").stdout)) == 2  # evidence kept
+    # Each act at the desk is in the province's audit trail, with who did it (a refused act is too: it was done).
+    trail = json.loads(district_cli("audit", "--json", "--data-dir", str(district_init),
+                                    env={"DISTRICT_DESK_PASSWORD": TEST_PASSWORD}).stdout)
+    assert [(e["action"], e["office_code"]) for e in reversed(trail)] == [
+        ("quarantine_release", "22918"), ("quarantine_release", "22918"), ("quarantine_release", "22918"),
+        ("quarantine_discard", "22918")]
+    assert trail[0]["detail"] == "bản sao cũ từ máy cài lại"
     store = DistrictStore.open(district_init, password=TEST_PASSWORD)
     rows = store.report_wards()
     store.close()
