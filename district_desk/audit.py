@@ -19,7 +19,7 @@ from district_desk.store import DistrictStore, utcnow
 
 __all__ = ["ACTIONS", "current_actor", "entries", "record"]
 
-ACTIONS = ("enrol", "revoke", "review_accepted", "review_returned", "publish", "quarantine_release",
+ACTIONS = ("enrol", "key_replace", "unrevoke", "revoke", "review_accepted", "review_returned", "publish", "quarantine_release",
            "quarantine_discard")
 
 

@@ -35,8 +35,8 @@ def _to_province(session, store, keys, tmp_path: Path) -> None:
     ward_pub = tmp_path / "ward.pub"
     ward_cli.cmd_key(Namespace(out=str(ward_pub)), session)
     store.enrol(WardPublicKey.read(ward_pub), session.office.code)
-    ward_cli.cmd_enrol(Namespace(district_key=str(district_pub), district_url="http://127.0.0.1:9", fingerprint=None),
-                       session)
+    ward_cli.cmd_enrol(Namespace(district_key=str(district_pub), district_url="http://127.0.0.1:9",
+                                 fingerprint=store.public_keys().fingerprint), session)
     agent = SyncAgent(session.store.data_dir, AgentConfig())
     try:
         files = agent.export(tmp_path / "usb")

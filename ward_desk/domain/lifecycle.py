@@ -1,6 +1,7 @@
 """The dossier lifecycle: states, actions, the transition table and event folding.
 
-The table follows Decree 61/2018 arts. 15–21 as kept by Decree 118/2025:
+The table follows the one-stop rules in force since 1 July 2025 (Decree 118/2025/NĐ-CP,
+Circular 03/2025/TT-VPCP):
 
 ================================  ===================================================
 action                            from -> to
@@ -382,7 +383,7 @@ def timing_of(
     return classify(projection.completed_at, projection.statutory_due_at, calendar, rules)
 
 
-# -- apology slips (Decree 61/2018 arts. 19-20) ----------------------------------------
+# -- apology slips (form 04, Decree 118/2025/NĐ-CP) -------------------------------------
 
 
 def _apology_problem(
@@ -390,6 +391,7 @@ def _apology_problem(
     now_utc: datetime,
     calendar: WorkingCalendar,
     rules: CountingRules,
+    declared_late: bool = False,
 ) -> str | None:
     if projection.state in TERMINAL or projection.state == State.RESULT_READY:
         return "apology.not_open"
@@ -397,8 +399,8 @@ def _apology_problem(
         return "apology.already_issued"
     if projection.due_at is None:
         return "apology.not_open"
-    if now_utc > projection.due_at:
-        return None
+    if now_utc > projection.due_at or declared_late:
+        return None  # the officer said the result will not be ready: the slip is due now
     # At the latest one working day before the due day the slip must go out.
     window_opens = calendar.previous_working_day(local_day(projection.due_at, rules))
     if local_day(now_utc, rules) < window_opens:
@@ -411,12 +413,14 @@ def can_issue_apology(
     now_utc: datetime,
     calendar: WorkingCalendar,
     rules: CountingRules = DEFAULT_RULES,
+    declared_late: bool = False,
 ) -> bool:
     """True when an apology slip with a new appointment may be issued now: the
     dossier is open and not yet ready, no apology was issued before (the date may
     be reset only once), and ``now`` is on or after the working day before the
-    due day, or already past due."""
-    return _apology_problem(projection, now_utc, calendar, rules) is None
+    due day, or already past due, or the officer has declared the result will not
+    be ready in time (``declared_late``)."""
+    return _apology_problem(projection, now_utc, calendar, rules, declared_late) is None
 
 
 def validate_apology(
@@ -425,6 +429,7 @@ def validate_apology(
     now_utc: datetime,
     calendar: WorkingCalendar,
     rules: CountingRules = DEFAULT_RULES,
+    declared_late: bool = False,
 ) -> None:
     """Check an apology slip's new appointment; raise RuleViolation if it is not acceptable.
 
@@ -434,7 +439,7 @@ def validate_apology(
     ``apology.date_in_past`` (must be in the future), ``apology.date_not_working_day``
     (the citizen must be able to come on that day).
     """
-    problem = _apology_problem(projection, now_utc, calendar, rules)
+    problem = _apology_problem(projection, now_utc, calendar, rules, declared_late)
     if problem is not None:
         raise RuleViolation(problem, state=projection.state.value)
     assert projection.due_at is not None  # checked by _apology_problem

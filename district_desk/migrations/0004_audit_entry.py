@@ -7,7 +7,7 @@ from peewee import Database
 
 from district_desk.migrations import execute
 
-VERSION = 3
+VERSION = 4
 
 STATEMENTS = [
     'CREATE TABLE IF NOT EXISTS "audit_entry" ("id" {pk}, "at" {timestamp} NOT NULL, "actor" VARCHAR(255) NOT NULL, "action" VARCHAR(255) NOT NULL, "office_code" VARCHAR(255) NOT NULL, "subject" VARCHAR(255) NOT NULL, "detail" TEXT NOT NULL)',
