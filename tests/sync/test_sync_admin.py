@@ -190,6 +190,7 @@ def test_quarantine_list_show_release_discard(district_init: Path) -> None:
     # Each act at the desk is in the province's audit trail, with who did it (a refused act is too: it was done).
     trail = json.loads(district_cli("audit", "--json", "--data-dir", str(district_init),
                                     env={"DISTRICT_DESK_PASSWORD": TEST_PASSWORD}).stdout)
+    trail = [e for e in trail if e["action"].startswith("quarantine_")]
     assert [(e["action"], e["office_code"]) for e in reversed(trail)] == [
         ("quarantine_release", "22918"), ("quarantine_release", "22918"), ("quarantine_release", "22918"),
         ("quarantine_discard", "22918")]
