@@ -1,0 +1,76 @@
+"""Plain words (issue 12.6 / 10.6): since 2025 a commune's upstream is the province, named
+by configuration; no message and no district screen says "quận/huyện" or "district"."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+
+from district_helpers import MONTH, build_province, local
+from sync_helpers import TEST_PASSWORD
+
+from district_desk.store import DistrictStore
+from ward_desk.i18n import LANGUAGES, _catalog, set_language, t
+
+# File and command names keep their spelling: district.pub, district-desk, --district-url.
+_DISTRICT_WORD = re.compile(r"(?<![\w\-./])district(?![\w\-]|\.[a-z]|_)", re.IGNORECASE)
+
+
+def test_no_catalogue_string_says_quan_huyen_or_district() -> None:
+    for lang in LANGUAGES:
+        for key, text in _catalog(lang).items():
+            assert "quận" not in text.casefold() and "huyện" not in text.casefold(), (lang, key, text)
+            assert not _DISTRICT_WORD.search(text), (lang, key, text)
+
+
+def test_the_upstream_is_named_by_configuration(monkeypatch) -> None:
+    assert "cấp tỉnh" in t("sync.agent.no_connection", "vi", url="https://x", detail="")
+    assert t("district.rank.col.district_total", "vi") == "Cấp tỉnh tính lại"
+    assert "the province" in t("sync.agent.no_connection", "en", url="https://x", detail="")
+    monkeypatch.setenv("WARD_DESK_UPSTREAM", "Sở Nội vụ tỉnh Lâm Đồng")
+    assert "Sở Nội vụ tỉnh Lâm Đồng" in t("sync.reject.revoked_ward", "vi")
+    assert t("district.rank.col.district_total", "vi") == "Sở Nội vụ tỉnh Lâm Đồng tính lại"
+
+
+def test_no_district_screen_says_quan_huyen(tmp_path: Path) -> None:
+    from district_desk.ui.app import DistrictApp
+
+    set_language("vi")
+    store = DistrictStore.create(tmp_path / "province", "Tỉnh Lâm Đồng", TEST_PASSWORD, None)
+    build_province(store, store.unlock(TEST_PASSWORD))
+    data_dir = store.data_dir
+    store.close()
+    app = DistrictApp(data_dir, password=lambda: TEST_PASSWORD, month=MONTH, now=lambda: local(2026, 3, 3, 9))
+    seen: list[str] = []
+
+    async def settle(pilot) -> None:
+        for _ in range(200):
+            await pilot.pause()
+            if not [w for w in pilot.app.workers if not w.is_finished]:
+                break
+            await asyncio.sleep(0.02)
+        await pilot.pause()
+
+    def grab() -> None:
+        seen.append("\n".join(strip.text for strip in app.screen._compositor.render_strips()))
+
+    async def scenario() -> None:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            for key in ("1", "2", "3", "4"):
+                await pilot.press(key)
+                await settle(pilot)
+                grab()
+            await pilot.press("2", "enter")
+            await settle(pilot)
+            grab()
+            await pilot.press("escape", "m")
+            await settle(pilot)
+            grab()
+
+    asyncio.run(scenario())
+    assert len(seen) == 6 and "Tỉnh Lâm Đồng" in seen[0]
+    for text in seen:
+        assert "quận" not in text.casefold() and "huyện" not in text.casefold(), text
+        assert not _DISTRICT_WORD.search(text), text
