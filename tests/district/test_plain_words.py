@@ -74,3 +74,16 @@ def test_no_district_screen_says_quan_huyen(tmp_path: Path) -> None:
     for text in seen:
         assert "quận" not in text.casefold() and "huyện" not in text.casefold(), text
         assert not _DISTRICT_WORD.search(text), text
+
+
+def test_months_as_clerks_write_them(district) -> None:
+    from district_desk import ranking, views
+    from ward_desk.domain.report_math import parse_period
+
+    assert [parse_period(m).label for m in ("11/2026", "3/2026", "tháng 11/2026", "2026-11")] == [
+        "2026-11", "2026-03", "2026-11", "2026-11"]
+    store, keys = district
+    build_province(store, keys)
+    assert views.month_period("02/2026").label == MONTH
+    assert ranking.compute_ranking(store, "2/2026", now=local(2026, 3, 5))["month"] == MONTH
+    assert [r["month"] for r in views.assessment_rows(store, "02/2026")][:1] == [MONTH]
