@@ -368,6 +368,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     lang = os.environ.get("WARD_DESK_LANG")
     if lang in ("vi", "en"):
         set_language(lang)
+    from ward_desk.i18n import argparse_words
+
+    argparse_words.install()  # "usage:", "error:" ... in the user's language
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "lang", None):

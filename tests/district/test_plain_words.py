@@ -87,3 +87,13 @@ def test_months_as_clerks_write_them(district) -> None:
     assert views.month_period("02/2026").label == MONTH
     assert ranking.compute_ranking(store, "2/2026", now=local(2026, 3, 5))["month"] == MONTH
     assert [r["month"] for r in views.assessment_rows(store, "02/2026")][:1] == [MONTH]
+
+
+def test_argparse_speaks_the_users_language() -> None:
+    from sync_helpers import district_cli
+
+    vi = district_cli("rank", check=False, env={"WARD_DESK_LANG": "vi"})
+    assert vi.returncode == 2 and "Cách dùng: district-desk rank" in vi.stderr
+    assert "lỗi: còn thiếu tham số bắt buộc: --month" in vi.stderr and "usage:" not in vi.stderr
+    en = district_cli("rank", check=False, env={"WARD_DESK_LANG": "en"})
+    assert "the following arguments are required: --month" in en.stderr
