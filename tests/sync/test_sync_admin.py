@@ -45,7 +45,7 @@ def test_sqlite_store_is_encrypted_and_needs_the_passphrase(district_dir: Path) 
         DistrictStore.open(district_dir)  # no passphrase at all
     proc = district_cli("report", "wards", "--json", "--data-dir", str(district_dir),
                         env={"DISTRICT_DESK_PASSWORD": "wrong"}, check=False)
-    assert proc.returncode == 3 and "Wrong district password" in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.returncode == 3 and "Wrong province password" in proc.stderr and "Traceback" not in proc.stderr
 
     again = DistrictStore.open(district_dir, password=lambda: TEST_PASSWORD)
     assert again.report_wards()[0]["dossiers"] == 5
