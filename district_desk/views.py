@@ -448,14 +448,14 @@ def _pending_after_acks(rows: list[dict[str, Any]]) -> None:
                  .where(Heartbeat.office_code.in_(offices)).order_by(Heartbeat.received_at)):
         latest[beat.office_code] = beat
     for row in rows:
-        beat = latest.get(row["office_code"])
-        if beat is None or row["pending"] is None:
+        last = latest.get(row["office_code"])
+        if last is None or row["pending"] is None:
             continue
-        batch = Batch.get_or_none((Batch.office_code == row["office_code"]) & (Batch.received_at == beat.received_at))
+        batch = Batch.get_or_none((Batch.office_code == row["office_code"]) & (Batch.received_at == last.received_at))
         if batch is None:
             continue  # a bare heartbeat, sent after the ward's last ack: already right
         delivered = max(0, int(row["acked_seq"]) - (int(batch.first_seq) - 1))
-        row["pending"] = max(0, int(beat.pending) - delivered)
+        row["pending"] = max(0, int(last.pending) - delivered)
         if row["pending"] == 0:
             row["oldest_pending_s"] = None
 
@@ -650,15 +650,15 @@ def commune_rows(store: DistrictStore, month: str, now: datetime | None = None) 
     for ward in Ward.select().order_by(Ward.office_code):
         c = counts.get(ward.office_code, Counts())
         _, _, share = figures.on_time_share(c)
-        s = latest.get(ward.office_code)
+        sa = latest.get(ward.office_code)
         out.append({
             "office_code": ward.office_code, "ward": ward.name, "revoked": ward.revoked_at is not None,
             "month": period.label, "received": c.received, "resolved": c.resolved, "early": c.resolved_early,
             "on_time": c.resolved_on_time, "late": c.resolved_late, "overdue": c.open_overdue,
             "apology_extended": int(extended.get(ward.office_code, 0)), "on_time_share": share,
             "on_time_rate": c.on_time_rate,
-            "assessment_total": s.total / 100 if s else None, "assessment_state": s.state if s else None,
-            "assessment_revision": s.revision if s else None,
+            "assessment_total": sa.total / 100 if sa else None, "assessment_state": sa.state if sa else None,
+            "assessment_revision": sa.revision if sa else None,
         })
     return out
 
