@@ -251,6 +251,7 @@ def cmd_quarantine_release(args: argparse.Namespace) -> int:
     try:
         keys = store.unlock()
         outcome = release(store, keys, args.id, actor=_actor())
+        _audit_quarantine("quarantine_release", args.id, outcome.outcome)
     finally:
         store.close()
     if outcome.outcome in ("applied", "duplicate"):
@@ -261,6 +262,17 @@ def cmd_quarantine_release(args: argparse.Namespace) -> int:
     return EXIT_STILL_QUARANTINED
 
 
+def _audit_quarantine(action: str, quarantine_id: int, detail: str) -> None:
+    """The act in the province's audit trail (the quarantine's own action log keeps the detail)."""
+    from district_desk import audit
+    from district_desk.models import Quarantine
+
+    row = Quarantine.get_or_none(Quarantine.id == quarantine_id)
+    audit.record(action, office_code=row.office_code if row else "",
+                 subject=f"#{quarantine_id} batch {row.batch_no}" if row else f"#{quarantine_id}", detail=detail,
+                 actor=_actor())
+
+
 def cmd_quarantine_discard(args: argparse.Namespace) -> int:
     from district_desk.quarantine import discard
 
@@ -269,6 +281,7 @@ def cmd_quarantine_discard(args: argparse.Namespace) -> int:
     store = open_district(args)
     try:
         discard(args.id, note=args.note.strip(), actor=_actor())
+        _audit_quarantine("quarantine_discard", args.id, args.note.strip())
     finally:
         store.close()
     say("sync.admin.discarded", id=args.id)

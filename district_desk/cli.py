@@ -90,13 +90,42 @@ def cmd_enrol(args: argparse.Namespace) -> int:
 
 
 def cmd_revoke(args: argparse.Namespace) -> int:
+    """Revoke a commune's key, after naming it: ``--yes``, or its office code typed back."""
+    from district_desk import audit
+    from district_desk.models import Ward
+
     store = open_district(args)
     try:
-        store.revoke(args.office_code)
+        ward = Ward.get_or_none(Ward.office_code == args.office_code)
+        if ward is None:
+            raise BadInput("sync.ward.unknown", office=args.office_code)
+        if ward.revoked_at is not None:
+            say("district.revoke.already", office=ward.office_code, ward=ward.name)
+            return EXIT_OK
+        say("district.revoke.naming", office=ward.office_code, ward=ward.name, fingerprint=ward.fingerprint[:16])
+        if not args.yes:
+            confirm_by_typing(ward.office_code)
+        with store.db.atomic():
+            store.revoke(ward.office_code)
+            audit.record("revoke", office_code=ward.office_code, subject=ward.name,
+                         detail=f"fingerprint {ward.fingerprint}")
     finally:
         store.close()
     say("sync.cli.revoked", office=args.office_code)
     return EXIT_OK
+
+
+def confirm_by_typing(office_code: str) -> None:
+    """Ask for the commune's office code to be typed back; refuse without a terminal
+    (a script says ``--yes``) or when what is typed differs. Nothing is changed then."""
+    if not sys.stdin.isatty():
+        raise BadInput("district.revoke.needs_yes", office=office_code)
+    try:
+        typed = input(t("district.revoke.type_code", None, office=office_code))
+    except EOFError:
+        typed = ""
+    if typed.strip() != office_code:
+        raise BadInput("district.revoke.not_confirmed", office=office_code)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -305,6 +334,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("revoke", parents=[common], help=t("sync.cli.help.revoke"))
     p.add_argument("--office-code", required=True)
+    p.add_argument("--yes", action="store_true", help=t("district.help.yes"))
     p.set_defaults(func=cmd_revoke)
 
     p = sub.add_parser("serve", parents=[common, secret], help=t("sync.cli.help.serve"))
@@ -373,6 +403,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     lang = os.environ.get("WARD_DESK_LANG")
     if lang in ("vi", "en"):
         set_language(lang)
+    from ward_desk.i18n import argparse_words
+
+    argparse_words.install()  # "usage:", "error:" ... in the user's language
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "lang", None):

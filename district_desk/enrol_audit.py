@@ -2,9 +2,8 @@
 replace step with a reason (issue 15, item 4).
 
 :func:`record_key_change` is the one place such a change is written down. It
-logs to ``district_desk.audit`` now; the district's audit trail table (another
-branch) is wired in here at merge, so every caller already passes what an audit
-entry needs.
+logs to ``district_desk.audit`` and writes a row of the audit trail
+(:mod:`district_desk.audit`) in the caller's transaction.
 """
 
 from __future__ import annotations
@@ -25,3 +24,8 @@ def record_key_change(
         "ward key %s: office=%s old=%s new=%s via=%s reason=%r",
         action, office_code, old_fingerprint or "-", new_fingerprint, via, reason,
     )
+    from district_desk import audit
+
+    detail = f"{old_fingerprint or '-'} -> {new_fingerprint} ({via})" + (f": {reason}" if reason else "")
+    audit.record({"replace": "key_replace"}.get(action, action), office_code=office_code,
+                 subject=new_fingerprint[:16], detail=detail)

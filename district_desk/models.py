@@ -371,6 +371,20 @@ class RateLimit(BaseModel):
 
     class Meta:
         indexes = ((("bucket", "client"), True),)
+class AuditEntry(BaseModel):
+    """Who did what at the province's desk (enrol, revoke, review, publish, quarantine):
+    insert-only, written in the same transaction as the act (migration 0005)."""
+
+    id = AutoField()
+    at = DateTimeField()
+    actor = CharField()  # the operating-system user who ran the command or the desk
+    action = CharField()  # enrol | revoke | review_accepted | review_returned | publish | quarantine_release | ...
+    office_code = CharField()  # the commune concerned ("" for a province-wide act)
+    subject = CharField()  # what it was about: a month and revision, a snapshot number, a batch
+    detail = TextField()
+
+    class Meta:
+        indexes = ((("at",), False), (("office_code",), False))
 
 
 VIEW_MODELS: tuple[type[BaseModel], ...] = (
@@ -379,6 +393,7 @@ VIEW_MODELS: tuple[type[BaseModel], ...] = (
     FactsWatermark,
     RankingSnapshot,
     AssessmentReview,
+    AuditEntry,
 )
 
 

@@ -149,7 +149,9 @@ def compute_ranking(store: DistrictStore, month: str, rule: GapRule = GapRule(),
     period = views.month_period(month)
     now = now or utcnow()
     views.refresh_facts(store)
-    wards = list(Ward.select().where(Ward.revoked_at.is_null()).order_by(Ward.office_code))
+    # Revoked communes stay in the ranking, marked: a month they submitted before the
+    # revocation still happened, and a commune must not vanish without a trace.
+    wards = list(Ward.select().order_by(Ward.office_code))
     progress = {p.office_code: p for p in WardProgress.select()}
     acked_batch_at = {
         office: at for office, at in views._rows(Batch.select(Batch.office_code, Batch.received_at)
@@ -169,7 +171,8 @@ def compute_ranking(store: DistrictStore, month: str, rule: GapRule = GapRule(),
         office = ward.office_code
         p = progress.get(office)
         acked_seq = int(p.acked_seq) if p else 0
-        base = {"office_code": office, "ward": ward.name, "data_as_of": views._iso(acked_batch_at.get(office))}
+        base = {"office_code": office, "ward": ward.name, "data_as_of": views._iso(acked_batch_at.get(office)),
+                "revoked": ward.revoked_at is not None, "revoked_at": views._iso(ward.revoked_at)}
         district = compute_all(counts.get(office, Counts()))
         revs = revisions.get(office, [])
         usable = next((s for s in revs if s.state in USABLE), None)
@@ -249,8 +252,22 @@ def _ranked_row(base: dict[str, Any], usable: SelfAssessment, record: Record,
 # --------------------------------------------------------------------------- snapshots
 
 
-def publish_snapshot(store: DistrictStore, ranking: dict[str, Any]) -> dict[str, Any]:
-    """Freeze ``ranking`` as the next snapshot of its month; returns it as stored."""
+def check_publishable(month: str, now: datetime | None = None) -> None:
+    """Refuse to publish a month that has not ended yet (office time): its figures still
+    move, and a published ranking is final. Says when it can be published."""
+    from ward_desk.domain.timing import TZ
+
+    period = views.month_period(month)
+    now = now or utcnow()
+    if period.utc_bounds(TZ)[1] > now:
+        raise BadInput("district.rank.publish_unfinished", month=period.label,
+                       first_day=period.end.strftime("%d/%m/%Y"))
+
+
+def publish_snapshot(store: DistrictStore, ranking: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
+    """Freeze ``ranking`` as the next snapshot of its month; returns it as stored. A month
+    not ended yet (or in the future) is refused (:func:`check_publishable`)."""
+    check_publishable(ranking["month"], now)
     frozen = {k: v for k, v in ranking.items() if k != "snapshot"}
     body = _canonical(frozen)
     digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
@@ -261,6 +278,10 @@ def publish_snapshot(store: DistrictStore, ranking: dict[str, Any]) -> dict[str,
                         .order_by(RankingSnapshot.number.desc()).first())
                 row = RankingSnapshot.create(month=ranking["month"], number=(last.number if last else 0) + 1,
                                              published_at=utcnow(), body=body, digest=digest)
+                from district_desk import audit
+
+                audit.record("publish", subject=f"{row.month} #{row.number}", detail=f"sha256 {digest}",
+                             at=row.published_at)
             return _with_snapshot(frozen, row)
         except peewee.IntegrityError:  # another desk published the same month at the same moment
             continue
@@ -308,6 +329,15 @@ def local_text(iso: str | None) -> str:
     return dt.strftime("%d/%m/%Y %H:%M")
 
 
+def ward_label(row: dict[str, Any], language: str | None = None) -> str:
+    """The commune's name, marked when its key was revoked (snapshots from before have no mark)."""
+    from ward_desk.i18n import t
+
+    if row.get("revoked"):
+        return f"{row['ward']} " + t("district.drill.revoked_mark", language)
+    return str(row["ward"])
+
+
 def ranking_tables(ranking: dict[str, Any], language: str | None = None) -> tuple[list[str], list[Any]]:
     """Headline and tables of a ranking for :mod:`ward_desk.reports` (text, XLSX)."""
     from ward_desk.reports.cells import Table
@@ -322,7 +352,7 @@ def ranking_tables(ranking: dict[str, Any], language: str | None = None) -> tupl
     rows: list[list[Any]] = []
     for r in ranking["ranked"]:
         rows.append([
-            r["rank_total"], r["office_code"], r["ward"], r["self_total"], r["district_total"], r["score_gap"],
+            r["rank_total"], r["office_code"], ward_label(r, language), r["self_total"], r["district_total"], r["score_gap"],
             r["rank_on_time"], _pct(r.get("on_time_share")),
             *[_pct(r["indicators"][k]["district"]) for k in COMPARED],
             ", ".join(t(f"district.rank.flag.{f}", language) for f in r["flags"]),
@@ -331,7 +361,7 @@ def ranking_tables(ranking: dict[str, Any], language: str | None = None) -> tupl
     ranked = Table(title=t("district.rank.title", language, month=ranking["month"]), header=header, rows=rows, total=[])
     ex_header = [h(k) for k in ("office_code", "ward", "reason", "data_as_of")]
     ex_rows: list[list[Any]] = [
-        [e["office_code"], e["ward"],
+        [e["office_code"], ward_label(e, language),
          t(f"district.rank.reason.{e['reason']}", language, batches=", ".join(map(str, e["missing_batches"]))),
          local_text(e["data_as_of"])]
         for e in ranking["excluded"]

@@ -269,12 +269,31 @@ def cmd_report_commune(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --------------------------------------------------------------------------- audit
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    """``district-desk audit``: who did what (enrol, revoke, review, publish, quarantine), newest first."""
+    from district_desk import audit
+
+    rows = _read(args, audit.entries, office_code=args.office, action=args.action, limit=args.limit)
+    if args.json:
+        _print_json(rows)
+        return EXIT_OK
+    headers = [t(f"district.audit.col.{k}") for k in ("at", "actor", "action", "office_code", "subject", "detail")]
+    table = [[_local(r["at"]), r["actor"], t(f"district.audit.action.{r['action']}"), r["office_code"], r["subject"],
+              r["detail"][:40]] for r in rows]
+    _tabulate(headers, table, "district.audit.none")
+    return EXIT_OK
+
+
 # --------------------------------------------------------------------------- rank
 
 
 def cmd_rank(args: argparse.Namespace) -> int:
     from district_desk.ranking import (
         GapRule,
+        check_publishable,
         compute_ranking,
         load_snapshot,
         publish_snapshot,
@@ -288,6 +307,8 @@ def cmd_rank(args: argparse.Namespace) -> int:
                 raise BadInput("district.rank.snapshot_and_publish")
             ranking = load_snapshot(store, args.month, args.snapshot or None)
         else:
+            if args.publish:
+                check_publishable(args.month)  # before the work: a clear refusal, nothing computed
             ranking = compute_ranking(store, args.month, GapRule(points=args.gap_points, rate=args.gap_rate))
             if args.publish:
                 ranking = publish_snapshot(store, ranking)
@@ -312,13 +333,14 @@ def _rank_text(ranking: dict[str, Any]) -> str:
     """A narrow text table (the full one, with every indicator, is in --xlsx / --json)."""
     from tabulate import tabulate
 
+    from district_desk.ranking import ward_label
     from district_desk.views import rate_text, score_text
 
     headers = [t(f"district.rank.col.{k}") for k in
                ("rank_total", "office_code", "ward", "self_total", "district_total", "rank_on_time", "on_time_share",
                 "flags", "data_as_of")]
     rows = [
-        [r["rank_total"], r["office_code"], r["ward"], score_text(r["self_total"]),
+        [r["rank_total"], r["office_code"], ward_label(r), score_text(r["self_total"]),
          score_text(r["district_total"]), r["rank_on_time"] or "-",
          rate_text(r.get("on_time_share")),
          ("⚠ " + ", ".join(t(f"district.rank.flag.{f}") for f in r["flags"])) if r["flags"] else "",
@@ -329,7 +351,7 @@ def _rank_text(ranking: dict[str, Any]) -> str:
     if ranking["excluded"]:
         out += "\n\n" + t("district.rank.excluded_title") + "\n"
         out += "\n".join(
-            f"  {e['office_code']} {e['ward']}: "
+            f"  {e['office_code']} {ward_label(e)}: "
             + t(f"district.rank.reason.{e['reason']}", batches=", ".join(map(str, e["missing_batches"])))
             for e in ranking["excluded"]
         )
@@ -431,6 +453,15 @@ def register(sub: Any, common: argparse.ArgumentParser, secret: argparse.Argumen
     r.add_argument("--month", required=True, help=t("district.help.month"))
     r.add_argument("--json", action="store_true")
     r.set_defaults(func=cmd_report_commune)
+
+    p = sub.add_parser("audit", parents=[common, secret], help=t("district.help.audit"))
+    p.add_argument("--office", help=t("district.help.office"))
+    from district_desk.audit import ACTIONS
+
+    p.add_argument("--action", choices=ACTIONS, help=t("district.help.audit_action"))
+    p.add_argument("--limit", type=int, default=200)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_audit)
 
     p = sub.add_parser("rank", parents=[common, secret], help=t("district.help.rank"))
     p.add_argument("--month", required=True, help=t("district.help.month"))

@@ -392,6 +392,7 @@ def ward_rows(store: DistrictStore, now: datetime | None = None, rule: BacklogRu
     heartbeat backlog, flagged ``stuck`` with the reasons (see :class:`BacklogRule`)."""
     now = now or utcnow()
     rows = store.report_wards()
+    _pending_after_acks(rows)
     window = _beats(now - timedelta(hours=rule.window_hours))
     batch_at: dict[str, datetime | None] = dict(
         _rows(WardProgress.select(WardProgress.office_code, WardProgress.last_batch_at).tuples()))  # type: ignore[arg-type]
@@ -401,7 +402,7 @@ def ward_rows(store: DistrictStore, now: datetime | None = None, rule: BacklogRu
         hours = (now - last_sync).total_seconds() / 3600 if last_sync else None
         growing = (
             len(beats) >= 2
-            and beats[-1].pending > beats[0].pending
+            and (row["pending"] or 0) > beats[0].pending
             and (beats[-1].oldest_pending_s or 0) > (beats[0].oldest_pending_s or 0)
         )
         reasons: list[str] = []
@@ -426,6 +427,37 @@ def ward_rows(store: DistrictStore, now: datetime | None = None, rule: BacklogRu
             stuck_reasons=reasons,
         )
     return rows
+
+
+def _pending_after_acks(rows: list[dict[str, Any]]) -> None:
+    """Correct each ward's last heartbeat for what the province has acknowledged since.
+
+    A batch's heartbeat counts the changes pending *from that batch on* when it was
+    sealed, the batch's own records included: the ward cannot know they will arrive.
+    Over the network the ward's next heartbeat, sent after the ack, says 0; a USB stick
+    carries no such heartbeat, so after ``import`` the ward kept showing as waiting with
+    its oldest change "waiting too long". Here the pending count of a heartbeat that came
+    with a batch is reduced by the records acknowledged from that batch's first one on;
+    with nothing left, nothing is waiting.
+    """
+    offices = [r["office_code"] for r in rows]
+    if not offices:
+        return
+    latest: dict[str, Heartbeat] = {}
+    for beat in (Heartbeat.select(Heartbeat.office_code, Heartbeat.received_at, Heartbeat.pending)
+                 .where(Heartbeat.office_code.in_(offices)).order_by(Heartbeat.received_at)):
+        latest[beat.office_code] = beat
+    for row in rows:
+        last = latest.get(row["office_code"])
+        if last is None or row["pending"] is None:
+            continue
+        batch = Batch.get_or_none((Batch.office_code == row["office_code"]) & (Batch.received_at == last.received_at))
+        if batch is None:
+            continue  # a bare heartbeat, sent after the ward's last ack: already right
+        delivered = max(0, int(row["acked_seq"]) - (int(batch.first_seq) - 1))
+        row["pending"] = max(0, int(last.pending) - delivered)
+        if row["pending"] == 0:
+            row["oldest_pending_s"] = None
 
 
 def backlog_rows(store: DistrictStore, now: datetime | None = None, rule: BacklogRule = BacklogRule()) -> list[dict[str, Any]]:
@@ -554,8 +586,13 @@ def record_review(store: DistrictStore, keys: Any, *, office_code: str, month: s
         body = {"month": label, "revision": revision, "status": status, "comment": comment}
         doc = store.publish(keys, kind="review", version=f"{label}-r{revision}", body=body, audience=office_code)
         try:
-            return AssessmentReview.create(office_code=office_code, month=label, revision=revision, status=status,
-                                           comment=comment, reviewed_at=now, doc_id=doc.doc_id)
+            decision = AssessmentReview.create(office_code=office_code, month=label, revision=revision,
+                                               status=status, comment=comment, reviewed_at=now, doc_id=doc.doc_id)
+            from district_desk import audit
+
+            audit.record(f"review_{status}", office_code=office_code, subject=f"{label} r{revision}",
+                         detail=comment, at=now)
+            return decision
         except peewee.IntegrityError as exc:  # a concurrent decision on the same revision won
             raise BadInput("district.review.already", office=office_code, month=label, revision=revision) from exc
 
@@ -613,15 +650,15 @@ def commune_rows(store: DistrictStore, month: str, now: datetime | None = None) 
     for ward in Ward.select().order_by(Ward.office_code):
         c = counts.get(ward.office_code, Counts())
         _, _, share = figures.on_time_share(c)
-        s = latest.get(ward.office_code)
+        sa = latest.get(ward.office_code)
         out.append({
             "office_code": ward.office_code, "ward": ward.name, "revoked": ward.revoked_at is not None,
             "month": period.label, "received": c.received, "resolved": c.resolved, "early": c.resolved_early,
             "on_time": c.resolved_on_time, "late": c.resolved_late, "overdue": c.open_overdue,
             "apology_extended": int(extended.get(ward.office_code, 0)), "on_time_share": share,
             "on_time_rate": c.on_time_rate,
-            "assessment_total": s.total / 100 if s else None, "assessment_state": s.state if s else None,
-            "assessment_revision": s.revision if s else None,
+            "assessment_total": sa.total / 100 if sa else None, "assessment_state": sa.state if sa else None,
+            "assessment_revision": sa.revision if sa else None,
         })
     return out
 

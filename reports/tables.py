@@ -3,6 +3,7 @@ r"""The ward's report and self-assessment laid out as :class:`reports.cells.Tabl
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 from ward_desk.reports.cells import Cell, Table
 
@@ -29,6 +30,14 @@ COUNT_COLUMNS: tuple[str, ...] = (
     "apology_slips",
 )
 RATE_COLUMNS: tuple[str, ...] = ("on_time_rate", "satisfaction")
+
+
+def _vn(dt_utc: datetime, fmt: str) -> str:
+    """A stored (naive UTC) instant as Vietnam time: a review given at 00:30 on 03/12 in
+    Hà Nội is 17:30 on 02/12 in UTC, and the leader must read 03/12."""
+    from ward_desk.domain.timing import to_local
+
+    return to_local(dt_utc).strftime(fmt)
 
 
 def _percent(value: float | None) -> float | None:
@@ -111,7 +120,7 @@ def report_headline(report: PeriodReport, language: str | None = None) -> list[s
         t("report.subtitle", language, office=report.office_name, period=period_label(report.period, language),
           start=report.period.start.strftime("%d/%m/%Y"),
           end=(report.period.end.fromordinal(report.period.end.toordinal() - 1)).strftime("%d/%m/%Y")),
-        t("report.generated", language, at=report.generated_at.strftime("%d/%m/%Y %H:%M UTC")),
+        t("report.generated", language, at=_vn(report.generated_at, "%d/%m/%Y %H:%M")),
     ]
 
 
@@ -147,8 +156,8 @@ def assessment_headline(view: AssessmentView, office_name: str, language: str | 
         lines.append(t("assess.revision_reason", language, reason=view.revision_reason))
     if view.signature and view.submitted_at:
         lines.append(t("assess.signed", language, name=view.signed_by,
-                       at=view.submitted_at.strftime("%d/%m/%Y %H:%M UTC"), signature=view.signature.hex()[:32] + "…"))
+                       at=_vn(view.submitted_at, "%d/%m/%Y %H:%M"), signature=view.signature.hex()[:32] + "…"))
     if view.review_comment:
-        at = view.reviewed_at.strftime("%d/%m/%Y") if view.reviewed_at else ""
+        at = _vn(view.reviewed_at, "%d/%m/%Y") if view.reviewed_at else ""
         lines.append(t("assess.review", language, at=at, comment=view.review_comment))
     return lines

@@ -67,7 +67,7 @@ def test_another_key_or_an_unrevoke_needs_the_replace_step_with_a_reason(distric
     assert enrol(pub2, second, "--replace", "--reason", "12/03").returncode == 2  # a date is no reason
     assert enrol(pub2, second, "--replace", "--reason", "máy cũ hỏng ổ cứng, cài máy mới").returncode == 0
     assert _wards(district_init) == {"22918": second.public().fingerprint}
-    district_cli("revoke", "--data-dir", str(district_init), "--office-code", "22918")
+    district_cli("revoke", "--data-dir", str(district_init), "--office-code", "22918", "--yes")
     assert enrol(pub2, second).returncode == 2  # un-revoking is a replace step too
     assert enrol(pub2, second, "--replace", "--reason", "thu hồi nhầm, khôi phục lại").returncode == 0
 

@@ -45,7 +45,7 @@ def test_sqlite_store_is_encrypted_and_needs_the_passphrase(district_dir: Path) 
         DistrictStore.open(district_dir)  # no passphrase at all
     proc = district_cli("report", "wards", "--json", "--data-dir", str(district_dir),
                         env={"DISTRICT_DESK_PASSWORD": "wrong"}, check=False)
-    assert proc.returncode == 3 and "Wrong district password" in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.returncode == 3 and "Wrong province password" in proc.stderr and "Traceback" not in proc.stderr
 
     again = DistrictStore.open(district_dir, password=lambda: TEST_PASSWORD)
     assert again.report_wards()[0]["dossiers"] == 5
@@ -187,6 +187,14 @@ def test_quarantine_list_show_release_discard(district_init: Path) -> None:
     assert "bản sao cũ" in _q(district_init, "show", str(conflict)).stdout
     assert json.loads(_q(district_init, "list", "--json").stdout) == []
     assert len(json.loads(_q(district_init, "list", "--all", "--json").stdout)) == 2  # evidence kept
+    # Each act at the desk is in the province's audit trail, with who did it (a refused act is too: it was done).
+    trail = json.loads(district_cli("audit", "--json", "--data-dir", str(district_init),
+                                    env={"DISTRICT_DESK_PASSWORD": TEST_PASSWORD}).stdout)
+    trail = [e for e in trail if e["action"].startswith("quarantine_")]
+    assert [(e["action"], e["office_code"]) for e in reversed(trail)] == [
+        ("quarantine_release", "22918"), ("quarantine_release", "22918"), ("quarantine_release", "22918"),
+        ("quarantine_discard", "22918")]
+    assert trail[0]["detail"] == "bản sao cũ từ máy cài lại"
     store = DistrictStore.open(district_init, password=TEST_PASSWORD)
     rows = store.report_wards()
     store.close()

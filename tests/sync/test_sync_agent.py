@@ -130,7 +130,7 @@ def test_server_errors_and_timeouts_back_off_and_recover(session, clock, server:
 def test_refusal_stops_with_plain_words(session, clock, server: Receiver) -> None:
     enrol(session, server.data_dir, server.url)
     make_dossiers(session, clock, days=1, per_day=2)
-    district_cli("revoke", "--data-dir", str(server.data_dir), "--office-code", session.office.code)
+    district_cli("revoke", "--data-dir", str(server.data_dir), "--office-code", session.office.code, "--yes")
     report = SyncAgent(session.store.data_dir, AgentConfig(**FAST)).run_once()
     assert not report.ok and not report.error.transient
     assert report.error.message_id == "sync.reject.revoked_ward"

@@ -89,7 +89,7 @@ def test_refusals(receiver: Receiver) -> None:
     assert "rejected envelope: bad_signature" in log and "unknown_ward" in log
 
     # after revocation even the genuine batch is refused
-    district_cli("revoke", "--data-dir", str(receiver.data_dir), "--office-code", ward.office_code)
+    district_cli("revoke", "--data-dir", str(receiver.data_dir), "--office-code", ward.office_code, "--yes")
     r = post(receiver, good.envelope)
     assert r.status_code == 403 and r.json()["error"] == "revoked_ward"
 

@@ -266,6 +266,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             lang = argv[i + 1]
     if lang in ("vi", "en"):
         set_language(lang)
+    from ward_desk.i18n import argparse_words
+
+    argparse_words.install()  # "usage:", "error:" ... in the user's language
     parser = build_parser(_named_command(argv))
     args = parser.parse_args(argv)
     args.data_dir_given = args.data_dir is not None

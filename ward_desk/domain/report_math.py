@@ -40,6 +40,9 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 
+_CLERK_MONTH = re.compile(r"^(?:th[aá]ng\s+)?(\d{1,2})\s*[/\-.]\s*(\d{4})$", re.IGNORECASE)
+
+
 @dataclass(frozen=True, order=True)
 class Period:
     """A reporting period of office-local days: ``start`` inclusive, ``end`` exclusive."""
@@ -114,11 +117,19 @@ class Period:
 
 
 def parse_period(text: str) -> Period:
-    """Parse ``2025-03``, ``2025-Q1``, ``2025-H2``, ``2025-9M`` or ``2025``.
+    """Parse ``2025-03`` (or ``03/2025``, ``3/2025``, ``tháng 3/2025``), ``2025-Q1``,
+    ``2025-H2``, ``2025-9M`` or ``2025``.
 
     Raises ``InvalidInput("report.bad_period")`` naming the text otherwise.
     """
     value = text.strip()
+    # Months as clerks write them: 11/2026, 3/2026, "tháng 11/2026", 11-2026.
+    clerk = _CLERK_MONTH.match(value)
+    if clerk:
+        month, year = int(clerk.group(1)), int(clerk.group(2))
+        if 1 <= month <= 12 and 2000 <= year <= 2100:
+            return Period.month(year, month)
+        raise InvalidInput("report.bad_period", text=text)
     for kind, pattern in _PATTERNS:
         match = pattern.match(value)
         if not match:

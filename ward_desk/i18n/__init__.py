@@ -115,6 +115,20 @@ def get_language() -> str:
     return _language
 
 
+UPSTREAM_ENV = "WARD_DESK_UPSTREAM"
+
+
+def upstream_name(language: str | None = None) -> str:
+    """How the commune's upstream is called in messages: ``WARD_DESK_UPSTREAM`` when set
+    (e.g. "Sở Nội vụ tỉnh Lâm Đồng"), else the catalogue's ``upstream.name`` (since the
+    2025 reform the province: "cấp tỉnh" / "the province"). Said in {upstream}."""
+    configured = os.environ.get(UPSTREAM_ENV, "").strip()
+    if configured:
+        return configured
+    lang = language or _language
+    return _catalog(lang).get("upstream.name") or _catalog("en").get("upstream.name") or "cấp tỉnh"
+
+
 def t(message_id: str, language: str | None = None, /, **params: Any) -> str:
     """Translate ``message_id`` into ``language`` (default: the current one).
 
@@ -123,6 +137,10 @@ def t(message_id: str, language: str | None = None, /, **params: Any) -> str:
     """
     lang = language or _language
     template = _catalog(lang).get(message_id) or _catalog("en").get(message_id) or message_id
+    if "pstream}" in template and "upstream" not in params:
+        # The commune's upstream is named by configuration, never hard-coded (issue 12.6).
+        name = upstream_name(lang)
+        params = {**params, "upstream": name, "Upstream": name[:1].upper() + name[1:]}
     if not params:
         return template
     # A parameter that is itself a message (a field's name) speaks the same language.

@@ -21,6 +21,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
+from district_desk.ranking import ward_label
 from district_desk.ui.bindings import translate_bindings
 from district_desk.views import rate_text, score_text
 from ward_desk.i18n import t
@@ -362,14 +363,14 @@ class MainScreen(Screen[None]):
         for r in data["ranked"]:
             style = RED if r["inflated"] else ""
             rows.append([
-                str(r["rank_total"]), r["office_code"], r["ward"], Text(score_text(r["self_total"]), style=style),
+                str(r["rank_total"]), r["office_code"], ward_label(r), Text(score_text(r["self_total"]), style=style),
                 score_text(r["district_total"]), rate_text(r.get("on_time_share")),
                 Text(", ".join(t(f"district.rank.flag.{f}") for f in r["flags"]), style=style),
                 _local(r["data_as_of"]),
             ])
         for e in data["excluded"]:
             reason = t(f"district.rank.reason.{e['reason']}", batches=", ".join(map(str, e["missing_batches"])))
-            rows.append(["—", e["office_code"], e["ward"], "", "", "", Text(reason, style="dim"),
+            rows.append(["—", e["office_code"], ward_label(e), "", "", "", Text(reason, style="dim"),
                          _local(e["data_as_of"])])
         self._fill(self.query_one("#ranking-table", DataTable), cols, rows, t("district.rank.none"))
 
