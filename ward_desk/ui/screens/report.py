@@ -85,7 +85,11 @@ class ReportScreen(DeskScreen):
         shown = tables[self._section % len(tables)]
         self.query_one("#section", Static).update(
             f"{shown.title}  ({self._section % len(tables) + 1}/{len(tables)})")
-        fill(self.query_one(DataTable), shown, clip=24)
+        # Labels wrapped on narrow columns, the row names kept in view while scrolling
+        # right: at 80 columns each label is whole (they were cut at the edge).
+        table = self.query_one(DataTable)
+        table.fixed_columns = 1
+        fill(table, shown, clip=24, header_width=11)
 
     def action_month(self, step: int) -> None:
         """Previous or next month."""
