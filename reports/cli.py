@@ -29,7 +29,8 @@ def _period_text(args: argparse.Namespace) -> str:
 
 
 def _write(args: argparse.Namespace, data: bytes, fmt: str) -> int:
-    from reports.export import BINARY
+    from ward_desk.reports.export import BINARY
+
     from ward_desk.errors import InvalidInput
 
     if args.out:
@@ -45,7 +46,8 @@ def _write(args: argparse.Namespace, data: bytes, fmt: str) -> int:
 
 def report_monthly(args: argparse.Namespace, session: Any) -> int:
     """``report monthly``: the periodic dossier report of a month, quarter, half, nine months or year."""
-    from reports.export import render_report
+    from ward_desk.reports.export import render_report
+
     from ward_desk.domain.report_math import parse_period
     from ward_desk.services.reporting import period_report
 
@@ -55,7 +57,8 @@ def report_monthly(args: argparse.Namespace, session: Any) -> int:
 
 def report_trend(args: argparse.Namespace, session: Any) -> int:
     """``report trend``: on-time rate and self-assessment score of the last N months."""
-    from reports.trend import render_trend, trend_rows
+    from ward_desk.reports.trend import render_trend, trend_rows
+
     from ward_desk.domain.report_math import parse_period
 
     rows = trend_rows(session, parse_period(args.month), args.months)
@@ -66,9 +69,28 @@ def report_trend(args: argparse.Namespace, session: Any) -> int:
     return 0
 
 
+def report_book(args: argparse.Namespace, session: Any) -> int:
+    """``report book``: form 07, the tracking book (Sổ theo dõi hồ sơ) of a period, as XLSX and/or PDF."""
+    from ward_desk.reports.book import book_pdf, book_xlsx
+
+    from ward_desk.domain.dates import parse_date
+    from ward_desk.errors import InvalidInput
+    from ward_desk.services.tracking_book import tracking_book
+
+    if not (args.xlsx or args.pdf):
+        raise InvalidInput("slips.book_no_output")
+    book = tracking_book(session, parse_date(args.start), parse_date(args.end))
+    for path, render in ((args.xlsx, book_xlsx), (args.pdf, book_pdf)):
+        if path:
+            Path(path).write_bytes(render(book))
+            print(t("slips.book_written", count=len(book.rows), path=str(path)))
+    return 0
+
+
 def assess_show(args: argparse.Namespace, session: Any) -> int:
     """``assess show``: the month's self-assessment (computed items explained, manual ones pending)."""
-    from reports.export import render_assessment
+    from ward_desk.reports.export import render_assessment
+
     from ward_desk.services.assessment import show
 
     view = show(session, args.month, args.revision)
@@ -110,7 +132,8 @@ def assess_submit(args: argparse.Namespace, session: Any) -> int:
 
 def assess_revise(args: argparse.Namespace, session: Any) -> int:
     """``assess revise``: open a new revision of a submitted or returned month, with a reason."""
-    from reports.export import render_assessment
+    from ward_desk.reports.export import render_assessment
+
     from ward_desk.services.assessment import revise
 
     view = revise(session, args.month, args.reason)
@@ -125,7 +148,7 @@ def register(
 ) -> None:
     """Add ``report`` and ``assess`` to the ``ward-desk`` parser; ``with_session``
     turns an ``(args, session)`` handler into one that opens the store first."""
-    from reports.export import FORMATS
+    from ward_desk.reports.export import FORMATS
 
     report = sub.add_parser("report", help=t("report.help.report"))
     rsub = report.add_subparsers(dest="report_command", metavar="REPORT", required=True)
@@ -142,6 +165,12 @@ def register(
     p.add_argument("--month", metavar="YYYY-MM", required=True, help=t("report.help.last_month"))
     p.add_argument("--months", type=int, default=12)
     p.add_argument("--json", action="store_true")
+
+    p = add("book", with_session(report_book), t("report.help.book"), rsub)
+    p.add_argument("--from", dest="start", metavar="DD/MM/YYYY", required=True)
+    p.add_argument("--to", dest="end", metavar="DD/MM/YYYY", required=True)
+    p.add_argument("--xlsx", metavar="FILE", default=None)
+    p.add_argument("--pdf", metavar="FILE", default=None)
 
     assess = sub.add_parser("assess", help=t("assess.help.assess"))
     asub = assess.add_subparsers(dest="assess_command", metavar="ACTION", required=True)

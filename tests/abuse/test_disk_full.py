@@ -154,9 +154,8 @@ def test_leftover_part_journal_files_are_cleaned_by_the_next_backup(session, tmp
 def test_migration_on_a_full_disk_leaves_the_store_as_it_was(small_disk) -> None:
     """The pre-upgrade backup does not fit: the upgrade is refused as a full disk (not
     "upgrade failed"), the old schema is untouched, and it upgrades once there is room."""
+    from ward_desk.migrations import LATEST_VERSION
     from wd_testkit import build_store_at
-
-    from migrations import LATEST_VERSION
 
     disk = small_disk(DISK)
     data = disk.root / "ward"
@@ -200,7 +199,7 @@ def test_sync_export_to_a_full_stick(store_dir: Path, small_disk, tmp_path: Path
         subprocess.run([str(bin_dir / "district-desk"), *args], check=True, capture_output=True, env=env,
                        timeout=60)
     ok(run_cli("sync", "enrol", "--district-url", "http://127.0.0.1:9", "--district-key", pub,
-               "--data-dir", store_dir))
+               "--fingerprint", json.loads(Path(pub).read_text(encoding="utf-8"))["fingerprint"], "--data-dir", store_dir))
     _intake(store_dir)
     stick = small_disk(512 * 1024)
     stick.fill(0)

@@ -29,6 +29,7 @@ def cli_env(password: str | None = PASSWORD, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("WARD_DESK_")}
     env.update(
         WARD_DESK_KDF_MEMORY_KIB=os.environ.get("WARD_DESK_KDF_MEMORY_KIB", "64"),
+        WARD_DESK_TEST_ONLY="1",  # lets the line above lower the KDF (test runs only)
         WARD_DESK_LANG="vi",
         PYTHONUTF8="1",
         PYTHONIOENCODING="utf-8",
@@ -62,10 +63,14 @@ def ok(proc: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
 
 
 def snapshot(folder: Path) -> dict[str, str]:
-    """Every file under ``folder`` (relative path -> sha256 of its bytes)."""
+    """Every file under ``folder`` (relative path -> sha256 of its bytes).
+
+    The empty swap lock (``presence/swap.lock``) is left out: any open creates it and
+    it holds nothing; the markers of processes still open are kept in, so one left
+    behind by a process that has closed shows."""
     out = {}
     for p in sorted(Path(folder).rglob("*")):
-        if p.is_file():
+        if p.is_file() and not (p.name == "swap.lock" and p.parent.name == "presence"):
             out[str(p.relative_to(folder))] = hashlib.sha256(p.read_bytes()).hexdigest()
     return out
 
@@ -93,7 +98,8 @@ def build_store_at(data_dir: Path, version: int) -> tuple[list[str], bytes]:
     services write them as the older code did; a migration that changes one of
     them must make this builder write that table with frozen SQL instead.
     """
-    from migrations import apply_all
+    from ward_desk.migrations import apply_all
+
     from ward_desk.services import dossiers
     from ward_desk.services.catalogue import load_starter_catalogue
     from ward_desk.services.desk import session_for

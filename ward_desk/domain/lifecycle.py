@@ -1,6 +1,7 @@
 """The dossier lifecycle: states, actions, the transition table and event folding.
 
-The table follows Decree 61/2018 arts. 15–21 as kept by Decree 118/2025:
+The table follows the one-stop rules in force since 1 July 2025 (Decree 118/2025/NĐ-CP,
+Circular 03/2025/TT-VPCP):
 
 ================================  ===================================================
 action                            from -> to
@@ -382,7 +383,7 @@ def timing_of(
     return classify(projection.completed_at, projection.statutory_due_at, calendar, rules)
 
 
-# -- apology slips (Decree 61/2018 arts. 19-20) ----------------------------------------
+# -- apology slips (form 04, Decree 118/2025/NĐ-CP) -------------------------------------
 
 
 def _apology_problem(

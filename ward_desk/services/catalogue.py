@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import json
@@ -16,6 +15,8 @@ from ward_desk.domain.text import fold, match_words
 from ward_desk.domain.validation import clean_text
 from ward_desk.errors import InvalidInput, NotFound, WardDeskError
 from ward_desk.services.outbox import record_change
+from ward_desk.services.progress import ProgressCallback
+from ward_desk.services.tables import DEFAULT_LIMITS, TableLimits, read_rows
 from ward_desk.store.models import Procedure
 
 ONLINE_LEVELS = ("none", "partial", "full")
@@ -51,6 +52,7 @@ class RowError:
     column: str
     message_id: str
     value: str = ""
+    heading: str = ""  # the column's heading in the file, when it is not the column's own name
 
 
 class ImportFailed(InvalidInput):
@@ -69,57 +71,18 @@ def procedure_payload(p: Procedure) -> dict[str, object]:
     }
 
 
-def read_table(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
+def read_table(path: Path, limits: TableLimits = DEFAULT_LIMITS,
+               progress: ProgressCallback | None = None) -> Iterator[tuple[int, dict[str, str]]]:
     """Rows of a CSV (UTF-8, with or without BOM; comma or semicolon) or XLSX file as
-    ``(row number, {folded header: text})``."""
-    suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        from openpyxl import load_workbook  # lazy: only imports need it
-
-        try:
-            wb = load_workbook(path, read_only=True, data_only=True)
-        except Exception:
-            raise InvalidInput("import.unreadable", path=str(path)) from None
-        rows = wb.active.iter_rows(values_only=True)
-        header = next(rows, None)
-        if header is None:
-            raise InvalidInput("import.empty", path=str(path))
-        keys = [fold(str(h or "")) for h in header]
-        for n, values in enumerate(rows, start=2):
-            if values is None or all(v is None or str(v).strip() == "" for v in values):
-                continue
-            yield n, {k: _cell_text(v) for k, v in zip(keys, values, strict=False)}
-        return
-    if suffix not in (".csv", ".txt"):
-        raise InvalidInput("import.unknown_format", path=str(path))
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise InvalidInput("import.not_utf8", path=str(path)) from None
-    except OSError:
-        raise InvalidInput("import.unreadable", path=str(path)) from None
-    dialect = csv.excel
-    with contextlib.suppress(csv.Error):
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    reader = csv.reader(io.StringIO(text), dialect)
-    header = next(reader, None)
-    if not header:
+    ``(row number, {folded header: text})``, the header being the first non-blank row;
+    bounded by ``limits`` (:func:`ward_desk.services.tables.read_rows`)."""
+    rows = read_rows(Path(path), limits, progress)
+    first = next(rows, None)
+    if first is None:
         raise InvalidInput("import.empty", path=str(path))
-    keys = [fold(h) for h in header]
-    for n, values in enumerate(reader, start=2):
-        if not any(v.strip() for v in values):
-            continue
-        yield n, {k: v.strip() for k, v in zip(keys, values, strict=False)}
-
-
-def _cell_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime):
-        return value.strftime("%d/%m/%Y %H:%M")
-    return str(value).strip()
+    keys = [fold(h) for h in first[1]]
+    for n, values in rows:
+        yield n, dict(zip(keys, values, strict=False))
 
 
 def map_headers(row: dict[str, str], aliases: dict[str, tuple[str, ...]]) -> dict[str, str]:
@@ -238,7 +201,7 @@ def import_procedures(path: Path, now: datetime, *, dry_run: bool = False) -> tu
     if dry_run:
         existing = {p.code for p in Procedure.select(Procedure.code)}
         return sum(r.code not in existing for r in good), sum(r.code in existing for r in good)
-    with Procedure._meta.database.atomic():
+    with Procedure._meta.database.atomic("IMMEDIATE"):
         return upsert_procedures(good, now)
 
 

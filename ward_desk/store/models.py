@@ -146,6 +146,9 @@ class Event(BaseModel):
     data = TextField(default="{}")  # JSON
     prev_hash = CharField()
     hash = CharField()
+    # The counter (quầy) of the desk session that made it; "" before migration 0006 and
+    # where none is set (then also absent from the hashed body).
+    counter = CharField(default="")
 
 
 class ApologySlip(BaseModel):

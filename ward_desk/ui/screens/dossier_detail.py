@@ -21,8 +21,9 @@ from ward_desk.ui.i18n import action_text, fmt_datetime, state_text
 from ward_desk.ui.screens.base import DeskScreen
 from ward_desk.ui.workers import store_work
 
-# Slip produced after a move, by action (the receipt is produced at intake).
-SLIP_AFTER = {"request_supplement": "supplement", "reject": "refusal"}
+# Slip produced after a move, by action (the receipt is produced at intake): forms 02, 03
+# and 05 (the notice of stopping, issued when the citizen withdraws) of Circular 03/2025.
+SLIP_AFTER = {"request_supplement": "supplement", "reject": "refusal", "withdraw": "stop"}
 # Moves that close the dossier for good: asked again, with "no" as the default.
 IRREVERSIBLE = frozenset({"reject", "withdraw", "return_result"})
 
@@ -433,6 +434,10 @@ class DossierDetailScreen(DeskScreen):
             kinds.append("refusal")
         if view.apology_count:
             kinds.append("apology")
+        if view.state == "withdrawn":
+            kinds.append("stop")
+        if len(view.events) > 1:  # the control sheet (06) follows a dossier once it moves on
+            kinds.append("control")
         return kinds
 
     def action_print(self) -> None:
@@ -463,6 +468,9 @@ class DossierDetailScreen(DeskScreen):
         if not result.ok:
             return result.message
         pdf = result.paths[0]
+        if self.app.is_web:
+            # Served: the office PC's printer is not the counter's; the browser has it (produce delivered it).
+            return t("serve.delivered", name=pdf.name)
         outcome = await asyncio.to_thread(send_to_printer, pdf)
         if outcome.queued:
             return t("ui.print.queued", path=str(pdf), detail=outcome.detail)
