@@ -104,13 +104,30 @@ def _print_report(report: Any, as_json: bool) -> int:
     return EXIT_RETRY_LATER if report.error.transient else 2
 
 
+def run_with_progress(agent: Any, session: Any, progress: Callable[[int, int], None]) -> Any:
+    """``agent.run_once`` telling ``progress(records sent, records pending at the start)``
+    after each acknowledged batch (a first run sends years of history), and the end."""
+    from sync_agent.agent import utcnow
+    from ward_desk.services.outbox import pending_stats
+
+    acked_seq, _, _ = agent.state.acked()
+    total, _ = pending_stats(acked_seq, utcnow())
+    progress(0, total)
+    report = agent.run_once(lambda r: progress(min(r.records_sent, total), total), session=session)
+    if report.ok:
+        progress(total, total)
+    return report
+
+
 def cmd_run(args: argparse.Namespace, session: Any) -> int:
-    """Upload everything pending once."""
+    """Upload everything pending once (a bar with the count on a terminal)."""
     from sync_agent.agent import AgentConfig, SyncAgent
+    from ward_desk.cli.progress import progress_bar
 
     agent = SyncAgent(session.store.data_dir, AgentConfig(url=args.url or ""))
     try:
-        report = agent.run_once(session=session)
+        with progress_bar(t("cli.sync_progress")) as shown:
+            report = run_with_progress(agent, session, shown)
     finally:
         agent.close()
     return _print_report(report, args.json)

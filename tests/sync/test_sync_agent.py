@@ -254,3 +254,17 @@ def test_acknowledged_rows_are_pruned_after_a_month(session, clock, server: Rece
     third = agent.run_once(session=session)
     agent.close()
     assert third.ok and third.records_sent == 0 and third.acked_seq == second.acked_seq
+
+
+def test_a_first_run_tells_its_progress_batch_by_batch_up_to_the_backlog(session, clock, server: Receiver) -> None:
+    enrol(session, server.data_dir, server.url)
+    make_dossiers(session, clock, days=1, per_day=30)
+    backlog = outbox_max()
+    seen: list[tuple[int, int]] = []
+    agent = SyncAgent(session.store.data_dir, AgentConfig(max_batch_records=20, **FAST))
+    report = ward_cli.run_with_progress(agent, session, lambda done, total: seen.append((done, total)))
+    agent.close()
+    assert report.ok, report.error and report.error.render("en")
+    assert seen[0] == (0, backlog) and seen[-1] == (backlog, backlog)
+    assert len(seen) >= backlog // 20  # one report per acknowledged batch
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen) and {t for _, t in seen} == {backlog}
