@@ -299,7 +299,7 @@ SHOWN_ERRORS = 20
 
 def _print_row_errors(errors, error_file=None) -> None:
     """Each bad cell on a line, or for a long list a few lines by kind of error; then
-    where the error file is (``error_file()`` writes it and returns its path)."""
+    where the error file is (``error_file``: its path, and a function that writes it there)."""
     from collections import Counter
 
     from ward_desk.domain.text import visible
@@ -308,9 +308,12 @@ def _print_row_errors(errors, error_file=None) -> None:
     def problem(e) -> str:
         return t(e.message_id, value=visible(e.value))  # a cell's escape codes never reach the terminal
 
+    def row(e) -> str:
+        return f"{e.row} «{visible(e.sheet)}»" if e.sheet else str(e.row)  # a book of several sheets
+
     if len(errors) <= SHOWN_ERRORS:
         for e in errors:
-            print("  " + t("import.row_error", row=e.row, column=error_column(e), problem=problem(e)), file=sys.stderr)
+            print("  " + t("import.row_error", row=row(e), column=error_column(e), problem=problem(e)), file=sys.stderr)
     else:
         kinds = Counter((e.column, e.message_id) for e in errors)
         first = {}
@@ -319,17 +322,18 @@ def _print_row_errors(errors, error_file=None) -> None:
         print(t("import.summary_heading"), file=sys.stderr)
         for key, count in kinds.most_common(10):
             e = first[key]
-            print(t("import.summary_line", count=count, column=error_column(e), problem=problem(e), row=e.row),
+            print(t("import.summary_line", count=count, column=error_column(e), problem=problem(e), row=row(e)),
                   file=sys.stderr)
         rest = sum(count for _, count in kinds.most_common()[10:])
         if rest:
             print(t("import.more_errors", count=rest), file=sys.stderr)
     if error_file is not None:
+        path, write = error_file
         try:
-            path = error_file()
-        except (OSError, InvalidInput) as exc:
+            write(path)
+        except (OSError, InvalidInput) as exc:  # the refusal stands; only its worksheet is missing
             reason = exc.message.render() if isinstance(exc, InvalidInput) else (exc.strerror or str(exc))
-            print(t("import.error_file_failed", path="", problem=reason), file=sys.stderr)
+            print(t("import.error_file_failed", path=str(path), problem=reason), file=sys.stderr)
         else:
             print(t("import.error_file", path=str(path)), file=sys.stderr)
 
@@ -341,15 +345,14 @@ def procedures_import(args: argparse.Namespace, session) -> int:
     try:
         added, updated = import_procedures(args.file, session.clock(), dry_run=args.dry_run)
     except ImportFailed as exc:
+        from ward_desk.services.catalogue import procedure_list_header
         from ward_desk.services.importer import error_file_for, write_row_errors
 
-        def error_file(errors=exc.errors) -> Path:
-            out = error_file_for(args.file)
-            write_row_errors(args.file, errors, out)
-            return out
+        def write(out: Path, errors=exc.errors) -> None:
+            write_row_errors(args.file, errors, out, header_row=procedure_list_header(args.file))
 
         print(t("cli.error_prefix") + " " + exc.message.render(), file=sys.stderr)
-        _print_row_errors(exc.errors, error_file)
+        _print_row_errors(exc.errors, (error_file_for(args.file), write))
         return exc.exit_code
     print(t("cli.procedures_imported" if not args.dry_run else "cli.procedures_dry_run", added=added,
             updated=updated))
@@ -372,13 +375,11 @@ def import_dossiers(args: argparse.Namespace, session) -> int:
     except ImportFailed as exc:
         from ward_desk.services.importer import error_file_for, write_register_errors
 
-        def error_file(errors=exc.errors) -> Path:
-            out = error_file_for(args.file)
+        def write(out: Path, errors=exc.errors) -> None:
             write_register_errors(args.file, errors, out, limits=limits)
-            return out
 
         print(t("cli.error_prefix") + " " + exc.message.render(), file=sys.stderr)
-        _print_row_errors(exc.errors, error_file)
+        _print_row_errors(exc.errors, (error_file_for(args.file), write))
         return exc.exit_code
     print(t("cli.dossiers_dry_run" if args.dry_run else "cli.dossiers_imported", count=count))
     return 0

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from pathlib import Path
 
@@ -39,7 +39,8 @@ from ward_desk.services.tables import (
     HEADER_SEARCH,
     Row,
     TableLimits,
-    read_rows,
+    read_sheets,
+    write_error_book,
     write_error_file,
 )
 from ward_desk.store.models import Dossier, Procedure
@@ -94,7 +95,8 @@ CHANNEL_WORDS = {
     "direct": "direct", "truc tiep": "direct", "tai quay": "direct", "tiep nhan truc tiep": "direct",
     "online": "online", "truc tuyen": "online", "dich vu cong truc tuyen": "online", "dvc truc tuyen": "online",
     "qua mang": "online", "postal": "postal", "buu chinh": "postal", "buu dien": "postal",
-    "buu chinh cong ich": "postal", "qua buu chinh": "postal", "qua bcci": "postal", "bcci": "postal", "": "direct",
+    "buu chinh cong ich": "postal", "qua buu chinh": "postal",
+    "qua dich vu buu chinh cong ich": "postal", "dich vu buu chinh cong ich": "postal", "qua bcci": "postal", "bcci": "postal", "": "direct",
 }
 CHANNEL_WORDS = {normal(k): v for k, v in CHANNEL_WORDS.items()}
 STATE_WORDS = {normal(k): v for k, v in {
@@ -107,12 +109,16 @@ STATE_WORDS = {normal(k): v for k, v in {
     "đã xử lý xong": State.RESULT_READY,
     "returned": State.RETURNED, "đã trả": State.RETURNED, "đã trả kết quả": State.RETURNED,
     "trả kết quả": State.RETURNED, "đã trả kq": State.RETURNED,
-    "rejected": State.REJECTED, "từ chối": State.REJECTED, "đã từ chối": State.REJECTED, "trả lại": State.REJECTED,
+    "supplement_requested": State.SUPPLEMENT_REQUESTED, "chờ bổ sung": State.SUPPLEMENT_REQUESTED,
+    "chờ bổ sung hồ sơ": State.SUPPLEMENT_REQUESTED, "yêu cầu bổ sung": State.SUPPLEMENT_REQUESTED,
+    "đang bổ sung": State.SUPPLEMENT_REQUESTED,
+    "suspended": State.SUSPENDED, "tạm dừng": State.SUSPENDED, "tạm dừng giải quyết": State.SUSPENDED,
+    "rejected": State.REJECTED, "từ chối giải quyết": State.REJECTED, "từ chối": State.REJECTED, "đã từ chối": State.REJECTED, "trả lại": State.REJECTED,
     "trả lại/từ chối": State.REJECTED, "từ chối/trả lại": State.REJECTED, "trả lại hồ sơ": State.REJECTED,
     "không giải quyết": State.REJECTED,
     "withdrawn": State.WITHDRAWN, "rút hồ sơ": State.WITHDRAWN, "đã rút": State.WITHDRAWN,
     "công dân rút hồ sơ": State.WITHDRAWN, "dừng": State.WITHDRAWN, "dừng giải quyết": State.WITHDRAWN,
-    "dừng xử lý": State.WITHDRAWN,
+    "dừng xử lý": State.WITHDRAWN, "đã rút / dừng giải quyết": State.WITHDRAWN, "rút / dừng": State.WITHDRAWN,
 }.items()}
 
 
@@ -137,6 +143,7 @@ class RegisterRow:
     result_ready_at: datetime | None
     returned_at: datetime | None
     forwarded_at: datetime | None = None
+    sheet: str = ""
 
 
 @dataclass
@@ -256,7 +263,7 @@ def _when(text: str, row: int, column: str, errors: list[RowError], heading: str
             errors.append(RowError(row, column, "import.bad_date", text, heading))
             return None
     at = to_utc(datetime.combine(day, opening if column == "received" else closing))
-    if local_day(now) == day:
+    if column != "due" and local_day(now) == day:  # a step done today was done by now; a due date is not a step
         at = min(at, now)
     return When(at, True)
 
@@ -315,12 +322,22 @@ def _settle(earlier: When | None, later: When | None) -> None:
 
 
 def read_register(path: Path, limits: TableLimits = DEFAULT_LIMITS,
-                  reading: ProgressCallback | None = None) -> tuple[list[Row], Layout]:
-    """The rows of a register file (within ``limits``) and where its columns are."""
-    rows = list(read_rows(Path(path), limits, reading))
-    if not rows:
-        raise InvalidInput("import.empty", path=str(path))
-    return rows, find_layout(rows, Path(path))
+                  reading: ProgressCallback | None = None) -> list[tuple[str, list[Row], Layout]]:
+    """The register's sheets (within ``limits``): ``(sheet name, rows, layout)`` for each
+    sheet with a register's header (a CSV, or a book of one sheet: one, named ""). Other
+    sheets (a summary, a chart's data) are left out; with none, the first sheet's refusal."""
+    out: list[tuple[str, list[Row], Layout]] = []
+    refusal: InvalidInput | None = None
+    for name, rows in read_sheets(Path(path), limits, reading):
+        if not rows:
+            continue
+        try:
+            out.append((name, rows, find_layout(rows, Path(path))))
+        except InvalidInput as exc:
+            refusal = refusal or exc
+    if not out:
+        raise refusal or InvalidInput("import.empty", path=str(path))
+    return out
 
 
 def error_file_for(path: Path) -> Path:
@@ -332,8 +349,21 @@ def write_register_errors(path: Path, errors: list[RowError], out: Path, *,
                           limits: TableLimits = DEFAULT_LIMITS) -> int:
     """The error file of a refused register (:func:`ward_desk.services.tables.write_error_file`):
     the original rows, each with its messages beside it, in the office's language."""
-    _, layout = read_register(path, limits)
-    return write_row_errors(path, errors, out, header_row=layout.header_at, limits=limits)
+    from ward_desk.i18n import t
+
+    sheets = [(name, rows, layout.header_at, _messages([e for e in errors if e.sheet == name]))
+              for name, rows, layout in read_register(path, limits)]
+    return write_error_book(Path(out), sheets, t("import.error_column"))
+
+
+def _messages(errors: list[RowError]) -> dict[int, str]:
+    """Each row's messages in one cell, in the office's language."""
+    from ward_desk.i18n import t
+
+    by_row: dict[int, list[str]] = {}
+    for e in errors:
+        by_row.setdefault(e.row, []).append(f"{error_column(e)}: {t(e.message_id, value=e.value)}")
+    return {n: "; ".join(m) for n, m in by_row.items()}
 
 
 def write_row_errors(path: Path, errors: list[RowError], out: Path, *, header_row: int | None = None,
@@ -342,11 +372,8 @@ def write_row_errors(path: Path, errors: list[RowError], out: Path, *, header_ro
     messages, in the office's language, beside it; ``header_row`` None: the first row."""
     from ward_desk.i18n import t
 
-    by_row: dict[int, list[str]] = {}
-    for e in errors:
-        by_row.setdefault(e.row, []).append(f"{error_column(e)}: {t(e.message_id, value=e.value)}")
-    return write_error_file(Path(path), {n: "; ".join(m) for n, m in by_row.items()}, Path(out),
-                            header_row=header_row, heading=t("import.error_column"), limits=limits)
+    return write_error_file(Path(path), _messages(errors), Path(out), header_row=header_row,
+                            heading=t("import.error_column"), limits=limits)
 
 
 def error_column(e: RowError) -> str:
@@ -368,38 +395,54 @@ def parse_register(path: Path, known_codes: set[str], now: datetime, *, limits: 
             reporter.done = done
             reporter.advance(0)
 
-    rows, layout = read_register(path, limits, reading)
-    data = rows[layout.data_from:]
+    sheets = read_register(path, limits, reading)
+    count = sum(len(rows) - layout.data_from for _, rows, layout in sheets)
     if reporter is not None:
-        reporter.total = 3 * max(len(data), 1)
-        reporter.done = len(data)
+        reporter.total = 3 * max(count, 1)
+        reporter.done = count
     hours = session.calendar.hours if session is not None else None
     opening = hours.opening if hours is not None else time(7, 30)
     closing = hours.closing if hours is not None else time(17, 0)
     catalogue = _Catalogue()
     good: list[RegisterRow] = []
     errors: list[RowError] = []
-    seen: set[str] = set()
-    for n, cells in data:
-        if reporter is not None:
-            reporter.advance()
-        row = {name: layout.get(cells, name) for name in layout.columns}
-        if not any(row.get(k) for k in _ESSENTIAL):
-            continue
-        good_row = _parse_row(n, row, layout, catalogue, known_codes | seen, now, opening, closing, errors)
-        if good_row is not None:
-            if good_row.request.code:
-                seen.add(good_row.request.code)
-            good.append(good_row)
+    taken = set(known_codes)  # grows with the file's own codes (one set: a union per row was quadratic)
+    for sheet, rows, layout in sheets:
+        for n, cells in rows[layout.data_from:]:
+            if reporter is not None:
+                reporter.advance()
+            row = {name: layout.get(cells, name) for name in layout.columns}
+            if not any(row.get(k) for k in _ESSENTIAL) or _not_a_dossier(row):
+                continue
+            before = len(errors)
+            good_row = _parse_row(n, row, layout, catalogue, taken, now, opening, closing, errors, sheet)
+            if sheet:  # every error of the row, the date ones too, names its sheet
+                errors[before:] = [replace(e, sheet=sheet) for e in errors[before:]]
+            if good_row is not None:
+                if good_row.request.code:
+                    taken.add(good_row.request.code)
+                good.append(good_row)
     return good, errors
 
 
+def _not_a_dossier(row: dict[str, str]) -> bool:
+    """A book kept month after month repeats its header under each month's title: a row
+    of headings (two or more cells naming their own column), of "Ngày, tháng, năm" /
+    "Ký nhận", or of column numbers is not a dossier."""
+    cells = [v for v in row.values() if v]
+    if sum(1 for name, v in row.items() if v and _match(v) == name) >= 2:
+        return True
+    if all(normal(c) in DATE_SUBS | SIGN_SUBS for c in cells):
+        return True
+    return len(cells) >= 3 and all(_NUMBER_CELL.match(c) for c in cells)
+
+
 def _parse_row(n: int, row: dict[str, str], layout: Layout, catalogue: _Catalogue, taken: set[str], now: datetime,
-               opening: time, closing: time, errors: list[RowError]) -> RegisterRow | None:
+               opening: time, closing: time, errors: list[RowError], sheet: str = "") -> RegisterRow | None:
     before = len(errors)
 
     def err(column: str, message_id: str, value: str = "") -> None:
-        errors.append(RowError(n, column, message_id, value, layout.headings.get(column, "")))
+        errors.append(RowError(n, column, message_id, value, layout.headings.get(column, ""), sheet))
 
     code = row.get("code", "")
     try:  # an old register's own code prints on every slip: the text rules apply
@@ -491,15 +534,16 @@ def _parse_row(n: int, row: dict[str, str], layout: Layout, catalogue: _Catalogu
         due.at = received.at  # due "that day" for a dossier received after closing
     return RegisterRow(n, request, state, due.at if due else None, ready.at if ready else None,
                        returned.at if returned else None,
-                       forwarded.at if forwarded and state is not State.RECEIVED else None)
+                       forwarded.at if forwarded and state is not State.RECEIVED else None, sheet)
 
 
 def import_register(session: Session, path: Path, *, dry_run: bool = False, limits: TableLimits = DEFAULT_LIMITS,
                     progress: ProgressCallback | None = None) -> int:
     """Import every row of an existing register or none; return how many dossiers.
 
-    ``progress(done, total)`` is told how far reading, checking and writing are."""
-    reporter = Reporter(3, progress)
+    ``progress(done, total)`` is told how far reading, checking and writing are, in rows
+    (each row counts three times inside: read, checked, written; the bar shows rows)."""
+    reporter = Reporter(3, None if progress is None else lambda done, total: progress(done // 3, total // 3))
     known = {c for (c,) in Dossier.select(Dossier.code).tuples()}
     rows, errors = parse_register(Path(path), known, session.clock(), limits=limits, reporter=reporter,
                                   session=session)
@@ -525,7 +569,8 @@ def import_register(session: Session, path: Path, *, dry_run: bool = False, limi
                         session.clock = lambda when=when: when
                         dossiers.move(session, d.code, action, reason=reason)
                 except (InvalidInput, NotFound, RuleViolation) as exc:  # checked above; should one slip through, it names its row
-                    raise ImportFailed([RowError(r.row, "row", "import.bad_value", exc.message.render())]) from None
+                    raise ImportFailed([RowError(r.row, "row", "import.bad_value", exc.message.render(),
+                                                 sheet=r.sheet)]) from None
                 reporter.advance()
     finally:
         session.clock = original_clock
@@ -545,6 +590,10 @@ def _path_to(r: RegisterRow) -> list[tuple[Action, datetime]]:
     elif r.state is State.RETURNED:
         ready = r.result_ready_at or received
         steps += [(Action.MARK_RESULT_READY, ready), (Action.RETURN_RESULT, r.returned_at or ready)]
+    elif r.state is State.SUPPLEMENT_REQUESTED:
+        steps.append((Action.REQUEST_SUPPLEMENT, r.forwarded_at or received))
+    elif r.state is State.SUSPENDED:
+        steps.append((Action.SUSPEND, r.forwarded_at or received))
     elif r.state is State.REJECTED:
         steps.append((Action.REJECT, r.returned_at or r.forwarded_at or received))
     elif r.state is State.WITHDRAWN:

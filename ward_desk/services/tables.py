@@ -54,8 +54,11 @@ def column_letter(index: int) -> str:
     return out
 
 
-def _mb(size: int) -> str:
-    return f"{size / (1 << 20):.0f} MB" if size >= 1 << 20 else f"{max(1, size // 1024)} KB"
+def _mb(size: int, *, up: bool = False) -> str:
+    """A size in MB (KB under 1 MB); ``up``: rounded up, so a file just past a limit never
+    reads as the limit itself ("65 MB, over the 64 MB limit", not "64 MB, over 64 MB")."""
+    unit, name = (1 << 20, "MB") if size >= 1 << 20 else (1024, "KB")
+    return f"{max(1, -(-size // unit) if up else size // unit)} {name}"
 
 
 class _Guard:
@@ -120,12 +123,7 @@ def read_rows(path: Path, limits: TableLimits = DEFAULT_LIMITS,
     suffix = path.suffix.lower()
     if suffix not in (".xlsx", ".xlsm", ".csv", ".txt"):
         raise InvalidInput("import.unknown_format", path=str(path))
-    try:
-        size = path.stat().st_size
-    except OSError:
-        raise InvalidInput("import.unreadable", path=str(path)) from None
-    if size > limits.max_bytes:
-        raise InvalidInput("import.file_too_big", path=str(path), size=_mb(size), max=_mb(limits.max_bytes))
+    _check_size(path, limits)
     guard = _Guard(limits)
     if suffix in (".xlsx", ".xlsm"):
         yield from _xlsx_rows(path, limits, guard, progress)
@@ -133,15 +131,29 @@ def read_rows(path: Path, limits: TableLimits = DEFAULT_LIMITS,
         yield from _csv_rows(path, guard, progress)
 
 
-def _xlsx_rows(path: Path, limits: TableLimits, guard: _Guard, progress) -> Iterator[Row]:
+def _check_size(path: Path, limits: TableLimits) -> None:
+    try:
+        size = path.stat().st_size
+    except OSError:
+        raise InvalidInput("import.unreadable", path=str(path)) from None
+    if size > limits.max_bytes:
+        raise InvalidInput("import.file_too_big", path=str(path), size=_mb(size, up=True), max=_mb(limits.max_bytes))
+
+
+def _check_unpacked(path: Path, limits: TableLimits) -> None:
+    """Refuse a zip whose members claim more than a register could, before inflating any."""
     try:
         with zipfile.ZipFile(path) as z:
             unpacked = sum(i.file_size for i in z.infolist())
     except (zipfile.BadZipFile, OSError):
         raise InvalidInput("import.unreadable", path=str(path)) from None
     if unpacked > limits.max_unpacked:
-        raise InvalidInput("import.unpacked_too_big", path=str(path), size=_mb(unpacked),
+        raise InvalidInput("import.unpacked_too_big", path=str(path), size=_mb(unpacked, up=True),
                            max=_mb(limits.max_unpacked))
+
+
+def _xlsx_rows(path: Path, limits: TableLimits, guard: _Guard, progress) -> Iterator[Row]:
+    _check_unpacked(path, limits)
     from openpyxl import load_workbook  # lazy: only imports need it
 
     try:
@@ -149,21 +161,58 @@ def _xlsx_rows(path: Path, limits: TableLimits, guard: _Guard, progress) -> Iter
     except Exception:  # openpyxl raises many kinds on a file that is not a workbook
         raise InvalidInput("import.unreadable", path=str(path)) from None
     try:
-        ws = wb.active
-        stated = ws.max_row or 0  # from the sheet's <dimension>: a hint for progress only
-        # The stated dimension may be wrong (files not written by Excel): read every cell there is.
-        ws.reset_dimensions()
-        try:
-            for n, values in enumerate(ws.iter_rows(values_only=True), start=1):
-                cells = [cell_text(v) for v in values]
-                if progress is not None:
-                    progress(n, max(stated, n))
-                if guard.check(n, cells):
-                    yield n, cells
-        except InvalidInput:
-            raise
-        except Exception:  # a damaged sheet part, a cell openpyxl cannot type
-            raise InvalidInput("import.unreadable", path=str(path)) from None
+        yield from _sheet_rows(path, wb.active, guard, progress)
+    finally:
+        wb.close()
+
+
+def _sheet_rows(path: Path, ws, guard: _Guard, progress, done_before: int = 0, total: int = 0) -> Iterator[Row]:
+    stated = ws.max_row or 0  # from the sheet's <dimension>: a hint for progress only
+    # The stated dimension may be wrong (files not written by Excel): read every cell there is.
+    ws.reset_dimensions()
+    try:
+        for n, values in enumerate(ws.iter_rows(values_only=True), start=1):
+            cells = [cell_text(v) for v in values]
+            if progress is not None:
+                progress(done_before + n, max(total or stated, done_before + n))
+            if guard.check(n, cells):
+                yield n, cells
+    except InvalidInput:
+        raise
+    except Exception:  # a damaged sheet part, a cell openpyxl cannot type
+        raise InvalidInput("import.unreadable", path=str(path)) from None
+
+
+def read_sheets(path: Path, limits: TableLimits = DEFAULT_LIMITS, progress=None) -> list[tuple[str, list[Row]]]:
+    """Every sheet of a workbook as ``(name, rows)``, each within ``limits`` (a CSV: one,
+    named ""). A book kept month by month has a sheet a month; a refusal names the sheet
+    (in its row) when there are several."""
+    path = Path(path)
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        return [("", list(read_rows(path, limits, progress)))]
+    _check_size(path, limits)
+    _check_unpacked(path, limits)
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception:
+        raise InvalidInput("import.unreadable", path=str(path)) from None
+    try:
+        sheets = list(wb.worksheets)
+        total = sum(ws.max_row or 0 for ws in sheets)
+        out: list[tuple[str, list[Row]]] = []
+        done = 0
+        for ws in sheets:
+            try:
+                rows = list(_sheet_rows(path, ws, _Guard(limits), progress, done, total))
+            except InvalidInput as exc:
+                if len(sheets) > 1 and "row" in exc.message.params:
+                    exc.message.params["row"] = f"{exc.message.params['row']} «{ws.title}»"
+                raise
+            done += rows[-1][0] if rows else 0
+            out.append((ws.title if len(sheets) > 1 else "", rows))
+        return out
     finally:
         wb.close()
 
@@ -225,25 +274,35 @@ def write_error_file(src: Path, messages: dict[int, str], out: Path, *, header_r
     column holding the messages of that row (``messages``, by row number) and ``heading``
     over it on ``header_row``. The importer ignores that column, so the file can be fixed
     in place and imported as it is. Written streaming; returns the rows written."""
+    rows = list(read_rows(Path(src), limits))
+    return write_error_book(out, [("", rows, header_row, messages)], heading)
+
+
+def write_error_book(out: Path, sheets: list[tuple[str, list[Row], int | None, dict[int, str]]],
+                     heading: str) -> int:
+    """:func:`write_error_file` for a book of several sheets: ``(name, rows, header row,
+    messages by row)`` each, one sheet of ``out`` each."""
     from openpyxl import Workbook
 
     from ward_desk.domain.text import write_cell
 
-    rows = list(read_rows(Path(src), limits))
-    width = max((len(c) for _, c in rows), default=0)
-    header_row = header_row if header_row is not None else (rows[0][0] if rows else 1)
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet()
-    for n, cells in rows:
-        line = _RowCells(ws)
-        for j in range(width):
-            write_cell(line, n, j + 1, cells[j] if j < len(cells) and cells[j] != "" else None)
-        write_cell(line, n, width + 1, heading if n == header_row else messages.get(n) or None)
-        ws.append(line.cells)
+    written = 0
+    for name, rows, header_row, messages in sheets:
+        ws = wb.create_sheet(title=name or None)
+        width = max((len(c) for _, c in rows), default=0)
+        top = header_row if header_row is not None else (rows[0][0] if rows else 1)
+        for n, cells in rows:
+            line = _RowCells(ws)
+            for j in range(width):
+                write_cell(line, n, j + 1, cells[j] if j < len(cells) and cells[j] != "" else None)
+            write_cell(line, n, width + 1, heading if n == top else messages.get(n) or None)
+            ws.append(line.cells)
+        written += len(rows)
     part = Path(str(out) + ".part")
     try:
         wb.save(part)
         part.replace(out)
     finally:
         part.unlink(missing_ok=True)
-    return len(rows)
+    return written
