@@ -35,13 +35,17 @@ def register(
     sub: Any,
     add: Callable[..., argparse.ArgumentParser],
     with_session: Callable[[SessionHandler], Callable[[argparse.Namespace], int]],
+    progress_bar: Callable[[str], Any] | None = None,
 ) -> None:
     """Add ``sync`` and its subcommands to the ``ward-desk`` parser; ``with_session``
-    turns an ``(args, session)`` handler into one that opens the store first."""
+    turns an ``(args, session)`` handler into one that opens the store first;
+    ``progress_bar(label)`` (the ward CLI's, a context giving a ``(done, total)``
+    callback) draws ``run``'s progress: the agent itself draws nothing."""
     sync = sub.add_parser("sync", help=t("sync.ward.help.sync"), description=t("sync.ward.help.sync"))
     ssub = sync.add_subparsers(dest="sync_command", metavar="COMMAND", required=True)
 
     p = add("run", with_session(cmd_run), t("sync.ward.help.run"), parent=ssub)
+    p.set_defaults(progress_bar=progress_bar)
     p.add_argument("--url", default=None, help=t("sync.ward.help.url"))
     p.add_argument("--json", action="store_true")
 
@@ -121,12 +125,14 @@ def run_with_progress(agent: Any, session: Any, progress: Callable[[int, int], N
 
 def cmd_run(args: argparse.Namespace, session: Any) -> int:
     """Upload everything pending once (a bar with the count on a terminal)."""
-    from sync_agent.agent import AgentConfig, SyncAgent
-    from ward_desk.cli.progress import progress_bar
+    import contextlib
 
+    from sync_agent.agent import AgentConfig, SyncAgent
+
+    bar = getattr(args, "progress_bar", None)
     agent = SyncAgent(session.store.data_dir, AgentConfig(url=args.url or ""))
     try:
-        with progress_bar(t("cli.sync_progress")) as shown:
+        with bar(t("cli.sync_progress")) if bar else contextlib.nullcontext(lambda done, total: None) as shown:
             report = run_with_progress(agent, session, shown)
     finally:
         agent.close()
