@@ -35,13 +35,17 @@ def register(
     sub: Any,
     add: Callable[..., argparse.ArgumentParser],
     with_session: Callable[[SessionHandler], Callable[[argparse.Namespace], int]],
+    progress_bar: Callable[[str], Any] | None = None,
 ) -> None:
     """Add ``sync`` and its subcommands to the ``ward-desk`` parser; ``with_session``
-    turns an ``(args, session)`` handler into one that opens the store first."""
+    turns an ``(args, session)`` handler into one that opens the store first;
+    ``progress_bar(label)`` (the ward CLI's, a context giving a ``(done, total)``
+    callback) draws ``run``'s progress: the agent itself draws nothing."""
     sync = sub.add_parser("sync", help=t("sync.ward.help.sync"), description=t("sync.ward.help.sync"))
     ssub = sync.add_subparsers(dest="sync_command", metavar="COMMAND", required=True)
 
     p = add("run", with_session(cmd_run), t("sync.ward.help.run"), parent=ssub)
+    p.set_defaults(progress_bar=progress_bar)
     p.add_argument("--url", default=None, help=t("sync.ward.help.url"))
     p.add_argument("--json", action="store_true")
 
@@ -104,13 +108,32 @@ def _print_report(report: Any, as_json: bool) -> int:
     return EXIT_RETRY_LATER if report.error.transient else 2
 
 
+def run_with_progress(agent: Any, session: Any, progress: Callable[[int, int], None]) -> Any:
+    """``agent.run_once`` telling ``progress(records sent, records pending at the start)``
+    after each acknowledged batch (a first run sends years of history), and the end."""
+    from sync_agent.agent import utcnow
+    from ward_desk.services.outbox import pending_stats
+
+    acked_seq, _, _ = agent.state.acked()
+    total, _ = pending_stats(acked_seq, utcnow())
+    progress(0, total)
+    report = agent.run_once(lambda r: progress(min(r.records_sent, total), total), session=session)
+    if report.ok:
+        progress(total, total)
+    return report
+
+
 def cmd_run(args: argparse.Namespace, session: Any) -> int:
-    """Upload everything pending once."""
+    """Upload everything pending once (a bar with the count on a terminal)."""
+    import contextlib
+
     from sync_agent.agent import AgentConfig, SyncAgent
 
+    bar = getattr(args, "progress_bar", None)
     agent = SyncAgent(session.store.data_dir, AgentConfig(url=args.url or ""))
     try:
-        report = agent.run_once(session=session)
+        with bar(t("cli.sync_progress")) if bar else contextlib.nullcontext(lambda done, total: None) as shown:
+            report = run_with_progress(agent, session, shown)
     finally:
         agent.close()
     return _print_report(report, args.json)

@@ -114,11 +114,13 @@ def build_demo(
     per_day: int = 40,
     seed: int = 1,
     now: datetime | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> DemoInfo:
     """Create a demo store in ``data_dir`` with ``years`` of dossiers ending at
     ``now`` (naive UTC; default: the current time), about ``per_day`` on an
     ordinary working day. Same ``seed`` and ``now``, same people and histories.
-    Prints nothing; the store is closed on return."""
+    Prints nothing (``progress(done, total)`` is told the dossiers planned, day by day);
+    the store is closed on return."""
     from ward_desk.services.desk import session_for
     from ward_desk.services.session import utc_now
     from ward_desk.services.setup import create_store
@@ -139,7 +141,8 @@ def build_demo(
             add_user(keyfile, store.keys_path, store.key, username=username, full_name=full_name,
                      role=role, password=DEMO_PASSWORD, now=created)
         session = session_for(store, DEMO_USER, clock=lambda: now)
-        count = fill_store(session, start=start, now=now, per_day=per_day, seed=seed, rebuild_indexes=True)
+        count = fill_store(session, start=start, now=now, per_day=per_day, seed=seed, rebuild_indexes=True,
+                           progress=progress)
     finally:
         store.close()
     return DemoInfo(data_dir=Path(data_dir), username=DEMO_USER, password=DEMO_PASSWORD,
@@ -844,7 +847,8 @@ def fill_store(
     ``rebuild_indexes`` drops the indexes of the bulk tables first and rebuilds
     them at the end (faster for big builds; meanwhile the store is not for use).
     ``check`` re-folds every history with ``lifecycle.fold`` as it is planned.
-    ``progress(done, total)`` is called after each commit.
+    ``progress(done, total)`` is called after each commit (with ``chunk``), else after
+    each day planned (one transaction: nothing is committed before the end), and at the end.
     """
     db = session.store.db
     rules = session.rules
@@ -869,7 +873,7 @@ def fill_store(
     db.execute_sql("PRAGMA cache_size=-262144")
     try:
         indexes = _drop_indexes(db) if rebuild_indexes else []
-        done_in_chunk = 0
+        done_in_chunk = planned = 0
         tx = db.atomic()
         tx.__enter__()
         try:
@@ -881,6 +885,9 @@ def fill_store(
                 for plan in planner.plan_day(day, count):
                     writer.push(plan)
                 done_in_chunk += count
+                planned += count
+                if progress and not chunk:
+                    progress(min(planned, expected), expected)
                 if chunk and done_in_chunk >= chunk:
                     # Everything before the next day can be written and committed.
                     writer.drain(day_start + timedelta(days=1))
@@ -900,7 +907,8 @@ def fill_store(
             raise
         tx.__exit__(None, None, None)
         if progress:
-            progress(writer.written, expected)
+            # The end, as written: a day's dossiers received after ``now`` are planned, not written.
+            progress(writer.written, writer.written)
     finally:
         db.execute_sql(f"PRAGMA synchronous={int(sync)}")
         db.execute_sql(f"PRAGMA cache_size={int(cache)}")

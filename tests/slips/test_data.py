@@ -264,3 +264,14 @@ def test_control_sheet_names_an_event_kind_it_does_not_know_as_a_note(session) -
     d = _intake(session)
     Event.update(kind="something_new").where(Event.dossier == d.id).execute()
     assert history_rows(session, d)[0].step == "Ghi chú"
+
+
+def test_a_postal_receipt_says_the_result_comes_by_post_not_at_the_desk(session) -> None:
+    d = _intake(session, channel="postal")
+    data = slip_data_from(session, d, "receipt")
+    assert data.return_method == ("Qua dịch vụ bưu chính công ích, gửi đến địa chỉ: "
+                                  "Số 12 Huỳnh Thúc Kháng, khu phố 5")
+    text = pdf_text(print_slip(session, d, "receipt", "pdf"))
+    assert "bưu chính công ích" in text and "Trực tiếp tại" not in text
+    direct = slip_data_from(session, _intake(session), "receipt")
+    assert direct.return_method.startswith("Trực tiếp tại")

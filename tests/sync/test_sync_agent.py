@@ -254,3 +254,53 @@ def test_acknowledged_rows_are_pruned_after_a_month(session, clock, server: Rece
     third = agent.run_once(session=session)
     agent.close()
     assert third.ok and third.records_sent == 0 and third.acked_seq == second.acked_seq
+
+
+def test_a_first_run_tells_its_progress_batch_by_batch_up_to_the_backlog(session, clock, server: Receiver) -> None:
+    enrol(session, server.data_dir, server.url)
+    make_dossiers(session, clock, days=1, per_day=30)
+    backlog = outbox_max()
+    seen: list[tuple[int, int]] = []
+    agent = SyncAgent(session.store.data_dir, AgentConfig(max_batch_records=20, **FAST))
+    report = ward_cli.run_with_progress(agent, session, lambda done, total: seen.append((done, total)))
+    agent.close()
+    assert report.ok, report.error and report.error.render("en")
+    assert seen[0] == (0, backlog) and seen[-1] == (backlog, backlog)
+    assert len(seen) >= backlog // 20  # one report per acknowledged batch
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen) and {t for _, t in seen} == {backlog}
+
+
+def test_the_desk_shows_the_sync_runs_count_on_the_dashboard(session, clock, server: Receiver) -> None:
+    import asyncio
+
+    from tests.ui.conftest import make_app, settle, unlock
+
+    enrol(session, server.data_dir, server.url)
+    make_dossiers(session, clock, days=1, per_day=30)
+    backlog = outbox_max()
+    data_dir = session.store.data_dir
+    session.store.close()
+    lines: list[str] = []
+
+    async def scenario():
+        app = make_app(data_dir, clock, username="admin", sync_delay_seconds=0.01)
+        told = app._sync_progressed
+
+        def progressed(done: int, total: int) -> None:
+            told(done, total)
+            lines.append(app.screen.query_one("#sync").render().plain)
+
+        app._sync_progressed = progressed
+        async with app.run_test(size=(80, 24)) as pilot:
+            await unlock(pilot)
+            for _ in range(400):
+                if lines and not app.sync_running:
+                    break
+                await pilot.pause(0.05)
+            await settle(pilot)
+            assert not app.sync_running and app.sync_progress is None
+
+    asyncio.run(scenario())
+    assert lines[0].endswith(f"0/{backlog} bản ghi (0%)"), lines
+    assert lines[-1].endswith(f"{backlog}/{backlog} bản ghi (100%)"), lines
+    assert all("Đồng bộ: đang gửi" in line for line in lines)

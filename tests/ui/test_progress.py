@@ -53,3 +53,78 @@ def test_the_cli_bar_shows_the_count():
         report(200, 200)
     shown = out.getvalue()
     assert "Kiểm tra sự toàn vẹn" in shown and "200/200" in shown
+
+
+def _rising_to_the_end(seen: list[tuple[int, int]]) -> None:
+    assert seen, "no progress was told"
+    total = seen[-1][1]
+    assert total > 0 and seen[-1] == (total, total)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen) and all(t == total for _, t in seen[1:])
+
+
+def test_backup_and_restore_tell_their_progress_up_to_the_end(session, tmp_path):
+    from ward_desk.store.backup import backup_store, restore_from_backup
+
+    _fill(session, 40)
+    copied: list[tuple[int, int]] = []
+    dest = backup_store(session.store.db, session.store.key, tmp_path / "b.db", keyfile=session.store.keyfile(),
+                        progress=lambda d, t: copied.append((d, t)))
+    _rising_to_the_end(copied)
+    data_dir = session.store.data_dir
+    session.store.close()
+    restored: list[tuple[int, int]] = []
+    restore_from_backup(data_dir, dest, "admin", "mat-khau-123", progress=lambda d, t: restored.append((d, t)))
+    _rising_to_the_end(restored)
+    assert restored[-1][1] == dest.stat().st_size
+
+
+def test_the_demo_build_tells_its_progress_in_dossiers(tmp_path):
+    """Dossiers planned day by day, then the end as written (planned ones received after
+    the demo's moment are not written: the last report says the true count)."""
+    from datetime import datetime
+
+    from ward_desk.demo import build_demo
+
+    seen: list[tuple[int, int]] = []
+    info = build_demo(tmp_path / "demo", years=0.05, per_day=3, seed=7, now=datetime(2026, 3, 3, 2, 0),
+                      progress=lambda d, t: seen.append((d, t)))
+    assert seen[-1] == (info.dossiers, info.dossiers) and len(seen) > 3  # day by day
+    assert [d for d, _ in seen[:-1]] == sorted(d for d, _ in seen[:-1])
+    assert all(d <= t for d, t in seen) and seen[-2][0] >= info.dossiers
+
+
+def test_the_cli_backup_draws_a_bar_on_a_terminal_and_none_when_piped(tmp_path):
+    """On a pty (stderr a terminal) ``backup`` draws rich's bar; piped, only its result line."""
+    import os
+    import pty
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent.parent / "store"))
+    from wd_testkit import cli_env, ok, run_cli
+
+    data = tmp_path / "ward"
+    ok(run_cli("init", "--data-dir", data, "--office-code", "22918", "--office-name", "Phường Thử",
+               "--admin", "admin"))
+    piped = ok(run_cli("backup", "--data-dir", data, "--out", tmp_path / "piped.db"))
+    assert "Sao lưu" not in piped.stderr and "━" not in piped.stderr
+    main, child = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "ward_desk.cli.main", "backup", "--data-dir", str(data),
+                             "--out", str(tmp_path / "tty.db")], env=cli_env("mat-khau-123"),
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=child)
+    os.close(child)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(main, 4096)
+        except OSError:
+            break  # the child closed its end
+        if not chunk:
+            break
+        out += chunk
+    assert proc.wait(timeout=60) == 0
+    os.close(main)
+    shown = out.decode("utf-8", "replace")
+    assert "Sao lưu" in shown, shown
+    assert (tmp_path / "tty.db").exists()

@@ -53,7 +53,10 @@ def demo(args: argparse.Namespace) -> int:
         if not 0 < args.years <= 10:
             raise InvalidInput("cli.demo_bad_years", years=args.years)
         as_of = parse_local_datetime(args.as_of, default_time=time(9, 30)) if args.as_of else None
-        info = build_demo(Path(data_dir), years=args.years, seed=args.seed, now=as_of)
+        from ward_desk.cli.progress import progress_bar
+
+        with progress_bar(t("cli.demo_progress")) as shown:
+            info = build_demo(Path(data_dir), years=args.years, seed=args.seed, now=as_of, progress=shown)
         info_user, info_password = info.username, info.password
         print(t("cli.demo_built", path=str(data_dir), dossiers=info.dossiers))
     print(t("cli.demo_credentials", user=info_user, password=info_password))
@@ -384,20 +387,25 @@ def import_dossiers(args: argparse.Namespace, session) -> int:
 
 @with_session
 def backup(args: argparse.Namespace, session) -> int:
+    from ward_desk.cli.progress import progress_bar
     from ward_desk.store.backup import backup_store, default_backup_name
 
     dest = args.out or default_backup_name(session.store.data_dir)
-    backup_store(session.store.db, session.store.key, dest, keyfile=session.store.keyfile())
+    with progress_bar(t("cli.backup_progress")) as shown:  # pages copied
+        backup_store(session.store.db, session.store.key, dest, keyfile=session.store.keyfile(), progress=shown)
     print(t("cli.backup_done", path=str(dest)))
     return 0
 
 
 def restore(args: argparse.Namespace) -> int:
+    from ward_desk.cli.progress import progress_bar
     from ward_desk.store.backup import restore_from_backup
 
     # The present store is not opened (it may be the damaged one being replaced), nor
     # upgraded first: the restored one is upgraded, with its notice, when next opened.
-    kept = restore_from_backup(args.data_dir, args.file, args.user, read_password(args))
+    password = read_password(args)
+    with progress_bar(t("cli.restore_progress")) as shown:  # bytes copied
+        kept = restore_from_backup(args.data_dir, args.file, args.user, password, progress=shown)
     print(t("cli.restore_done", path=str(args.file), kept=str(kept)))
     return 0
 

@@ -28,8 +28,9 @@ def _report_commands(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> N
 
 def _sync_commands(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> None:
     from sync_agent import ward_cli
+    from ward_desk.cli.progress import progress_bar
 
-    ward_cli.register(sub, add, with_session)
+    ward_cli.register(sub, add, with_session, progress_bar=progress_bar)
 
 
 # Sub-commands contributed by the ward's other packages, registered explicitly

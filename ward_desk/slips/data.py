@@ -66,9 +66,14 @@ def _last_event(dossier: Dossier, action: str) -> Event | None:
 
 def return_method_text(channel: str, centre_name: str, address: str = "") -> str:
     """The receipt's "how the result is returned" sentence (item 6 of form 01), by the
-    channel the dossier came in through."""
+    channel the dossier came in through: a postal dossier's result goes back by post to
+    the applicant's address."""
     if channel == "online":
         return f"Trên Cổng Dịch vụ công hoặc trực tiếp tại {centre_name}"
+    if channel == "postal":
+        # Sent by post, as it came: never "at the desk" (the citizen would travel for nothing).
+        where = f" đến địa chỉ: {address.strip()}" if address.strip() else " đến địa chỉ của người nộp"
+        return f"Qua dịch vụ bưu chính công ích, gửi{where}"
     return f"Trực tiếp tại {centre_name}"
 
 

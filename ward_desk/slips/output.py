@@ -167,7 +167,7 @@ def purge_old_slips(data_dir: Path, older_than_days: float, *, now: float | None
     for entry in folder.iterdir():
         if entry.is_symlink() or not entry.is_file():
             continue
-        if entry.suffix.lower() not in (".pdf", ".docx", ".part"):
+        if entry.suffix.lower() not in (".pdf", ".docx", ".xlsx", ".part"):  # .xlsx: lists (ui.exports)
             continue  # only what this module writes
         with contextlib.suppress(FileNotFoundError):
             if entry.stat().st_mtime < cutoff:

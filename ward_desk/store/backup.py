@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -42,13 +43,20 @@ def _keyed_connection(path: Path, key: bytes) -> sqlcipher.Connection:
     return conn
 
 
-def backup_store(db: peewee.Database, key: bytes, dest: Path, keyfile: KeyFile | None = None) -> Path:
+# ``(done, total)``, as services.progress.ProgressCallback (the store cannot import services).
+Progress = Callable[[int, int], None]
+_COPY_CHUNK = 4 * 1024 * 1024  # bytes a restore copies between two progress reports
+
+
+def backup_store(db: peewee.Database, key: bytes, dest: Path, keyfile: KeyFile | None = None,
+                 progress: Progress | None = None) -> Path:
     """Copy the open store ``db`` to ``dest`` (encrypted), then prove the copy.
 
     Refuses to overwrite an existing file. With ``keyfile``, its slots are written
     beside the copy (``dest.keys.json``), so the backup can be restored on its own.
     A disk without room for the copy is refused before anything is written; one
     that fills up during the copy leaves nothing behind. Returns ``dest``.
+    ``progress(done, total)`` is told the database pages copied (SQLite's own backup steps).
     """
     dest = Path(dest)
     if dest.exists():
@@ -61,7 +69,7 @@ def backup_store(db: peewee.Database, key: bytes, dest: Path, keyfile: KeyFile |
     tmp = dest.with_name(dest.name + ".part")
     keys_path = Path(str(dest) + ".keys.json")
     try:
-        _copy_into(db, key, tmp)
+        _copy_into(db, key, tmp, progress)
         try:
             prove_backup(tmp, key)
         except StoreError:
@@ -88,7 +96,7 @@ def _backup_needs(db: peewee.Database) -> int:
     return file_size(Path(str(db.database))) + space.MIB
 
 
-def _copy_into(db: peewee.Database, key: bytes, tmp: Path) -> None:
+def _copy_into(db: peewee.Database, key: bytes, tmp: Path, progress: Progress | None = None) -> None:
     """The online backup of ``db`` into ``tmp``; SQLite's failures become the store's."""
     try:
         with contextlib.suppress(FileNotFoundError):
@@ -96,7 +104,12 @@ def _copy_into(db: peewee.Database, key: bytes, tmp: Path) -> None:
         target = _keyed_connection(tmp, key)
         try:
             source = db.connection()
-            source.backup(target, pages=_PAGES_PER_STEP)
+            told = None if progress is None else (
+                lambda _status, remaining, total: progress(total - remaining, total))
+            source.backup(target, pages=_PAGES_PER_STEP, progress=told)
+            if progress is not None:
+                size = source.execute("PRAGMA page_count").fetchone()[0]
+                progress(size, size)  # the end, always told
             target.execute("PRAGMA journal_mode = DELETE")  # a backup is one self-contained file
         finally:
             target.close()
@@ -151,7 +164,7 @@ def default_backup_name(data_dir: Path, now: datetime | None = None) -> Path:
 
 
 def restore_store(data_dir: Path, backup: Path, key: bytes, expected_store_id: str,
-                  keyfile: KeyFile | None = None) -> Path:
+                  keyfile: KeyFile | None = None, progress: Progress | None = None) -> Path:
     """Replace the store in ``data_dir`` with ``backup``, keeping the replaced one.
 
     The store must be closed. With ``keyfile``, those slots become the store's
@@ -170,10 +183,27 @@ def restore_store(data_dir: Path, backup: Path, key: bytes, expected_store_id: s
     # replaced file, and every dossier it saved after the swap would be lost: refused,
     # naming them. Nobody opens the store while the swap runs.
     with presence.exclusive(data_dir, "store.in_use_restore"):
-        return _swap_in(data_dir, Path(backup), keyfile)
+        return _swap_in(data_dir, Path(backup), keyfile, progress)
 
 
-def _swap_in(data_dir: Path, backup: Path, keyfile: KeyFile | None) -> Path:
+def _copy_counting(src: Path, dest: Path, progress: Progress | None) -> None:
+    """``shutil.copy2`` that tells ``progress`` the bytes copied (a store is gigabytes)."""
+    if progress is None:
+        shutil.copy2(src, dest)
+        return
+    total = file_size(src)
+    done = 0
+    progress(0, total)
+    with open(src, "rb") as fin, open(dest, "wb") as fout:
+        while chunk := fin.read(_COPY_CHUNK):
+            fout.write(chunk)
+            done += len(chunk)
+            progress(min(done, total), total)
+    shutil.copystat(src, dest)
+    progress(total, total)
+
+
+def _swap_in(data_dir: Path, backup: Path, keyfile: KeyFile | None, progress: Progress | None = None) -> Path:
     db_path, keys_path = data_dir / "ward.db", data_dir / "keys.json"
     needed = file_size(Path(backup)) + file_size(db_path) + space.MIB
     ensure_free(data_dir, needed)
@@ -193,7 +223,7 @@ def _swap_in(data_dir: Path, backup: Path, keyfile: KeyFile | None) -> Path:
                 made.append(Path(str(kept) + ".keys.json"))
                 shutil.copy2(keys_path, made[-1])
             made.append(tmp)
-            shutil.copy2(backup, tmp)
+            _copy_counting(backup, tmp, progress)
             with open(tmp, "rb") as f:
                 os.fsync(f.fileno())
             # The key file first: it opens the old file and the new one alike (one store,
@@ -223,7 +253,8 @@ def _free_name(folder: Path, stem: str) -> Path:
     return path
 
 
-def restore_from_backup(data_dir: Path, backup: Path, username: str | None, password: str) -> Path:
+def restore_from_backup(data_dir: Path, backup: Path, username: str | None, password: str,
+                        progress: Progress | None = None) -> Path:
     """Restore ``backup`` into ``data_dir`` with what the backup itself carries.
 
     The present store need not open (a damaged or lost ``ward.db`` is why one
@@ -265,7 +296,7 @@ def restore_from_backup(data_dir: Path, backup: Path, username: str | None, pass
             raise StoreDamaged("store.backup_damaged", path=str(backup)) from None
         raise StoreError("store.backup_unreadable", path=str(backup)) from None
     # The slots that opened it stay: the password just typed opens the restored store.
-    return restore_store(data_dir, backup, key, expected, keyfile=opened)
+    return restore_store(data_dir, backup, key, expected, keyfile=opened, progress=progress)
 
 
 def _readable_keyfile(path: Path) -> KeyFile | None:

@@ -213,6 +213,7 @@ class WardDeskApp(App[None]):
             else self.settings.sync_interval_minutes * 60
         self.sync_facts: dict[str, Any] | None = None
         self.sync_running = False
+        self.sync_progress: tuple[int, int] | None = None  # (records sent, pending at the start)
         self._sync_cancel = threading.Event()
         self._sync_timer: Any = None
         # Keys and pastes reach the widgets one at a time, in the order typed (ward_desk.ui.keys).
@@ -354,14 +355,24 @@ class WardDeskApp(App[None]):
         """One sync run on its own connection (this thread's), never the store thread's:
         uploads can take minutes on a slow link."""
         from sync_agent.agent import SyncAgent
+        from sync_agent.ward_cli import run_with_progress
         from ward_desk.ui.workers import release_connection
+
+        def progressed(done: int, total: int) -> None:
+            with contextlib.suppress(RuntimeError):  # the desk is closing: nobody to tell
+                self.call_from_thread(self._sync_progressed, done, total)
 
         agent = SyncAgent(self.data_dir, cancel=cancel)
         try:
-            return agent.run_once(session=self.session)
+            return run_with_progress(agent, self.session, progressed)
         finally:
             agent.close()
             release_connection()
+
+    def _sync_progressed(self, done: int, total: int) -> None:
+        """The run's count, on the status line (a first run sends years of history)."""
+        self.sync_progress = (done, total)
+        self._show_sync_status()
 
     def on_worker_state_changed(self, event: Any) -> None:
         from textual.worker import WorkerState
@@ -371,6 +382,7 @@ class WardDeskApp(App[None]):
             return
         if event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
             self.sync_running = False
+            self.sync_progress = None
             if not self._sync_cancel.is_set():
                 self.check_sync(run_after=False)  # fresh facts, then the next run is armed
             else:

@@ -30,13 +30,19 @@ def sync_facts(data_dir: Path) -> dict[str, Any]:
     return facts
 
 
-def status_line(facts: dict[str, Any] | None, running: bool) -> str:
-    """The line under the dashboard, in the current language ("" before the first check)."""
+def status_line(facts: dict[str, Any] | None, running: bool, progress: tuple[int, int] | None = None) -> str:
+    """The line under the dashboard, in the current language ("" before the first check);
+    while a run goes, with its count and a bar when it has one (``progress``)."""
     if facts is None:
         return ""
     if not facts.get("enrolled"):
         return t("ui.sync.not_enrolled")
     if running:
+        if progress is not None and progress[1] > 0:
+            done, total = progress
+            filled = round(20 * done / total)
+            return t("ui.sync.running_count", bar="█" * filled + "░" * (20 - filled), done=done, total=total,
+                     percent=round(100 * done / total))
         return t("ui.sync.running")
     success = facts.get("last_success")
     if success:

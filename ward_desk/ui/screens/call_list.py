@@ -13,6 +13,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Footer, Header, Static
 
 from ward_desk.i18n import t
+from ward_desk.ui.exports import ExportKeys, Output
 from ward_desk.ui.i18n import fmt_date, fmt_datetime, key_hints
 from ward_desk.ui.screens.base import DeskScreen
 from ward_desk.ui.workers import store_work
@@ -30,7 +31,7 @@ class CallRow:
     not_reachable: int = 0
 
 
-class CallListScreen(DeskScreen):
+class CallListScreen(ExportKeys, DeskScreen):
     """Citizens to phone before they travel: not yet called first, oldest result first."""
 
     CSS_PATH = "call_list.tcss"
@@ -40,6 +41,7 @@ class CallListScreen(DeskScreen):
         Binding("x", "mark_called('wrong_number')", "key.wrong_number", id="wrong_number"),
         Binding("r", "reload", "key.reload", id="reload"),
         Binding("escape", "back", "key.back", id="back"),
+        *ExportKeys.EXPORT_BINDINGS,
     ]
     BUSY_SELECTOR = "#table"
 
@@ -110,6 +112,23 @@ class CallListScreen(DeskScreen):
             table.move_cursor(row=min(cursor, len(self._rows) - 1))
         hint = t("ui.calls.hint", keys=key_hints(self, ("mark_called", "not_reachable", "wrong_number")))
         self.query_one("#hint", Static).update(hint if self._rows else t("ui.calls.empty"))
+
+    def output(self) -> Output | None:
+        """The call list as shown, with the procedure and every call's outcome."""
+        from ward_desk.reports.cells import Table
+
+        if not self._loaded:
+            return None
+        header = [t("ui.list.col.code"), t("ui.list.col.applicant"), t("ui.calls.phone"),
+                  t("ui.list.col.procedure"), t("ui.calls.ready_since"), t("ui.calls.called")]
+        rows: list[list[Any]] = []
+        for r in self._rows:
+            called = fmt_datetime(r.called_at) if r.called_at else (
+                t(f"ui.calls.outcome.{r.last_outcome}", count=r.not_reachable)
+                if r.last_outcome in ("not_reachable", "wrong_number") else "")
+            rows.append([r.code, r.applicant, r.phone, r.procedure, fmt_date(r.completed_at), called])
+        return Output("goi-bao", [t("ui.calls.title")], [Table(t("ui.calls.title"), header, rows, [])],
+                      personal=True)
 
     def action_mark_called(self, outcome: str = "reached") -> None:
         """Record a call for the dossier under the cursor and what it came to."""

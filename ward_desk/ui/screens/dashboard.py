@@ -74,7 +74,7 @@ class DashboardScreen(DeskScreen):
     def _sync_line(self) -> str:
         from ward_desk.ui.sync import status_line
 
-        return status_line(self.desk.sync_facts, self.desk.sync_running)
+        return status_line(self.desk.sync_facts, self.desk.sync_running, self.desk.sync_progress)
 
     def show_sync_status(self) -> None:
         """Called by the app when the background sync's status changed."""

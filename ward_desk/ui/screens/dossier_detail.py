@@ -13,7 +13,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Footer, Header, OptionList, Static
+from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ward_desk.i18n import t
@@ -140,7 +140,9 @@ class DossierDetailScreen(DeskScreen):
             yield Static(t("ui.detail.actions"), classes="section")
             yield OptionList(id="actions")
             yield Static(t("ui.detail.timeline"), classes="section")
-            yield DataTable(id="timeline", cursor_type="row", zebra_stripes=True)
+            # A table that wraps, not a DataTable: at 80 columns every column and every
+            # reason stays whole (a DataTable cut the notes and scrolled the time away).
+            yield Static("", id="timeline")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -187,12 +189,14 @@ class DossierDetailScreen(DeskScreen):
             actions.highlighted = 0
         else:
             actions.add_option(Option(t("ui.detail.no_actions"), disabled=True))
-        table = self.query_one("#timeline", DataTable)
-        table.clear(columns=True)
-        table.add_columns(t("ui.detail.col.at"), t("ui.detail.col.what"),
-                          t("ui.detail.col.who"), t("ui.detail.col.note"))
+        table = Table(expand=True, box=None, padding=(0, 1), header_style="bold")
+        table.add_column(t("ui.detail.col.at"), no_wrap=True, width=16)
+        table.add_column(t("ui.detail.col.what"), ratio=3)
+        table.add_column(t("ui.detail.col.who"), ratio=2)
+        table.add_column(t("ui.detail.col.note"), ratio=3)
         for e in view.events:
             table.add_row(fmt_datetime(e.at), self._event_text(e), e.actor, self._event_note(e))
+        self.query_one("#timeline", Static).update(table)
 
     def _fields_table(self, v: DetailView) -> Table:
         grid = Table.grid(padding=(0, 1), expand=True)

@@ -13,6 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Header, Input, Select, Static
 
 from ward_desk.i18n import t
+from ward_desk.ui.exports import ExportKeys, Output
 from ward_desk.ui.i18n import fmt_date, state_text
 from ward_desk.ui.screens.base import DeskScreen
 from ward_desk.ui.workers import store_work
@@ -73,7 +74,7 @@ class Query:
     due: str | None = None
 
 
-class DossierListScreen(DeskScreen):
+class DossierListScreen(ExportKeys, DeskScreen):
     """Every dossier, newest first; typing searches as you type."""
 
     CSS_PATH = "dossier_list.tcss"
@@ -82,6 +83,7 @@ class DossierListScreen(DeskScreen):
         Binding("ctrl+f,f10", "focus_search", "key.focus_search", id="focus_search"),
         Binding("f8", "clear_filters", "key.clear_filters", id="clear_filters"),
         Binding("down", "into_list", show=False),  # from the search box, like Enter
+        *ExportKeys.EXPORT_BINDINGS,
     ]
     BUSY_SELECTOR = "#table"
 
@@ -263,6 +265,19 @@ class DossierListScreen(DeskScreen):
             table.add_row(r.code, _clip(r.applicant, 22), due, state_text(r.state),
                           _clip(r.procedure, 30),
                           key=r.code)
+
+    def output(self) -> Output | None:
+        """The dossiers listed (every row fetched for the search and filters shown), whole."""
+        from ward_desk.reports.cells import Table
+
+        if not self._loaded:
+            return None
+        header = [t("ui.list.col.code"), t("ui.list.col.applicant"), t("ui.list.col.procedure"),
+                  t("ui.list.col.state"), t("ui.list.col.received"), t("ui.list.col.due")]
+        rows: list[list[Any]] = [[r.code, r.applicant, r.procedure, state_text(r.state), fmt_date(r.received_at),
+                                  fmt_date(r.due_at)] for r in self._rows]
+        title = self._view_title()
+        return Output("ho-so", [title], [Table(title, header, rows, [])], personal=True)
 
     def _update_count(self) -> None:
         shown = t("ui.list.count", count=len(self._rows))

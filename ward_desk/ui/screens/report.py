@@ -10,6 +10,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Footer, Header, Static
 
 from ward_desk.i18n import t
+from ward_desk.ui.exports import ExportKeys, Output
 from ward_desk.ui.i18n import fmt_percent
 from ward_desk.ui.screens.base import DeskScreen
 from ward_desk.ui.workers import store_work
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 SECTIONS = ("field", "officer", "indicators")
 
 
-class ReportScreen(DeskScreen):
+class ReportScreen(ExportKeys, DeskScreen):
     """The dossier report of a month (``[`` / ``]`` change it, ``g`` the table shown)."""
 
     CSS_PATH = "report.tcss"
@@ -29,6 +30,7 @@ class ReportScreen(DeskScreen):
         Binding("right_square_bracket,full_stop", "month(1)", "key.next_month", id="next_month"),
         Binding("g,tab", "section", "key.section", id="section"),
         Binding("escape", "back", "key.back", id="back"),
+        *ExportKeys.EXPORT_BINDINGS,
     ]
     BUSY_SELECTOR = "#report"
 
@@ -85,7 +87,21 @@ class ReportScreen(DeskScreen):
         shown = tables[self._section % len(tables)]
         self.query_one("#section", Static).update(
             f"{shown.title}  ({self._section % len(tables) + 1}/{len(tables)})")
-        fill(self.query_one(DataTable), shown, clip=24)
+        # Labels wrapped on narrow columns, the row names kept in view while scrolling
+        # right: at 80 columns each label is whole (they were cut at the edge).
+        table = self.query_one(DataTable)
+        table.fixed_columns = 1
+        fill(table, shown, clip=24, header_width=11)
+
+    def output(self) -> Output | None:
+        """The month's report: its headline and every table (counts only, no personal data)."""
+        from ward_desk.reports.tables import indicator_table, report_headline, report_tables
+
+        report = self._report
+        if report is None:
+            return None
+        return Output(f"bao-cao-{report.period.label}", report_headline(report),
+                      [*report_tables(report), indicator_table(report)], personal=False)
 
     def action_month(self, step: int) -> None:
         """Previous or next month."""
