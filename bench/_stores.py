@@ -60,7 +60,8 @@ def _bind_plain(path: Path):
 
 def create_plain(data_dir: Path, now: datetime):
     """The same schema, rows and users on plain SQLite."""
-    from migrations import apply_all
+    from ward_desk.migrations import apply_all
+
     from ward_desk.demo import DEMO_USERS
     from ward_desk.services.catalogue import load_starter_catalogue
     from ward_desk.services.users import insert_user

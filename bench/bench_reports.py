@@ -136,7 +136,8 @@ def main() -> int:
     args.user = args.user or info.get("user")
     args.password = args.password or info.get("password") or "bench-password-1"
 
-    from reports.trend import trend_rows
+    from ward_desk.reports.trend import trend_rows
+
     from ward_desk.domain.report_math import parse_period
     from ward_desk.services import assessment
     from ward_desk.services.desk import open_session

@@ -191,8 +191,7 @@ def raw_floor(encrypted: bool, rows: int, n: int, synchronous: str) -> dict:
     import uuid
 
     from sqlcipher3 import dbapi2 as sqlcipher
-
-    from migrations import discover
+    from ward_desk.migrations import discover
 
     tmp = Path(tempfile.mkdtemp(prefix="wd-raw-"))
     path = tmp / "raw.db"
@@ -301,7 +300,7 @@ def machine() -> dict:
 
 def open_plain_migrated(path: Path):
     """The plain store at the latest schema (``open_plain`` does not migrate)."""
-    from migrations import apply_all
+    from ward_desk.migrations import apply_all
 
     t = time.perf_counter()
     store = open_plain(path)
@@ -330,7 +329,8 @@ def run_verify(session) -> dict:
 
 
 def bench_store(open_fn, path: Path, args, variants) -> dict:
-    from migrations import current_version
+    from ward_desk.migrations import current_version
+
     from ward_desk.services.desk import session_for
     from ward_desk.store.database import file_size
 

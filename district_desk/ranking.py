@@ -304,8 +304,9 @@ def local_text(iso: str | None) -> str:
 
 
 def ranking_tables(ranking: dict[str, Any], language: str | None = None) -> tuple[list[str], list[Any]]:
-    """Headline and tables of a ranking for :mod:`reports` (text, XLSX)."""
-    from reports.cells import Table
+    """Headline and tables of a ranking for :mod:`ward_desk.reports` (text, XLSX)."""
+    from ward_desk.reports.cells import Table
+
     from ward_desk.i18n import t
 
     def h(key: str) -> str:

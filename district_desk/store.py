@@ -342,7 +342,7 @@ class DistrictStore:
         """Apply the numbered migrations this store lacks (:mod:`district_desk.migrations`),
         each in its own transaction; receivers opening one old store at once apply
         each migration once (the back end's lock)."""
-        from migrations.runner import MigrationFailed
+        from ward_desk.migrations.runner import MigrationFailed
 
         try:
             applied = DISTRICT.apply(self.db, lock=self.backend.migration_lock)

@@ -53,7 +53,7 @@ def _tabulate(headers: list[str], rows: list[list[Any]], empty_id: str) -> None:
 
 
 def _write_xlsx(path: str, headline: list[str], tables: list[Any]) -> None:
-    from reports.xlsx import workbook_bytes
+    from ward_desk.reports.xlsx import workbook_bytes
 
     try:
         Path(path).write_bytes(workbook_bytes(headline, tables))
@@ -135,7 +135,7 @@ OVERDUE_COLUMNS = ("office_code", "ward", "code", "procedure_code", "field", "st
 
 def overdue_table(rows: list[dict[str, Any]], language: str | None = None) -> Any:
     """The overdue list as a :class:`reports.cells.Table` (text and XLSX)."""
-    from reports.cells import Table
+    from ward_desk.reports.cells import Table
 
     header = [t(f"district.overdue.col.{k}", language) for k in OVERDUE_COLUMNS]
     body = [

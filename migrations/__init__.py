@@ -3,7 +3,7 @@
 Each ``NNNN_name.py`` module defines ``VERSION`` (its number) and
 ``upgrade(db)``; it holds frozen SQL and never imports the models. Before any
 migration of an existing store, an encrypted backup is taken and proven. The
-runner itself (:mod:`migrations.runner`) is shared with the district's store.
+runner itself (:mod:`ward_desk.migrations.runner`) is shared with the district's store.
 """
 
 from __future__ import annotations
@@ -14,8 +14,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 from peewee import Database
-
-from migrations.runner import MigrationFailed, MigrationSet
+from ward_desk.migrations.runner import MigrationFailed, MigrationSet
 
 WARD = MigrationSet(__name__, "meta")
 

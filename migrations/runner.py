@@ -3,7 +3,7 @@
 A *migration set* is a package folder of ``NNNN_name.py`` modules, each defining
 ``VERSION`` (its number) and ``upgrade(db)`` with frozen SQL (never the models),
 and the key/value table whose ``schema_version`` row says how far a database
-has come. The ward's set is :mod:`migrations` (table ``meta``); the district's is
+has come. The ward's set is :mod:`ward_desk.migrations` (table ``meta``); the district's is
 :mod:`district_desk.migrations` (table ``setting``).
 
 This module knows neither product: it imports only peewee, so the upstream

@@ -29,7 +29,8 @@ def _period_text(args: argparse.Namespace) -> str:
 
 
 def _write(args: argparse.Namespace, data: bytes, fmt: str) -> int:
-    from reports.export import BINARY
+    from ward_desk.reports.export import BINARY
+
     from ward_desk.errors import InvalidInput
 
     if args.out:
@@ -45,7 +46,8 @@ def _write(args: argparse.Namespace, data: bytes, fmt: str) -> int:
 
 def report_monthly(args: argparse.Namespace, session: Any) -> int:
     """``report monthly``: the periodic dossier report of a month, quarter, half, nine months or year."""
-    from reports.export import render_report
+    from ward_desk.reports.export import render_report
+
     from ward_desk.domain.report_math import parse_period
     from ward_desk.services.reporting import period_report
 
@@ -55,7 +57,8 @@ def report_monthly(args: argparse.Namespace, session: Any) -> int:
 
 def report_trend(args: argparse.Namespace, session: Any) -> int:
     """``report trend``: on-time rate and self-assessment score of the last N months."""
-    from reports.trend import render_trend, trend_rows
+    from ward_desk.reports.trend import render_trend, trend_rows
+
     from ward_desk.domain.report_math import parse_period
 
     rows = trend_rows(session, parse_period(args.month), args.months)
@@ -68,7 +71,8 @@ def report_trend(args: argparse.Namespace, session: Any) -> int:
 
 def assess_show(args: argparse.Namespace, session: Any) -> int:
     """``assess show``: the month's self-assessment (computed items explained, manual ones pending)."""
-    from reports.export import render_assessment
+    from ward_desk.reports.export import render_assessment
+
     from ward_desk.services.assessment import show
 
     view = show(session, args.month, args.revision)
@@ -110,7 +114,8 @@ def assess_submit(args: argparse.Namespace, session: Any) -> int:
 
 def assess_revise(args: argparse.Namespace, session: Any) -> int:
     """``assess revise``: open a new revision of a submitted or returned month, with a reason."""
-    from reports.export import render_assessment
+    from ward_desk.reports.export import render_assessment
+
     from ward_desk.services.assessment import revise
 
     view = revise(session, args.month, args.reason)
@@ -125,7 +130,7 @@ def register(
 ) -> None:
     """Add ``report`` and ``assess`` to the ``ward-desk`` parser; ``with_session``
     turns an ``(args, session)`` handler into one that opens the store first."""
-    from reports.export import FORMATS
+    from ward_desk.reports.export import FORMATS
 
     report = sub.add_parser("report", help=t("report.help.report"))
     rsub = report.add_subparsers(dest="report_command", metavar="REPORT", required=True)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import io
 
-from reports.cells import Table, format_cell
+from ward_desk.reports.cells import Table, format_cell
+
 from ward_desk.i18n import t
 
 

@@ -2,7 +2,7 @@
 
 ``render_report`` / ``render_assessment`` return bytes (text formats are UTF-8;
 CSV carries a BOM so Excel shows Vietnamese). Binary formats are built by
-:mod:`reports.xlsx`, :mod:`reports.pdf` and :mod:`reports.docx_out`, imported
+:mod:`ward_desk.reports.xlsx`, :mod:`ward_desk.reports.pdf` and :mod:`ward_desk.reports.docx_out`, imported
 only when asked for.
 """
 
@@ -12,14 +12,15 @@ import csv
 import io
 import json
 
-from reports.cells import Table, format_cell
-from reports.tables import (
+from ward_desk.reports.cells import Table, format_cell
+from ward_desk.reports.tables import (
     assessment_headline,
     assessment_table,
     indicator_table,
     report_headline,
     report_tables,
 )
+
 from ward_desk.domain.text import csv_cell
 from ward_desk.errors import InvalidInput
 from ward_desk.i18n import t
@@ -80,14 +81,14 @@ def render_report(report: PeriodReport, fmt: str, language: str | None = None) -
     if fmt == "csv":
         return _csv([(headline, tables)])
     if fmt == "xlsx":
-        from reports.xlsx import workbook_bytes
+        from ward_desk.reports.xlsx import workbook_bytes
 
         return workbook_bytes(headline, tables)
     if fmt == "pdf":
-        from reports.pdf import pdf_bytes
+        from ward_desk.reports.pdf import pdf_bytes
 
         return pdf_bytes(headline, tables, signatures=True, language=language)
-    from reports.docx_out import docx_bytes
+    from ward_desk.reports.docx_out import docx_bytes
 
     return docx_bytes(headline, tables, signatures=True, language=language)
 
@@ -109,13 +110,13 @@ def render_assessment(view: AssessmentView, office_name: str, fmt: str, language
     if fmt == "csv":
         return _csv([(headline, [table])])
     if fmt == "xlsx":
-        from reports.xlsx import workbook_bytes
+        from ward_desk.reports.xlsx import workbook_bytes
 
         return workbook_bytes(headline, [table])
     if fmt == "pdf":
-        from reports.pdf import pdf_bytes
+        from ward_desk.reports.pdf import pdf_bytes
 
         return pdf_bytes(headline, [table], signatures=False, language=language, widths=[22, 62, 12, 12, 72])
-    from reports.docx_out import docx_bytes
+    from ward_desk.reports.docx_out import docx_bytes
 
     return docx_bytes(headline, [table], signatures=False, language=language)

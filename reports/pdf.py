@@ -3,7 +3,8 @@ tables with a totals row, signature blocks."""
 
 from __future__ import annotations
 
-from reports.cells import Table, format_cell
+from ward_desk.reports.cells import Table, format_cell
+
 from ward_desk.fonts import register_pdf_fonts
 from ward_desk.i18n import t
 

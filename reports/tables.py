@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from reports.cells import Cell, Table
+from ward_desk.reports.cells import Cell, Table
+
 from ward_desk.domain.criteria import format_points
 from ward_desk.domain.report_math import Counts, Period
 from ward_desk.i18n import get_language, t

@@ -6,7 +6,8 @@ from __future__ import annotations
 import io
 import re
 
-from reports.cells import Table
+from ward_desk.reports.cells import Table
+
 from ward_desk.domain.text import write_cell
 
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")

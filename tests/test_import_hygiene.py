@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -63,7 +64,7 @@ def _loaded(modules: list[str], names: tuple[str, ...]) -> list[str]:
 def test_core_layers_never_import_textual_or_rich() -> None:
     result = _import_in_fresh_interpreter(
         "ward_desk.domain", "ward_desk.services", "ward_desk.store", "ward_desk.errors", "ward_desk.i18n",
-        "migrations", "sync_agent", "district_desk", "reports",
+        "ward_desk.migrations", "sync_agent", "district_desk", "ward_desk.reports",
     )
     assert "ward_desk.services.dossiers" in result["imported"]
     assert "ward_desk.store.database" in result["imported"]
@@ -95,7 +96,7 @@ def test_the_wire_format_loads_no_store_and_no_agent() -> None:
 def test_no_ward_module_loads_the_upstream_product() -> None:
     # Every module of the ward's packages (the desk's screens and the CLI included)
     # and of the ward's agent, imported together: none of them pulls in district_desk.
-    result = _import_in_fresh_interpreter("ward_desk", "sync_agent", "reports", "migrations")
+    result = _import_in_fresh_interpreter("ward_desk", "ward_desk.reports", "ward_desk.migrations", "sync_agent")
     assert result["missing"] == []
     assert {"ward_desk.ui.app", "ward_desk.cli.main", "sync_agent.agent", "sync_agent.ward_cli"} <= set(result["imported"])
     assert _loaded(result["modules"], ("district_desk",)) == []
@@ -125,3 +126,18 @@ def test_import_linter_contracts_hold() -> None:
     kept = {line.rsplit(" KEPT", 1)[0] for line in proc.stdout.splitlines() if " KEPT" in line}
     assert set(CONTRACTS) <= kept, set(CONTRACTS) - kept
     assert ", 0 broken." in proc.stdout
+
+
+def test_reports_and_migrations_are_imported_by_their_installed_names() -> None:
+    # In a checkout, the folders reports/ and migrations/ are also importable as
+    # top-level packages (the current directory is on sys.path), so an import by
+    # the old name would pass here and fail once the wheel is installed, where
+    # they are ward_desk.reports and ward_desk.migrations only.
+    old_name = re.compile(r"^\s*(?:from|import)\s+(?:reports|migrations)\b", re.MULTILINE)
+    offenders = [
+        str(path.relative_to(ROOT))
+        for folder in ("ward_desk", "sync_agent", "district_desk", "reports", "migrations", "bench", "tests")
+        for path in (ROOT / folder).rglob("*.py")
+        if old_name.search(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []

@@ -1,7 +1,7 @@
 """The district store's numbered schema migrations (SQLite and PostgreSQL).
 
 Each ``NNNN_name.py`` defines ``VERSION`` and ``upgrade(db)`` with frozen SQL
-(never the models), run by the ward's runner (:mod:`migrations.runner`); the
+(never the models), run by the ward's runner (:mod:`ward_desk.migrations.runner`); the
 version is the ``schema_version`` row of the ``setting`` table. The two back
 ends differ only in a few column types, so a statement is written once with
 ``{pk}``, ``{bigint}``, ``{timestamp}``, ``{blob}``, ``{bool}`` and ``{smallint}``
@@ -18,8 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import peewee
-
-from migrations.runner import MigrationSet
+from ward_desk.migrations.runner import MigrationSet
 
 DISTRICT = MigrationSet(__name__, "setting")
 

@@ -154,9 +154,8 @@ def test_leftover_part_journal_files_are_cleaned_by_the_next_backup(session, tmp
 def test_migration_on_a_full_disk_leaves_the_store_as_it_was(small_disk) -> None:
     """The pre-upgrade backup does not fit: the upgrade is refused as a full disk (not
     "upgrade failed"), the old schema is untouched, and it upgrades once there is room."""
+    from ward_desk.migrations import LATEST_VERSION
     from wd_testkit import build_store_at
-
-    from migrations import LATEST_VERSION
 
     disk = small_disk(DISK)
     data = disk.root / "ward"

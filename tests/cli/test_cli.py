@@ -368,9 +368,8 @@ def test_restore_does_not_upgrade_the_store_it_replaces(tmp_path: Path) -> None:
     """Restoring into a store one schema behind must not first back it up and upgrade
     it (minutes on a big store, for a file about to be replaced); the restored store
     is upgraded, with its notice, when it is next opened."""
+    from ward_desk.migrations import LATEST_VERSION
     from wd_testkit import build_store_at
-
-    from migrations import LATEST_VERSION
 
     data = tmp_path / "ward"
     build_store_at(data, LATEST_VERSION - 1)

@@ -20,8 +20,8 @@ from urllib.parse import urlsplit, urlunsplit
 import peewee
 import pytest
 from sync_helpers import TEST_PASSWORD, SimWard, wait_until
+from ward_desk.migrations.runner import MigrationFailed, MigrationSet
 
-import migrations
 from district_desk import keys as keymod
 from district_desk.backends import backend_for
 from district_desk.ingest import ingest
@@ -34,7 +34,7 @@ from district_desk.store import (
     _write_key_file,
     _write_settings,
 )
-from migrations.runner import MigrationFailed, MigrationSet
+from ward_desk import migrations
 
 FOLDER = Path(importlib.import_module("district_desk.migrations").__file__).parent
 CREATED = datetime(2026, 3, 2, 1, 0)

@@ -6,8 +6,8 @@ import io
 import json
 
 import pytest
+from ward_desk.reports.export import FORMATS, render_assessment, render_report
 
-from reports.export import FORMATS, render_assessment, render_report
 from tests.reports.helpers import intake, local, resolve
 from ward_desk.domain.report_math import Period
 from ward_desk.errors import InvalidInput

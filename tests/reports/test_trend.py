@@ -8,8 +8,8 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from ward_desk.reports.trend import render_trend, trend_rows
 
-from reports.trend import render_trend, trend_rows
 from ward_desk.demo import fill_store
 from ward_desk.domain.report_math import Period
 from ward_desk.domain.timing import local_day
@@ -66,7 +66,7 @@ def _months(last: Period, n: int) -> list[Period]:
 
 
 def test_trend_text_writes_the_language_decimal_mark() -> None:
-    from reports.trend import TrendRow
+    from ward_desk.reports.trend import TrendRow
 
     rows = [TrendRow("2026-01", 0.9642, 28, 8750, "submitted"), TrendRow("2026-02", None, 0, None, None)]
     vi, en = render_trend(rows, "vi"), render_trend(rows, "en")

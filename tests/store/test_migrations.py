@@ -12,10 +12,10 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from ward_desk.migrations import LATEST_VERSION, current_version, discover
 from wd_testkit import ADMIN, PASSWORD, build_store_at, ok, run_cli
 
-import migrations
-from migrations import LATEST_VERSION, current_version, discover
+from ward_desk import migrations
 from ward_desk.store import models
 from ward_desk.store.backup import prove_backup
 from ward_desk.store.database import DB_NAME, open_raw, open_store

@@ -249,7 +249,7 @@ def test_key_file_of_another_store_is_refused(store_dir: Path, tmp_path: Path) -
 
 
 def test_store_from_a_newer_version_is_refused_untouched(store_dir: Path) -> None:
-    from migrations import LATEST_VERSION
+    from ward_desk.migrations import LATEST_VERSION
 
     store = open_store(store_dir, ADMIN, PASSWORD)
     store.db.execute_sql("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(LATEST_VERSION + 1),))

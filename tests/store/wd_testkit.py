@@ -93,7 +93,8 @@ def build_store_at(data_dir: Path, version: int) -> tuple[list[str], bytes]:
     services write them as the older code did; a migration that changes one of
     them must make this builder write that table with frozen SQL instead.
     """
-    from migrations import apply_all
+    from ward_desk.migrations import apply_all
+
     from ward_desk.services import dossiers
     from ward_desk.services.catalogue import load_starter_catalogue
     from ward_desk.services.desk import session_for

@@ -311,9 +311,8 @@ def test_unlock_announces_a_store_upgrade_then_clears_it(tmp_path, clock, monkey
     """A store one schema behind (as after installing a new version): the unlock
     tells the clerk why it takes long (backup first), then the dashboard opens and
     the notice is gone."""
+    from ward_desk.migrations import LATEST_VERSION
     from wd_testkit import build_store_at
-
-    from migrations import LATEST_VERSION
 
     store_dir = tmp_path / "ward"
     build_store_at(store_dir, LATEST_VERSION - 1)
@@ -345,7 +344,7 @@ def test_quitting_while_the_store_upgrades_does_not_hang(tmp_path, clock, monkey
 
     from wd_testkit import build_store_at
 
-    import migrations
+    from ward_desk import migrations
     from ward_desk.store import database
 
     store_dir = tmp_path / "ward"

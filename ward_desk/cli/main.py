@@ -20,7 +20,7 @@ from ward_desk.i18n import set_language, t
 
 
 def _report_commands(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> None:
-    from reports import cli as report_cli
+    from ward_desk.reports import cli as report_cli
 
     report_cli.register(sub, add, with_session)
 

@@ -40,7 +40,7 @@ def create_store(
     now: datetime | None = None,
 ) -> tuple[Store, str]:
     """Create a new store and return it open, with the recovery key to print once."""
-    from migrations import apply_all  # imported when used: the runner is only needed here
+    from ward_desk.migrations import apply_all  # imported when used: the runner is only needed here
 
     data_dir = Path(data_dir)
     if (data_dir / DB_NAME).exists() or (data_dir / KEYS_NAME).exists():

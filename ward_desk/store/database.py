@@ -290,7 +290,7 @@ backup it takes first can run for minutes on a big store, so the user is told wh
 def open_with_key(data_dir: Path, key: bytes, keyfile: KeyFile, *, migrate: bool = True,
                   on_upgrade: UpgradeNotice | None = None) -> Store:
     """Open the store whose database key is ``key`` (already unwrapped)."""
-    from migrations import LATEST_VERSION, apply_all
+    from ward_desk.migrations import LATEST_VERSION, apply_all
 
     db_path, _ = locate(data_dir)
     db = bind(db_path, key)

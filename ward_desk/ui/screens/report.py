@@ -70,7 +70,7 @@ class ReportScreen(DeskScreen):
         report = self._report
         if report is None:
             return
-        from reports.tables import indicator_table, period_label, report_tables
+        from ward_desk.reports.tables import indicator_table, period_label, report_tables
         from ward_desk.ui.tables import fill
 
         total = report.total

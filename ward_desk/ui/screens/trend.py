@@ -16,7 +16,7 @@ from ward_desk.ui.screens.base import DeskScreen
 from ward_desk.ui.workers import store_work
 
 if TYPE_CHECKING:
-    from reports.trend import TrendRow
+    from ward_desk.reports.trend import TrendRow
 
 MONTHS = 12
 
@@ -53,8 +53,8 @@ class TrendScreen(DeskScreen):
     @store_work("trend")
     def load(self, month: str | None) -> tuple[str, list[TrendRow]]:
         """The trend rows (reports.trend: one pass over the dossiers, stored totals)."""
-        from reports.trend import trend_rows
         from ward_desk.domain.report_math import parse_period
+        from ward_desk.reports.trend import trend_rows
         from ward_desk.services import ui_queries
 
         month = month or ui_queries.month_label(self.session, 1)
@@ -65,9 +65,9 @@ class TrendScreen(DeskScreen):
         self.render_data()
 
     def render_data(self) -> None:
-        from reports.trend import sparkline
         from ward_desk.domain.criteria import format_points
         from ward_desk.i18n import get_language
+        from ward_desk.reports.trend import sparkline
 
         rows, lang = self._rows, get_language()
         if not rows:
