@@ -7,7 +7,10 @@ refused), kept as received in ``reference_data`` (the whole signed envelope in
 
 * ``procedures``: ``{"procedures": [{"code", "name", "field", "days", "fee",
   "online_level", "documents": [...], "legal_basis"}]}`` -> catalogue upsert;
-* ``calendar``: ``{"overrides": [{"day": "YYYY-MM-DD", "kind": "off"|"work", "note"}]}``;
+* ``calendar``: ``{"overrides": [{"day": "YYYY-MM-DD", "kind": "off"|"work", "note"}]}``
+  and/or ``{"notice": {...}}``, a whole year of days off and make-up days with their
+  documents and status (``ward_desk.domain.notices.parse_year_notice``): kept, it
+  replaces that year of the shipped calendar file; the calendar is reloaded;
 * ``criteria_set``: ``{"toml": "<criteria set file>"}`` (validated before it is kept);
 * ``review``: ``{"month": "YYYY-MM", "revision": n, "status": "accepted"|"returned", "comment"}``.
 """
@@ -49,6 +52,10 @@ def receive(session: Any, blob: bytes) -> Document:
             kind=doc.kind, version=doc.doc_id, body=body_text, signature=doc.envelope,
             received_at=now, applied_at=now,
         )
+    if doc.kind == "calendar":
+        from ward_desk.services.desk import load_calendar
+
+        session.calendar = load_calendar(session.store.data_dir)  # a year notice counts from now on
     return doc
 
 
@@ -63,7 +70,11 @@ def _apply(session: Any, doc: Document) -> str:
         apply_review(session, str(body.get("month", "")), int(body.get("revision", 1)),
                      str(body.get("status", "")), str(body.get("comment", "")))
     elif doc.kind == "calendar":
+        from ward_desk.domain.notices import parse_year_notice
         from ward_desk.services.desk import set_calendar_override
+
+        if "notice" in body:
+            parse_year_notice(body["notice"])  # refuses a notice that does not hold together
 
         for item in body.get("overrides", []):
             set_calendar_override(session, date.fromisoformat(str(item["day"])), str(item["kind"]),

@@ -183,6 +183,14 @@ class WorkingCalendar:
         """The local overrides in force, sorted by day."""
         return tuple(sorted(self._overrides.values(), key=lambda o: o.day))
 
+    def with_language(self, language: str) -> WorkingCalendar:
+        """The same calendar (overrides, hours, national source, version) naming its days
+        in ``language``."""
+        if language == self.language:
+            return self
+        return WorkingCalendar(self._overrides.values(), self.hours, language=language,
+                               national=self._source, version=self.version)
+
     # -- building -----------------------------------------------------------------
 
     def _national_year(self, year: int) -> NationalYear:

@@ -4,8 +4,9 @@ The Labour Code (2019, art. 112) sets the holidays; each year a government notic
 public servants' actual days off, swapping some against make-up Saturdays. Those
 notices are data (``ward_desk/data/national_calendar.toml``, and year notices that
 upstream publishes through the signed downlink), parsed here into :class:`YearNotice`
-values. :func:`sourced_national` answers a year from its notice and falls back to the
-``holidays`` package for years no notice covers; :func:`calendar_version` names the
+values. :func:`~ward_desk.domain.calendar.national_year` answers a year from the file and falls back to the
+``holidays`` package for years no notice covers (:func:`with_notices` layers
+upstream's notices on top); :func:`calendar_version` names the
 whole combination, so a dossier can record which calendar its due date came from.
 
 Pure: the text comes in already read (the caller reads the file or the envelope).
@@ -17,11 +18,11 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any
 
-from ward_desk.domain.calendar import CalendarOverride, NationalSource, NationalYear, package_year
+from ward_desk.domain.calendar import CalendarOverride, NationalSource, NationalYear
 from ward_desk.errors import InvalidInput
 
 __all__ = [
@@ -31,10 +32,10 @@ __all__ = [
     "Source",
     "YearNotice",
     "calendar_version",
+    "packaged_calendar",
     "parse_calendar_data",
     "parse_year_notice",
-    "packaged_calendar",
-    "sourced_national",
+    "with_notices",
 ]
 
 STATUSES = ("enacted", "provisional")
@@ -223,18 +224,18 @@ def parse_year_notice(raw: Any) -> YearNotice:
     version = _text(raw, "version", "notice")
     return _year(raw, _sources(raw.get("sources", {}), "notice"), version, "notice")
 
-def sourced_national(
-    data: CalendarData, notices: Iterable[YearNotice] = (), fallback: NationalSource = package_year
-) -> NationalSource:
-    """A national source answering each year from its notice (upstream's ``notices``,
-    the later one winning, over the packaged ``data``), else from ``fallback``."""
-    years: dict[int, YearNotice] = dict(data.years)
+def with_notices(base: NationalSource, notices: Iterable[YearNotice] = ()) -> NationalSource:
+    """A national source answering each year from its notice in ``notices`` (upstream's,
+    the later one of a year winning), else from ``base`` (the shipped file, the package)."""
+    years: dict[int, YearNotice] = {}
     for notice in notices:
         years[notice.year] = notice
+    if not years:
+        return base
 
     def answer(year: int, language: str) -> NationalYear:
         notice = years.get(year)
-        return notice.national(language) if notice is not None else fallback(year, language)
+        return notice.national(language) if notice is not None else base(year, language)
 
     return answer
 
