@@ -119,7 +119,8 @@ def _dossier_dict(d, events) -> dict:
         "returned_at": format_datetime(d.returned_at), "apology_count": d.apology_count,
         "rule_set": d.rule_set, "calendar_version": d.calendar_version,
         "events": [{"at": format_datetime(e.at), "kind": e.kind, "action": e.action, "from": e.from_state,
-                    "to": e.to_state, "by": e.actor.username if e.actor_id else None, "reason": e.reason}
+                    "to": e.to_state, "by": e.actor.username if e.actor_id else None, "reason": e.reason,
+                    **({"late": bool(json.loads(e.data or "{}").get("late"))} if e.kind == "apology" else {})}
                    for e in events],
     }
 
@@ -143,7 +144,9 @@ def dossier_show(args: argparse.Namespace, session) -> int:
         (t("cli.f.received_at"), format_datetime(d.received_at)),
         (t("cli.f.due_at"), format_datetime(d.due_at)),
     ]
-    history = [(format_datetime(e.at), e.action or e.kind, e.to_state, e.actor.username if e.actor_id else "",
+    late_mark = f" ({t('apology.late_mark')})"
+    history = [(format_datetime(e.at), (e.action or e.kind) + (late_mark if e.kind == "apology" and json.loads(
+                e.data or "{}").get("late") else ""), e.to_state, e.actor.username if e.actor_id else "",
                 e.reason) for e in events]
     text = tabulate(rows, tablefmt="plain") + "\n\n" + tabulate(
         history, headers=[t("cli.h.at"), t("cli.h.what"), t("cli.h.state"), t("cli.h.by"), t("cli.h.reason")])

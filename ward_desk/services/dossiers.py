@@ -413,13 +413,17 @@ def issue_apology(session: Session, code: str, new_due_at: datetime, reason: str
         d = get(code)
         proj = projection(d)
         lifecycle.validate_apology(proj, new_due_at, now, session.calendar, session.rules)
+        assert proj.due_at is not None  # validate_apology refuses a dossier without one
+        latest = lifecycle.apology_latest_day(proj.due_at, session.calendar, session.rules)
+        late = lifecycle.apology_is_late(now, proj.due_at, session.calendar, session.rules)
         slip = ApologySlip.create(uid=new_uid(), dossier=d, issued_at=now, issued_by=session.user,
                                   reason=reason.strip(), previous_due_at=d.due_at, new_due_at=new_due_at)
         d.due_at = new_due_at
         d.apology_count += 1
         _save(d, now)
         _append_event(session, d, kind="apology", from_state=d.state, to_state=d.state, at=now,
-                      due_at=new_due_at, reason=reason, data={"slip": slip.uid})
+                      due_at=new_due_at, reason=reason,
+                      data={"slip": slip.uid, "late": late, "latest_day": latest.isoformat()})
         record_change("apology_slip", slip.uid, 1, {
             "uid": slip.uid, "dossier": d.uid, "dossier_code": d.code, "issued_at": now, "reason": slip.reason,
             "previous_due_at": slip.previous_due_at, "new_due_at": new_due_at}, now)
