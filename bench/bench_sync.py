@@ -261,11 +261,13 @@ def real_outbox(args: argparse.Namespace, backend: str) -> None:
         _cli(*ward_cmd, "sync", "key", "--out", str(tmp / "ward.pub"), env=env)
         office = json.loads((tmp / "ward.pub").read_text())["office_code"]
         _cli("district-desk", "enrol", "--data-dir", str(data), "--office-code", office,
-             "--ward-key", str(tmp / "ward.pub"), env=env)
+             "--ward-key", str(tmp / "ward.pub"),
+             "--fingerprint", json.loads((tmp / "ward.pub").read_text())["fingerprint"], env=env)
         proc = serve(data, port, args.workers)
         try:
             _cli(*ward_cmd, "sync", "enrol", "--district-url", f"http://127.0.0.1:{port}",
-                 "--district-key", str(tmp / "district.pub"), env=env)
+                 "--district-key", str(tmp / "district.pub"),
+                 "--fingerprint", json.loads((tmp / "district.pub").read_text())["fingerprint"], env=env)
             # The session `ward-desk sync run` opens (unlocking is not part of the timed run).
             session = open_session(ward, user, ward_password)
             try:

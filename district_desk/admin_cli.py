@@ -17,7 +17,14 @@ import os
 import sys
 from typing import Any
 
-from district_desk.cli_common import district_data_dir, district_password, open_district, say
+from district_desk.cli_common import (
+    add_replace_options,
+    district_data_dir,
+    district_password,
+    open_district,
+    replace_reason,
+    say,
+)
 from sync_agent.errors import BadInput
 from ward_desk.errors import EXIT_OK
 from ward_desk.i18n import t
@@ -55,6 +62,7 @@ def register(sub: Any, common: argparse.ArgumentParser, secret: argparse.Argumen
     p = sub.add_parser("enrol-code", parents=[common], help=t("sync.admin.help.enrol_code"))
     p.add_argument("--office-code", required=True)
     p.add_argument("--hours", type=float, default=24.0, help=t("sync.admin.help.hours"))
+    add_replace_options(p)
     p.set_defaults(func=cmd_enrol_code)
 
 
@@ -79,7 +87,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise BadInput("sync.admin.bad_workers", workers=args.workers)
     district_password(args)
     store = open_district(args)
-    keys = store.unlock()  # a wrong passphrase stops here, before any worker starts
+    from district_desk.keys import SERVING_KINDS
+
+    # A wrong passphrase stops here, before any worker starts. The escrow recovery key
+    # is never unwrapped by the internet-facing process: only ``recover`` uses it.
+    keys = store.unlock(kinds=SERVING_KINDS)
     data_dir = district_data_dir(args)
     fingerprint = store.public_keys().fingerprint
     limits = Limits(max_envelope=int(args.max_envelope_mb * 1024 * 1024))
@@ -89,7 +101,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.workers == 1:
         setup_logging(data_dir)
         config = ReceiverConfig(
-            keys=keys, limits=limits, status_burst=args.status_burst, status_refill_seconds=args.status_refill_seconds
+            keys=keys, limits=limits, status_burst=args.status_burst, status_refill_seconds=args.status_refill_seconds,
+            accept_protocol_1=getattr(args, "protocol_1", True),
         )
         app = create_app(store, config)
         say("sync.cli.serving", host=args.host, port=args.port, fingerprint=fingerprint)
@@ -104,6 +117,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     os.environ[WORKER_ENV] = worker_config(
         data_dir=data_dir, db_url=store.url, derived=derived, max_envelope=limits.max_envelope,
         status_burst=args.status_burst, status_refill_seconds=args.status_refill_seconds,
+        accept_protocol_1=getattr(args, "protocol_1", True),
     )
     store.close()
     say("sync.admin.serving_workers", host=args.host, port=args.port, workers=args.workers, fingerprint=fingerprint)
@@ -230,9 +244,10 @@ def cmd_enrol_code(args: argparse.Namespace) -> int:
     code = check_office_code(args.office_code)
     if not 0 < args.hours <= 24 * 14:
         raise BadInput("sync.admin.bad_hours", hours=args.hours)
+    reason = replace_reason(args)
     store = open_district(args)
     try:
-        issued = new_code(code, hours=args.hours)
+        issued = new_code(code, hours=args.hours, replace_reason=reason)
         fingerprint = store.public_keys().fingerprint
     finally:
         store.close()

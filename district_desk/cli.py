@@ -20,7 +20,15 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from district_desk.cli_common import district_data_dir, district_password, open_district, say
+from district_desk.cli_common import (
+    add_replace_options,
+    district_data_dir,
+    district_password,
+    normal_fingerprint,
+    open_district,
+    replace_reason,
+    say,
+)
 from sync_agent.errors import BadInput, Damaged
 from ward_desk.errors import EXIT_BAD_INPUT, EXIT_OK, WardDeskError
 from ward_desk.i18n import set_language, t
@@ -67,9 +75,14 @@ def cmd_enrol(args: argparse.Namespace) -> int:
 
     code = check_office_code(args.office_code)
     ward_key = WardPublicKey.read(Path(args.ward_key))
+    # The fingerprint read out by the ward over the phone is the only defence against
+    # a swapped file: checked before anything is recorded, and never optional.
+    if normal_fingerprint(args.fingerprint) != ward_key.fingerprint:
+        raise BadInput("sync.enrol.fingerprint_mismatch", given=args.fingerprint)
+    reason = replace_reason(args)
     store = open_district(args)
     try:
-        store.enrol(ward_key, code)
+        store.enrol(ward_key, code, replace_reason=reason)
     finally:
         store.close()
     say("sync.cli.enrolled", office=code, name=ward_key.office_name, fingerprint=ward_key.fingerprint)
@@ -163,6 +176,34 @@ def cmd_publish(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _recovery_password(args: argparse.Namespace, option: str = "recovery_password_file") -> str | None:
+    """The recovery key's own passphrase (``--recovery-password-file``), if given."""
+    path = getattr(args, option, None)
+    if not path:
+        return None
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise BadInput("sync.cli.password_file_unreadable", path=path) from exc
+    return text.splitlines()[0] if text else ""
+
+
+def cmd_protect_recovery(args: argparse.Namespace) -> int:
+    """Give the escrow recovery key its own passphrase, kept offline: afterwards only
+    ``recover --recovery-password-file`` opens it."""
+    new = _recovery_password(args)
+    if not new or len(new) < 12:
+        raise BadInput("sync.district.recovery_password_short")
+    password = district_password(args)
+    store = open_district(args)
+    try:
+        store.protect_recovery(new, password, current=_recovery_password(args, "current_recovery_password_file"))
+    finally:
+        store.close()
+    say("sync.district.recovery_protected")
+    return EXIT_OK
+
+
 def _new_ward_password(args: argparse.Namespace) -> str:
     if args.new_password_file:
         try:
@@ -198,13 +239,16 @@ def cmd_recover(args: argparse.Namespace) -> int:
     password = district_password(args)
     store = open_district(args)
     try:
-        district_keys = store.unlock(password)
+        from district_desk.keys import KEY_KINDS
+
+        district_keys = store.unlock(password, kinds=KEY_KINDS, recovery_password=_recovery_password(args))
     finally:
         store.close()
     try:
         blob = base64.b64decode(ward.wrapped_key, validate=True)
     except ValueError as exc:
         raise Damaged("sync.envelope.escrow_failed") from exc
+    assert district_keys.recovery is not None  # recover unlocks all three
     db_key = unwrap_key(district_keys.recovery, blob, ward.aad)
     if not ward.has_user(args.user, db_key):
         raise BadInput("sync.recover.no_such_user", user=args.user)
@@ -242,6 +286,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("enrol", parents=[common], help=t("sync.cli.help.enrol"))
     p.add_argument("--office-code", required=True)
     p.add_argument("--ward-key", required=True)
+    p.add_argument("--fingerprint", required=True, help=t("sync.enrol.help.fingerprint"))
+    add_replace_options(p)
     p.set_defaults(func=cmd_enrol)
 
     p = sub.add_parser("revoke", parents=[common], help=t("sync.cli.help.revoke"))
@@ -255,6 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--status-burst", type=int, default=5)
     p.add_argument("--status-refill-seconds", type=float, default=10.0)
     p.add_argument("--workers", type=int, default=1, help=t("sync.cli.help.workers"))
+    p.add_argument("--no-protocol-1", dest="protocol_1", action="store_false", help=t("sync.cli.help.no_protocol_1"))
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("import", parents=[common, secret], help=t("sync.cli.help.import"))
@@ -276,7 +323,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--store", required=True, help=t("sync.cli.help.store"))
     p.add_argument("--user", required=True, help=t("sync.cli.help.user"))
     p.add_argument("--new-password-file", default=None, help=t("sync.cli.help.new_password_file"))
+    p.add_argument("--recovery-password-file", default=None, help=t("sync.district.help.recovery_password"))
     p.set_defaults(func=cmd_recover)
+
+    p = sub.add_parser("protect-recovery", parents=[common, secret], help=t("sync.district.help.protect_recovery"))
+    p.add_argument("--recovery-password-file", required=True, help=t("sync.district.help.recovery_password"))
+    p.add_argument("--current-recovery-password-file", default=None, help=t("sync.district.help.recovery_password"))
+    p.set_defaults(func=cmd_protect_recovery)
 
     from district_desk.admin_cli import register as register_admin  # quarantine, enrol-code
 

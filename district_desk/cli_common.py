@@ -67,3 +67,30 @@ def open_district(args: argparse.Namespace) -> Any:
 
     # The SQLite store is encrypted: the passphrase is asked only when it is needed.
     return DistrictStore.open(district_data_dir(args), getattr(args, "db", None), lambda: district_password(args))
+
+
+def normal_fingerprint(text: str) -> str:
+    """A fingerprint as typed (any case, spaces or dashes) in the printed form."""
+    digits = "".join(ch for ch in (text or "").lower() if ch in "0123456789abcdef")
+    return "-".join(digits[i : i + 4] for i in range(0, len(digits), 4))
+
+
+def add_replace_options(parser: argparse.ArgumentParser) -> None:
+    """``--replace --reason TEXT``: the explicit step that gives an enrolled (or
+    revoked) office another key."""
+    parser.add_argument("--replace", action="store_true", help=t("sync.enrol.help.replace"))
+    parser.add_argument("--reason", default="", help=t("sync.enrol.help.reason"))
+
+
+def replace_reason(args: argparse.Namespace) -> str:
+    """The checked reason of a replace step ("" without ``--replace``)."""
+    from sync_agent.errors import BadInput
+    from ward_desk.domain.validation import validate_reason
+
+    if not args.replace:
+        if args.reason:
+            raise BadInput("sync.enrol.reason_without_replace")
+        return ""
+    if not args.reason.strip():
+        raise BadInput("sync.enrol.reason_needed")
+    return validate_reason(args.reason)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import peewee
 
@@ -35,8 +36,14 @@ class EnrolmentRefused(Exception):
     """No usable code, or a wrong proof (one answer for both)."""
 
 
-def new_code(office_code: str, *, hours: float = 24.0) -> IssuedCode:
-    """Issue a code for ``office_code`` valid for ``hours`` and one use."""
+def new_code(office_code: str, *, hours: float = 24.0, replace_reason: str = "") -> IssuedCode:
+    """Issue a code for ``office_code`` valid for ``hours`` and one use. For an
+    office already enrolled (or revoked) the code would hand that office to
+    whoever types it, so it is refused unless ``replace_reason`` says why."""
+    ward = Ward.get_or_none(Ward.office_code == office_code)
+    if ward is not None and not replace_reason.strip():
+        raise BadInput("sync.enrol.replace_needed", office=office_code, fingerprint=ward.fingerprint,
+                       state="revoked" if ward.revoked_at is not None else "enrolled")
     code = enrol_code.new_code()
     now = utcnow()
     db = EnrolmentCode._meta.database
@@ -49,6 +56,7 @@ def new_code(office_code: str, *, hours: float = 24.0) -> IssuedCode:
             auth_key=enrol_code.derive_auth_key(code, office_code).hex(),
             created_at=now,
             expires_at=now + timedelta(hours=hours),
+            replace_reason=replace_reason.strip()[:255],
         )
     return IssuedCode(code, row.expires_at)
 
@@ -68,13 +76,32 @@ def _active(office_code: str, *, lock: Backend | None = None) -> EnrolmentCode |
     return (lock.lock(query) if lock is not None else query).first()
 
 
-def district_offer(store: DistrictStore, office_code: str) -> dict[str, str]:
-    """``district.pub`` and its proof under the office's active code."""
+def district_offer(store: DistrictStore, office_code: str, keys: Any = None) -> dict[str, str]:
+    """``district.pub`` and its proof under the office's active code. With the
+    district's ``keys`` and no active code, a decoy proof under a key derived from
+    the signing key and the office (the same every time, like a real one), so the
+    answer does not reveal whether a code is active; a ward typing any code then
+    fails the proof, as with a wrong code. Without ``keys``, no active code is
+    :class:`EnrolmentRefused`."""
     row = _active(office_code)
-    if row is None:
-        raise EnrolmentRefused()
     doc = store.public_keys().to_json()
-    return {"district_key": doc, "proof": enrol_code.district_proof(bytes.fromhex(row.auth_key), office_code, doc.encode("utf-8"))}
+    if row is None:
+        if keys is None:
+            raise EnrolmentRefused()
+        auth_key = _decoy_key(keys, office_code)
+    else:
+        auth_key = bytes.fromhex(row.auth_key)
+    return {"district_key": doc, "proof": enrol_code.district_proof(auth_key, office_code, doc.encode("utf-8"))}
+
+
+def _decoy_key(keys: Any, office_code: str) -> bytes:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    from sync_agent.envelope import raw_private
+
+    return HKDF(hashes.SHA256(), 64, salt=b"ward-desk/enrol-decoy/v2", info=office_code.encode()).derive(
+        raw_private(keys.sign))
 
 
 def enrol_with_proof(store: DistrictStore, office_code: str, ward_key_doc: str, proof: str) -> Ward:
@@ -93,7 +120,7 @@ def enrol_with_proof(store: DistrictStore, office_code: str, ward_key_doc: str, 
             ward_key = WardPublicKey.from_json(ward_key_doc)  # BadInput on a damaged document
             if ward_key.office_code != office_code:
                 raise BadInput("sync.enrol.code_mismatch", given=office_code, in_file=ward_key.office_code)
-            ward = store.enrol(ward_key, office_code)
+            ward = store.enrol(ward_key, office_code, replace_reason=row.replace_reason, via="code")
             row.used_at = utcnow()
             row.ward_fingerprint = ward_key.fingerprint
             row.save()

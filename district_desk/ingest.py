@@ -23,8 +23,8 @@ import hashlib
 import json
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime, timezone
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import peewee
@@ -34,6 +34,7 @@ from district_desk.models import (
     Batch,
     Dossier,
     Heartbeat,
+    HeartbeatNote,
     Quarantine,
     Record,
     Rejection,
@@ -87,6 +88,8 @@ class IngestResult:
     ack: AckState
     reason: str = ""  # for quarantined: conflict | chain | overlap
     detail: str = ""
+    envelope_hash: str = ""  # SHA-256 of the envelope answered (the signed ack's in_reply_to)
+    batch_hash: str = ""  # the batch hash the district computed ("" for a heartbeat)
 
     def to_json(self) -> dict[str, Any]:
         out = {"status": self.status, "batch_id": self.batch_id, "batch_no": self.batch_no, **self.ack.to_json()}
@@ -105,31 +108,36 @@ def ingest(
     remote: str = "",
     limits: Limits = DEFAULT_LIMITS,
     keep_unverified: bool = True,
+    record_rejections: bool = True,
 ) -> IngestResult:
     """Verify and apply one uplink envelope. Raises :class:`Rejected` (after logging
     it) when the envelope cannot be trusted or read; never applies part of one.
     A batch whose signature does not match the enrolled key is also kept in
-    quarantine (unless ``keep_unverified`` is false: a release attempt)."""
+    quarantine (unless ``keep_unverified`` is false: a release attempt).
+    ``record_rejections`` false (a client over its budget of refused envelopes)
+    keeps nothing of a refused envelope but the log line."""
+    rec = record_rejections
     try:
         header = read_uplink_header(envelope, limits)
     except EnvelopeError as exc:
-        raise _reject(exc.code, exc.detail, "", remote, len(envelope)) from exc
+        raise _reject(exc.code, exc.detail, "", remote, len(envelope), rec) from exc
     ward = Ward.get_or_none(Ward.office_code == header.office_code)
     if ward is None:
-        raise _reject("unknown_ward", "", header.office_code, remote, len(envelope))
+        raise _reject("unknown_ward", "", header.office_code, remote, len(envelope), rec)
     if ward.revoked_at is not None:
-        raise _reject("revoked_ward", "", header.office_code, remote, len(envelope))
+        raise _reject("revoked_ward", "", header.office_code, remote, len(envelope), rec)
     try:
         opened = open_uplink(envelope, signer_key=bytes(ward.sign_key), recipient=keys.encrypt, limits=limits)
     except EnvelopeError as exc:
-        if exc.code == "bad_signature" and header.kind == "batch" and keep_unverified:
+        if exc.code == "bad_signature" and header.kind == "batch" and keep_unverified and rec:
             _keep_unverified(header, envelope)
-        raise _reject(exc.code, exc.detail, header.office_code, remote, len(envelope)) from exc
+        raise _reject(exc.code, exc.detail, header.office_code, remote, len(envelope), rec) from exc
 
     for attempt in range(3):
         try:
             with store.db.atomic():
-                return _apply(store, opened, envelope, via)
+                result = _apply(store, opened, envelope, via)
+            return replace(result, envelope_hash=opened.envelope_hash, batch_hash=opened.batch_hash)
         except peewee.IntegrityError:
             # Another receiver process applied the same batch between our checks and
             # our insert; re-run the checks, which now see it (duplicate or conflict).
@@ -171,9 +179,19 @@ def _keep_unverified(header: Any, envelope: bytes) -> None:
         log.exception("could not keep an unverified batch")
 
 
-def _reject(code: str, detail: str, office: str, remote: str, size: int) -> Rejected:
+MAX_REJECTIONS_PER_OFFICE_HOUR = 200
+"""Refused envelopes kept per office per hour: anyone can send them, naming any office."""
+
+
+def _reject(code: str, detail: str, office: str, remote: str, size: int, record: bool = True) -> Rejected:
     log.warning("rejected envelope: %s %s office=%r remote=%s size=%d", code, detail, office, remote, size)
+    if not record:
+        return Rejected(code, detail, office)
     try:
+        since = utcnow() - timedelta(hours=1)
+        if Rejection.select().where((Rejection.office_code == office[:64]) & (Rejection.at >= since)).count() \
+                >= MAX_REJECTIONS_PER_OFFICE_HOUR:
+            return Rejected(code, detail, office)
         Rejection.create(at=utcnow(), office_code=office[:64], code=code, detail=detail[:500], remote=remote[:64], size=size)
     except peewee.PeeweeException:  # the log line above is enough if the store is busy
         log.exception("could not record a rejection")
@@ -199,7 +217,14 @@ def _progress_for_update(store: DistrictStore, office: str) -> WardProgress:
     return store.backend.lock(WardProgress.select().where(WardProgress.office_code == office)).get()
 
 
-def _store_heartbeat(opened: OpenedUplink, via: str, now: datetime) -> None:
+MAX_CLOCK_SKEW_S = 600.0
+"""A heartbeat whose ward clock is further than this from the receiver's at receipt
+is kept marked ``skewed``: its times say little, and a person may look at the PC."""
+
+
+def _store_heartbeat(opened: OpenedUplink, via: str, now: datetime) -> bool:
+    """Keep the envelope's heartbeat if it is newer than the last one kept;
+    return whether it was (a re-sent or replayed envelope carries an old one)."""
     beat = opened.heartbeat
     ward_clock = _parse_ts(beat["ward_clock"]) or now
     office = opened.header.office_code
@@ -210,17 +235,22 @@ def _store_heartbeat(opened: OpenedUplink, via: str, now: datetime) -> None:
         .first()
     )
     if latest is not None and ward_clock <= latest.ward_clock:
-        return  # an older (re-sent or replayed) heartbeat says nothing new
-    Heartbeat.create(
+        return False  # an older (re-sent or replayed) heartbeat says nothing new
+    # A file carried by hand says nothing about the ward's clock.
+    offset = (ward_clock - now).total_seconds() if via == "http" else 0.0
+    row = Heartbeat.create(
         office_code=office,
         received_at=now,
         ward_clock=ward_clock,
-        # A file carried by hand says nothing about the ward's clock.
-        clock_offset_s=(ward_clock - now).total_seconds() if via == "http" else 0.0,
+        clock_offset_s=offset,
         pending=beat["pending"],
         oldest_pending_s=beat["oldest_pending_s"],
         free_disk_bytes=beat["free_disk_bytes"],
     )
+    problem, skewed = beat.get("ack_problem", ""), abs(offset) > MAX_CLOCK_SKEW_S
+    if problem or skewed:
+        HeartbeatNote.create(heartbeat_id=row.id, office_code=office, ack_problem=problem, skewed=skewed)
+    return True
 
 
 def _apply(store: DistrictStore, opened: OpenedUplink, envelope: bytes, via: str) -> IngestResult:
@@ -228,8 +258,10 @@ def _apply(store: DistrictStore, opened: OpenedUplink, envelope: bytes, via: str
     header = opened.header
     office = header.office_code
     progress = _progress_for_update(store, office)
-    _store_heartbeat(opened, via, now)
-    progress.last_sync = now
+    # Liveness moves only on news from the ward: a new heartbeat or an applied batch
+    # (below), never on an envelope replayed by whoever recorded it.
+    if _store_heartbeat(opened, via, now):
+        progress.last_sync = now
     if header.kind == "heartbeat":
         progress.save()
         return IngestResult("heartbeat", "heartbeat", "", 0, _ack(store, progress))
@@ -266,6 +298,7 @@ def _apply(store: DistrictStore, opened: OpenedUplink, envelope: bytes, via: str
     _advance(progress)
     progress.highest_batch_no = max(progress.highest_batch_no, header.batch_no)
     progress.last_batch_at = now
+    progress.last_sync = now
     progress.save()
     return IngestResult("applied", "batch", header.batch_id, header.batch_no, _ack(store, progress))
 

@@ -27,6 +27,9 @@ from sync_agent.errors import Damaged, Locked
 # process start (serve, import, recover), never per batch.
 KDF_DEFAULTS = {"alg": "argon2id", "memory_kib": 64 * 1024, "iterations": 3, "lanes": 1}
 KEY_KINDS = ("sign", "encrypt", "recovery")
+SERVING_KINDS = ("sign", "encrypt")
+"""What the internet-facing receiver unwraps: never the escrow recovery key, which
+opens every ward's store and is used only by ``recover``."""
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,7 @@ class DistrictKeys:
 
     sign: Ed25519PrivateKey
     encrypt: X25519PrivateKey
-    recovery: X25519PrivateKey
+    recovery: X25519PrivateKey | None  # None in the receiver (:data:`SERVING_KINDS`)
 
     @classmethod
     def generate(cls) -> DistrictKeys:
@@ -43,11 +46,13 @@ class DistrictKeys:
 
     def raw(self) -> dict[str, tuple[bytes, bytes]]:
         """kind -> (public raw, private raw)."""
-        return {
+        out = {
             "sign": (raw_public(self.sign), raw_private(self.sign)),
             "encrypt": (raw_public(self.encrypt), raw_private(self.encrypt)),
-            "recovery": (raw_public(self.recovery), raw_private(self.recovery)),
         }
+        if self.recovery is not None:
+            out["recovery"] = (raw_public(self.recovery), raw_private(self.recovery))
+        return out
 
 
 def new_kdf_params() -> dict[str, object]:
@@ -99,7 +104,7 @@ def keys_from_raw(privates: dict[str, bytes], publics: dict[str, bytes]) -> Dist
     keys = DistrictKeys(
         sign=Ed25519PrivateKey.from_private_bytes(privates["sign"]),
         encrypt=X25519PrivateKey.from_private_bytes(privates["encrypt"]),
-        recovery=X25519PrivateKey.from_private_bytes(privates["recovery"]),
+        recovery=X25519PrivateKey.from_private_bytes(privates["recovery"]) if "recovery" in privates else None,
     )
     for kind, (public, _) in keys.raw().items():
         if public != publics[kind]:

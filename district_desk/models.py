@@ -132,6 +132,18 @@ class Heartbeat(BaseModel):
         indexes = ((("office_code", "received_at"), False),)
 
 
+class HeartbeatNote(BaseModel):
+    """What was off about a heartbeat (protocol 2), kept only when something was:
+    the ward's report of a signed ack it could not adopt (``ack_problem``), or a
+    ward clock far from the receiver's at receipt (``skewed``)."""
+
+    id = AutoField()
+    heartbeat_id = IntegerField(unique=True)
+    office_code = CharField(index=True)
+    ack_problem = CharField(default="")
+    skewed = BooleanField(default=False)
+
+
 class Dossier(BaseModel):
     """Typed projection of synced dossiers for the district view and the status page
     (no personal data: applicant fields stay only in :class:`Record`)."""
@@ -224,6 +236,7 @@ class EnrolmentCode(BaseModel):
     used_at = DateTimeField(null=True)
     failures = IntegerField(default=0)  # wrong proofs; the code is burnt after a few
     ward_fingerprint = CharField(default="")
+    replace_reason = CharField(default="")  # non-empty: issued to replace an enrolled office's key
 
 
 class Rejection(BaseModel):
@@ -248,6 +261,7 @@ class DownlinkDoc(BaseModel):
     issued_at = CharField()
     envelope = BlobField()
     published_at = DateTimeField(index=True)
+    seq = IntegerField(default=0)  # protocol 2's signed per-kind number (0: published as version 1)
 
 
 # --- the district view (district_desk.views / ranking) -----------------------
@@ -361,6 +375,7 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
     Batch,
     Record,
     Heartbeat,
+    HeartbeatNote,
     Dossier,
     SelfAssessment,
     Quarantine,

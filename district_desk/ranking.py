@@ -45,6 +45,7 @@ from district_desk.models import (
 )
 from district_desk.store import DistrictStore, utcnow
 from sync_agent.errors import BadInput
+from ward_desk.domain import figures
 from ward_desk.domain.criteria import CriteriaSet, ManualScore, load_criteria, score
 from ward_desk.domain.indicators import IndicatorValue, compute_all
 from ward_desk.domain.report_math import Counts
@@ -76,7 +77,7 @@ def _canonical(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def _criteria_sets(store: DistrictStore) -> dict[str, CriteriaSet]:
+def criteria_sets(store: DistrictStore) -> dict[str, CriteriaSet]:
     """Criteria sets the district knows: the shipped ones and those it published."""
     from sync_agent.envelope import EnvelopeError, open_document
 
@@ -160,7 +161,7 @@ def compute_ranking(store: DistrictStore, month: str, rule: GapRule = GapRule(),
     for s in SelfAssessment.select().where(SelfAssessment.month == period.label).order_by(SelfAssessment.revision.desc()):
         revisions.setdefault(s.office_code, []).append(s)
     counts = views.month_counts_by_ward(store, period)
-    criteria = _criteria_sets(store)
+    criteria = criteria_sets(store)
 
     ranked: list[dict[str, Any]] = []
     excluded: list[dict[str, Any]] = []
@@ -182,9 +183,13 @@ def compute_ranking(store: DistrictStore, month: str, rule: GapRule = GapRule(),
             missing = store.missing_batches(office, p) if p else []
             excluded.append({**base, "reason": "gap", "missing_batches": missing, "revision": usable.revision})
             continue
-        ranked.append(_ranked_row(base, usable, record, district, criteria, rule))
+        row = _ranked_row(base, usable, record, district, criteria, rule)
+        # The on-time rank counts unresolved overdue dossiers (domain.figures.on_time_share):
+        # a ward cannot come first at 100% while dossiers it has not resolved are late.
+        row["on_time_share"] = figures.on_time_share(counts.get(office, Counts()))[2]
+        ranked.append(row)
     _ranks(ranked, "self_total", "rank_total")
-    _ranks(ranked, "on_time_rate", "rank_on_time")
+    _ranks(ranked, "on_time_share", "rank_on_time")
     ranked.sort(key=lambda r: (r["rank_total"] or 10**6, r["office_code"]))
     return {
         "month": period.label,
@@ -313,12 +318,12 @@ def ranking_tables(ranking: dict[str, Any], language: str | None = None) -> tupl
         return t(f"district.rank.col.{key}", language)
 
     header = [h(k) for k in ("rank_total", "office_code", "ward", "self_total", "district_total", "score_gap",
-                             "rank_on_time", *COMPARED, "flags", "data_as_of")]
+                             "rank_on_time", "on_time_share", *COMPARED, "flags", "data_as_of")]
     rows: list[list[Any]] = []
     for r in ranking["ranked"]:
         rows.append([
             r["rank_total"], r["office_code"], r["ward"], r["self_total"], r["district_total"], r["score_gap"],
-            r["rank_on_time"],
+            r["rank_on_time"], _pct(r.get("on_time_share")),
             *[_pct(r["indicators"][k]["district"]) for k in COMPARED],
             ", ".join(t(f"district.rank.flag.{f}", language) for f in r["flags"]),
             local_text(r["data_as_of"]),

@@ -38,6 +38,13 @@ class TokenBuckets:
                 self._buckets.popitem(last=False)
             return allowed
 
+    def has_token(self, client: str, now: float | None = None) -> bool:
+        """Whether ``client`` could spend a token now (spends nothing)."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            tokens, stamp = self._buckets.get(client, (float(self.burst), now))
+        return min(float(self.burst), tokens + (now - stamp) / self.refill_seconds) >= 1.0
+
     def retry_after(self, client: str) -> int:
         """Whole seconds until ``client`` has a token again."""
         with self._lock:

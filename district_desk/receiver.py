@@ -21,6 +21,7 @@ import html
 import json
 import logging
 import os
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -34,6 +35,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from district_desk.acks import signed_answer, signed_index
 from district_desk.ingest import Rejected, ingest
 from district_desk.keys import DistrictKeys
 from district_desk.ratelimit import TokenBuckets
@@ -51,6 +53,9 @@ ENVELOPE_TYPE = "application/vnd.ward-desk.envelope"
 # out (OpenAPI leaves ``format`` open for such a type); a client generates real ones.
 ENVELOPE_FORMAT = "ward-desk-envelope"
 MAX_ENROL_BODY = 64 * 1024
+# Refused envelopes recorded per client: a burst, then one a minute.
+REJECTIONS_BURST = 30
+REJECTIONS_REFILL_SECONDS = 60.0
 
 
 @dataclass
@@ -62,6 +67,10 @@ class ReceiverConfig:
     status_burst: int = 5
     status_refill_seconds: float = 10.0
     language: str = "vi"
+    # Protocol 1 wards read the unsigned GET .../ack and an unsigned document index;
+    # once every ward runs protocol 2, ``serve --no-protocol-1`` closes both to anyone
+    # but the ward itself (signed heartbeats; a signed index request).
+    accept_protocol_1: bool = True
 
 
 def _error(status: int, code: str, message_id: str | None = None, **params: Any) -> JSONResponse:
@@ -93,9 +102,31 @@ async def _read_limited(request: Request, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
+class RedactSecrets(logging.Filter):
+    """Keeps the citizen's receipt secret out of the access log: uvicorn logs every
+    request line, and the status page's secret travels in the query string."""
+
+    _SECRET = re.compile(r"((?:^|[?&])(?:secret|s)=)[^&\s]*")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(self._SECRET.sub(r"\1***", a) if isinstance(a, str) and "=" in a else a
+                                for a in record.args)
+        return True
+
+
+def install_log_redaction() -> None:
+    """Put :class:`RedactSecrets` on uvicorn's access logger (once)."""
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, RedactSecrets) for f in access.filters):
+        access.addFilter(RedactSecrets())
+
+
 def create_app(store: DistrictStore, config: ReceiverConfig) -> Starlette:
     """The receiver app over an open district store."""
+    install_log_redaction()
     buckets = TokenBuckets(config.status_burst, config.status_refill_seconds)
+    reject_buckets = TokenBuckets(REJECTIONS_BURST, REJECTIONS_REFILL_SECONDS)
     district_fp = store.public_keys().fingerprint
     district_pub = store.public_keys().to_json()
 
@@ -120,11 +151,16 @@ def create_app(store: DistrictStore, config: ReceiverConfig) -> Starlette:
         if body is None:
             log.warning("rejected envelope: too_large remote=%s", _client(request))
             return _error(413, "too_large", limit=config.limits.max_envelope)
+        client = _client(request)
         try:
             result = await run_in_threadpool(
-                ingest, store, body, config.keys, via="http", remote=_client(request), limits=config.limits
+                ingest, store, body, config.keys, via="http", remote=client, limits=config.limits,
+                # A client that keeps sending refused envelopes fills nothing: past its
+                # budget they are logged only (the per-office cap is in ingest).
+                record_rejections=reject_buckets.has_token(client),
             )
         except Rejected as exc:
+            reject_buckets.take(client)
             return _error(exc.http_status, exc.code, f"sync.reject.{exc.code}", detail=exc.detail)
         except peewee.DataError as exc:
             # A value the database refuses: the transaction rolled back, nothing applied.
@@ -134,7 +170,7 @@ def create_app(store: DistrictStore, config: ReceiverConfig) -> Starlette:
             log.error("store unavailable while applying a batch: %s", exc)
             return _error(503, "unavailable")
         status = 409 if result.status == "quarantined" else 200
-        return JSONResponse(result.to_json(), status_code=status)
+        return JSONResponse(signed_answer(result, config.keys), status_code=status)
 
     def _office(request: Request) -> str | None:
         office = str(request.path_params.get("office_code", ""))
@@ -144,6 +180,9 @@ def create_app(store: DistrictStore, config: ReceiverConfig) -> Starlette:
         office = _office(request)
         if office is None:
             return _error(400, "bad_office")
+        if not config.accept_protocol_1:
+            # Protocol 2 wards learn their position from the signed answer to a signed heartbeat.
+            return _error(403, "protocol_1_off", "sync.http.protocol_1_off")
         try:
             ack = await run_in_threadpool(store.ack_state, office)
         except (peewee.OperationalError, peewee.InterfaceError):
@@ -156,22 +195,36 @@ def create_app(store: DistrictStore, config: ReceiverConfig) -> Starlette:
         office = _office(request)
         if office is None:
             return _error(400, "bad_office")
+        nonce = request.query_params.get("nonce", "")
+        signature = request.query_params.get("sig", "")
+        if "nonce" in request.query_params and not (
+                16 <= len(nonce) <= 64 and all(c in "0123456789abcdef" for c in nonce)):
+            return _error(400, "bad_request")
+        if len(signature) > 100:
+            return _error(400, "bad_request")
+        if "sig" in request.query_params:
+            if not await run_in_threadpool(_index_request_signed, office, nonce, signature):
+                return _error(403, "bad_signature", "sync.reject.bad_signature", detail="")
+        elif not config.accept_protocol_1:
+            return _error(403, "protocol_1_off", "sync.http.protocol_1_off")
         docs = await run_in_threadpool(store.documents_for, office)
-        return JSONResponse(
-            {
-                "documents": [
-                    {
-                        "doc_id": d.doc_id,
-                        "kind": d.kind,
-                        "version": d.version,
-                        "audience": d.audience,
-                        "issued_at": d.issued_at,
-                        "published_at": d.published_at.isoformat() + "Z",
-                    }
-                    for d in docs
-                ]
-            }
-        )
+        answer: dict[str, Any] = {
+            "documents": [
+                {
+                    "doc_id": d.doc_id,
+                    "kind": d.kind,
+                    "version": d.version,
+                    "audience": d.audience,
+                    "issued_at": d.issued_at,
+                    "published_at": d.published_at.isoformat() + "Z",
+                }
+                for d in docs
+            ]
+        }
+        if nonce:
+            # Protocol 2: the index signed for this request (its nonce) with an expiry.
+            answer["signed_index"] = signed_index(store, config.keys, office, nonce, docs)
+        return JSONResponse(answer)
 
     async def get_document(request: Request) -> Response:
         doc_id = str(request.path_params.get("doc_id", ""))
@@ -219,7 +272,9 @@ def create_app(store: DistrictStore, config: ReceiverConfig) -> Starlette:
         if not enrol_buckets.take(_client(request)):
             return _error(429, "slow_down", "sync.status.slow_down")
         try:
-            offer = await run_in_threadpool(district_offer, store, office)
+            # Protocol 2: the same answer whether or not a code is active (a decoy proof
+            # when none is), so the endpoint does not tell who is about to enrol.
+            offer = await run_in_threadpool(district_offer, store, office, config.keys)
         except EnrolmentRefused:
             return _error(404, "enrol_failed")
         except (peewee.OperationalError, peewee.InterfaceError):
@@ -280,6 +335,18 @@ def create_app(store: DistrictStore, config: ReceiverConfig) -> Starlette:
     return Starlette(routes=routes)
 
 
+def _index_request_signed(office: str, nonce: str, signature: str) -> bool:
+    """Whether ``signature`` is the enrolled, unrevoked ward's signature of its
+    document index request (:func:`sync_agent.docindex.index_request_signature`)."""
+    from district_desk.models import Ward
+    from sync_agent.docindex import verify_index_request
+
+    ward = Ward.get_or_none(Ward.office_code == office)
+    if ward is None or ward.revoked_at is not None:
+        return False
+    return verify_index_request(bytes(ward.sign_key), office, nonce, signature)
+
+
 # ------------------------------------------------------------ worker processes
 
 WORKER_ENV = "DISTRICT_DESK_WORKER_CONFIG"
@@ -293,6 +360,7 @@ def worker_config(
     max_envelope: int,
     status_burst: int,
     status_refill_seconds: float,
+    accept_protocol_1: bool = True,
 ) -> str:
     """What ``serve --workers N`` hands each worker process (JSON for the environment).
 
@@ -303,6 +371,7 @@ def worker_config(
     return json.dumps({
         "data_dir": str(data_dir), "db_url": db_url, "kdf": params, "kek": kek.hex(),
         "max_envelope": max_envelope, "status_burst": status_burst, "status_refill_seconds": status_refill_seconds,
+        "accept_protocol_1": accept_protocol_1,
     })
 
 
@@ -330,7 +399,9 @@ def app_from_environment() -> Starlette:
     cfg = json.loads(os.environ[WORKER_ENV])
     data_dir = Path(cfg["data_dir"])
     store = DistrictStore.open(data_dir, cfg["db_url"], kek=(cfg["kdf"], bytes.fromhex(cfg["kek"])))
-    keys = store.unlock()
+    from district_desk.keys import SERVING_KINDS
+
+    keys = store.unlock(kinds=SERVING_KINDS)  # never the escrow recovery key
     setup_logging(data_dir)
     log.info("receiver worker %d ready", os.getpid())
     return create_app(
@@ -340,6 +411,7 @@ def app_from_environment() -> Starlette:
             limits=Limits(max_envelope=int(cfg["max_envelope"])),
             status_burst=int(cfg["status_burst"]),
             status_refill_seconds=float(cfg["status_refill_seconds"]),
+            accept_protocol_1=bool(cfg.get("accept_protocol_1", True)),
         ),
     )
 
@@ -510,6 +582,7 @@ def openapi_document(limits: Limits = DEFAULT_LIMITS) -> dict[str, Any]:
                     "responses": {
                         "200": {"description": "Position", "content": {"application/json": {"schema": ack_ref}}},
                         "400": {"description": "Bad office code", "content": err},
+                        "403": {"description": "Protocol 1 turned off (serve --no-protocol-1)", "content": err},
                         "404": {"description": "Ward not enrolled", "content": err},
                         "503": {"description": "Store unavailable", "content": err},
                     },
@@ -517,14 +590,24 @@ def openapi_document(limits: Limits = DEFAULT_LIMITS) -> dict[str, Any]:
             },
             "/v1/wards/{office_code}/documents": {
                 "get": {
-                    "summary": "Reference-data documents addressed to all wards or to this one",
-                    "parameters": [office],
+                    "summary": "Reference-data documents addressed to all wards or to this one; with a nonce, "
+                    "also signed for that nonce with an expiry (protocol 2)",
+                    "parameters": [office, {
+                        "name": "nonce", "in": "query", "required": False,
+                        "description": "The ward's fresh random value, 16-64 lower-case hex digits",
+                        "schema": {"type": "string", "pattern": "^[0-9a-f]{16,64}$"},
+                    }, {
+                        "name": "sig", "in": "query", "required": False,
+                        "description": "The ward's Ed25519 signature of the request (protocol 2), base64url",
+                        "schema": {"type": "string", "maxLength": 100},
+                    }],
                     "responses": {
                         "200": {
                             "description": "Index",
                             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DocumentIndex"}}},
                         },
                         "400": {"description": "Bad office code", "content": err},
+                        "403": {"description": "Bad request signature, or protocol 1 turned off", "content": err},
                     },
                 }
             },

@@ -59,6 +59,8 @@ PASSWORD_ENV = "DISTRICT_DESK_PASSWORD"
 
 log = logging.getLogger("district_desk.store")
 
+RECOVERY_KDF = "recovery_kdf"  # setting: the recovery key's own KDF parameters, once protected
+
 # A passphrase, or a function that asks for it only when it is needed (the
 # SQLite store is encrypted; a PostgreSQL store opens without it).
 PasswordSource = str | Callable[[], str] | None
@@ -391,51 +393,105 @@ class DistrictStore:
             raise Damaged("sync.district.damaged", detail="keys")
         return DistrictPublicKeys(name=self.name, sign=pub["sign"], encrypt=pub["encrypt"], recovery=pub["recovery"])
 
-    def unlock(self, password: str | None = None) -> keymod.DistrictKeys:
-        """Unwrap the private keys; a wrong passphrase raises ``Locked`` (exit 3).
+    def unlock(
+        self, password: str | None = None, *, kinds: tuple[str, ...] = keymod.SERVING_KINDS,
+        recovery_password: str | None = None,
+    ) -> keymod.DistrictKeys:
+        """Unwrap the private keys named in ``kinds``: by default the ones every
+        command but ``recover`` uses (:data:`keys.SERVING_KINDS`); the escrow
+        recovery key, which opens every ward's store, only when asked for, and
+        under its own passphrase once :meth:`protect_recovery` gave it one
+        (``recovery_password``). A wrong passphrase raises ``Locked`` (exit 3).
         Without ``password``, the one this store was opened with is used (and the
         key derived then is reused: the passphrase is asked and stretched once)."""
         row = Setting.get_or_none(Setting.key == "kdf")
         if row is None:
             raise Damaged("sync.district.damaged", detail="kdf")
         kek = self._unlocker.kek(json.loads(row.value), password)
+        own = Setting.get_or_none(Setting.key == RECOVERY_KDF)
         publics: dict[str, bytes] = {}
         privates: dict[str, bytes] = {}
         for key in DistrictKey.select():
             publics[key.kind] = bytes(key.public)
-            privates[key.kind] = keymod.unwrap_private(kek, key.kind, bytes(key.wrapped))
-        if set(privates) != set(keymod.KEY_KINDS):
+            if key.kind not in kinds:
+                continue
+            wrapping = kek
+            if key.kind == "recovery" and own is not None:
+                if not recovery_password:
+                    raise Locked("sync.district.recovery_password_needed")
+                wrapping = keymod.derive_kek(recovery_password, json.loads(own.value))
+            privates[key.kind] = keymod.unwrap_private(wrapping, key.kind, bytes(key.wrapped))
+        if set(privates) != set(kinds) or set(publics) != set(keymod.KEY_KINDS):
             raise Damaged("sync.district.damaged", detail="keys")
         return keymod.keys_from_raw(privates, publics)
 
+    def protect_recovery(self, recovery_password: str, password: str | None = None, *,
+                         current: str | None = None) -> None:
+        """Give the escrow recovery key its own passphrase (kept offline, by whoever
+        may run ``recover``): it is re-wrapped under a key derived from
+        ``recovery_password`` (own Argon2id parameters, setting ``recovery_kdf``),
+        so the district passphrase that ``serve`` and every other command use no
+        longer opens it. Running it again (with the ``current`` one) changes it."""
+        keys = self.unlock(password, kinds=keymod.KEY_KINDS, recovery_password=current)
+        assert keys.recovery is not None
+        params = keymod.new_kdf_params()
+        wrapped = keymod.wrap_private(keymod.derive_kek(recovery_password, params), "recovery",
+                                      keymod.raw_private(keys.recovery))
+        with self.db.atomic():
+            DistrictKey.update(wrapped=wrapped).where(DistrictKey.kind == "recovery").execute()
+            Setting.delete().where(Setting.key == RECOVERY_KDF).execute()
+            Setting.create(key=RECOVERY_KDF, value=keymod.dump_params(params))
+
     # ------------------------------------------------------------------ wards
 
-    def enrol(self, ward_key: WardPublicKey, office_code: str | None = None) -> Ward:
-        """Enrol (or re-enrol with a new key) a ward. The office code on the command
-        line must match the one in ``ward.pub`` so a swapped file is caught."""
+    def enrol(
+        self, ward_key: WardPublicKey, office_code: str | None = None, *, replace_reason: str = "", via: str = "key-file"
+    ) -> Ward:
+        """Enrol a ward. The office code on the command line must match the one in
+        ``ward.pub`` so a swapped file is caught. Enrolling the same key again is
+        harmless; another key for an enrolled office, or any key for a revoked one,
+        takes over that office's name at the district, so it is refused unless
+        ``replace_reason`` says why (the replace step, written to the audit trail)."""
+        from district_desk.enrol_audit import record_key_change
+
         code = office_code or ward_key.office_code
         if code != ward_key.office_code:
             raise BadInput("sync.enrol.code_mismatch", given=code, in_file=ward_key.office_code)
         now = utcnow()
+        new_fp = fingerprint(ward_key.sign)
         with self.db.atomic():
-            ward = Ward.get_or_none(Ward.office_code == code)
+            ward = self.backend.lock(Ward.select().where(Ward.office_code == code)).first()
             if ward is None:
                 ward = Ward.create(
                     office_code=code,
                     name=ward_key.office_name,
                     sign_key=ward_key.sign,
-                    fingerprint=fingerprint(ward_key.sign),
+                    fingerprint=new_fp,
                     enrolled_at=now,
                 )
+                record_key_change(office_code=code, action="enrol", old_fingerprint="", new_fingerprint=new_fp,
+                                  reason=replace_reason, via=via)
+            elif bytes(ward.sign_key) == ward_key.sign and ward.revoked_at is None:
+                pass  # the same key again: nothing changes
             else:
+                if not replace_reason.strip():
+                    raise BadInput("sync.enrol.replace_needed", office=code, fingerprint=ward.fingerprint,
+                                   state="revoked" if ward.revoked_at is not None else "enrolled")
+                action = "unrevoke" if ward.revoked_at is not None else "replace"
+                record_key_change(office_code=code, action=action, old_fingerprint=ward.fingerprint,
+                                  new_fingerprint=new_fp, reason=replace_reason.strip(), via=via)
                 ward.name = ward_key.office_name or ward.name
                 ward.sign_key = ward_key.sign
-                ward.fingerprint = fingerprint(ward_key.sign)
+                ward.fingerprint = new_fp
                 ward.enrolled_at = now
                 ward.revoked_at = None
                 ward.save()
             WardProgress.insert(office_code=code).on_conflict_ignore().execute()
         return ward
+
+    def enrolled(self, office_code: str) -> Ward | None:
+        """The office's ward row (enrolled or revoked), or None."""
+        return Ward.get_or_none(Ward.office_code == office_code)
 
     def revoke(self, office_code: str) -> Ward:
         """Refuse every later envelope signed with this ward's key."""
@@ -535,7 +591,14 @@ class DistrictStore:
         """Sign and publish a reference-data document for wards."""
         if audience != "*" and Ward.get_or_none(Ward.office_code == audience) is None:
             raise BadInput("sync.ward.unknown", office=audience)
-        blob = build_document(kind=kind, version=version, body=body, signer=keys.sign, audience=audience)
+        if kind == "review" and audience == "*":
+            raise BadInput("sync.downlink.review_needs_office")
+        # The next number for the kind, over every audience: a ward refuses anything
+        # not above what it holds (protocol 2). Should two publishers ever take the
+        # same number, the ward applies the first and refuses the second: never both.
+        top = DownlinkDoc.select(peewee.fn.MAX(DownlinkDoc.seq)).where(DownlinkDoc.kind == kind).scalar()
+        seq = int(top or 0) + 1
+        blob = build_document(kind=kind, version=version, body=body, signer=keys.sign, audience=audience, seq=seq)
         from sync_agent.envelope import open_document
 
         doc = open_document(blob, verify_key=keys.sign.public_key())
@@ -549,6 +612,7 @@ class DistrictStore:
             issued_at=doc.issued_at,
             envelope=blob,
             published_at=utcnow(),
+            seq=doc.seq,
         )
 
     def documents_for(self, office_code: str) -> list[DownlinkDoc]:
@@ -556,7 +620,7 @@ class DistrictStore:
         return list(
             DownlinkDoc.select(
                 DownlinkDoc.doc_id, DownlinkDoc.kind, DownlinkDoc.version, DownlinkDoc.audience,
-                DownlinkDoc.issued_at, DownlinkDoc.published_at,
+                DownlinkDoc.issued_at, DownlinkDoc.published_at, DownlinkDoc.seq,
             )
             .where(DownlinkDoc.audience.in_(["*", office_code]))
             .order_by(DownlinkDoc.published_at, DownlinkDoc.doc_id)

@@ -181,6 +181,94 @@ def cmd_report_assessments(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --------------------------------------------------------------------------- drill-down
+
+
+def _count_text(value: int, extended: int = 0) -> str:
+    return f"{value} " + t("district.drill.of_which_extended", n=extended) if extended else str(value)
+
+
+def cmd_report_communes(args: argparse.Namespace) -> int:
+    """Per-commune counts of a month, every enrolled commune (revoked ones marked)."""
+    from district_desk.views import commune_rows, rate_text, score_text
+
+    rows = _read(args, commune_rows, args.month)
+    if args.json:
+        _print_json(rows)
+        return EXIT_OK
+    headers = [t(f"district.drill.col.{k}") for k in
+               ("office_code", "ward", "received", "early", "on_time", "late", "overdue", "on_time_share",
+                "assessment")]
+    table = [
+        [r["office_code"] + (" " + t("district.drill.revoked_mark") if r["revoked"] else ""), r["ward"],
+         r["received"], r["early"], r["on_time"], r["late"], _count_text(r["overdue"], r["apology_extended"]),
+         rate_text(r["on_time_share"]),
+         score_text(r["assessment_total"]) if r["assessment_total"] is not None else "-"]
+        for r in rows
+    ]
+    print(t("district.drill.communes_title", month=rows[0]["month"] if rows else args.month))
+    _tabulate(headers, table, "sync.report.no_wards")
+    return EXIT_OK
+
+
+def _commune(store: Any, office: str, month: str) -> dict[str, Any]:
+    from district_desk.views import assessment_criteria, commune_dossiers, commune_rows
+
+    row = next((r for r in commune_rows(store, month) if r["office_code"] == office), None)
+    if row is None:
+        raise BadInput("district.drill.unknown_commune", office=office)
+    try:
+        criteria: dict[str, Any] | None = assessment_criteria(store, office, month)
+    except BadInput:
+        criteria = None
+    return {"counts": row, "assessment": criteria, "dossiers": commune_dossiers(store, office, month)}
+
+
+def cmd_report_commune(args: argparse.Namespace) -> int:
+    """One commune's month: its counts, its self-assessment criterion by criterion, its dossiers."""
+    from district_desk.views import indicator_text, rate_text, score_text
+
+    data = _read(args, _commune, args.office_code, args.month)
+    if args.json:
+        _print_json(data)
+        return EXIT_OK
+    c = data["counts"]
+    print(t("district.drill.commune_title", office=c["office_code"], ward=c["ward"], month=c["month"])
+          + (" — " + t("district.drill.revoked") if c["revoked"] else ""))
+    print(t("district.drill.counts_line", received=c["received"], early=c["early"], on_time=c["on_time"],
+            late=c["late"], overdue=_count_text(c["overdue"], c["apology_extended"]),
+            share=rate_text(c["on_time_share"])))
+    print()
+    a = data["assessment"]
+    if a is None:
+        print(t("district.drill.no_assessment", office=c["office_code"], month=c["month"]))
+    else:
+        print(t("district.drill.assessment_title", revision=a["revision"], state=t(f"district.assess.state.{a['state']}"),
+                total=score_text(a["total"])))
+        headers = [t(f"district.drill.col.{k}") for k in
+                   ("criterion", "kind", "points", "max", "self_value", "district_value", "evidence")]
+        table = [
+            [f"{i['id']} {i['title']}".strip(), t(f"district.drill.kind.{i['kind']}") if i["kind"] else "",
+             score_text(i["points"]) if i["points"] is not None else "-",
+             score_text(i["max"]) if i["max"] is not None else "-",
+             indicator_text(i, "self_value"), indicator_text(i, "district_value"),
+             " · ".join(x for x in (i["evidence"], i["attachment"]) if x)]
+            for i in a["items"]
+        ]
+        _tabulate(headers, table, "district.drill.no_assessment")
+    print()
+    headers = [t(f"district.drill.col.{k}") for k in
+               ("code", "procedure_code", "state", "received_at", "statutory_due_at", "standing")]
+    table = [
+        [d["code"], d["procedure_code"], t(f"district.state.{d['state']}"), _local(d["received_at"]),
+         _local(d["statutory_due_at"]),
+         t(f"district.drill.timing.{d['timing']}") if d["timing"] else t(f"district.drill.standing.{d['standing']}")]
+        for d in data["dossiers"]
+    ]
+    _tabulate(headers, table, "district.drill.no_dossiers")
+    return EXIT_OK
+
+
 # --------------------------------------------------------------------------- rank
 
 
@@ -227,12 +315,12 @@ def _rank_text(ranking: dict[str, Any]) -> str:
     from district_desk.views import rate_text, score_text
 
     headers = [t(f"district.rank.col.{k}") for k in
-               ("rank_total", "office_code", "ward", "self_total", "district_total", "rank_on_time", "on_time_rate",
+               ("rank_total", "office_code", "ward", "self_total", "district_total", "rank_on_time", "on_time_share",
                 "flags", "data_as_of")]
     rows = [
         [r["rank_total"], r["office_code"], r["ward"], score_text(r["self_total"]),
          score_text(r["district_total"]), r["rank_on_time"] or "-",
-         rate_text(r["on_time_rate"]),
+         rate_text(r.get("on_time_share")),
          ("⚠ " + ", ".join(t(f"district.rank.flag.{f}") for f in r["flags"])) if r["flags"] else "",
          _local(r["data_as_of"])]
         for r in ranking["ranked"]
@@ -333,6 +421,16 @@ def register(sub: Any, common: argparse.ArgumentParser, secret: argparse.Argumen
     r.add_argument("--pending", action="store_true", help=t("district.help.pending"))
     r.add_argument("--json", action="store_true")
     r.set_defaults(func=cmd_report_assessments)
+
+    r = rsub.add_parser("communes", parents=[common, secret], help=t("district.help.communes"))
+    r.add_argument("--month", required=True, help=t("district.help.month"))
+    r.add_argument("--json", action="store_true")
+    r.set_defaults(func=cmd_report_communes)
+    r = rsub.add_parser("commune", parents=[common, secret], help=t("district.help.commune"))
+    r.add_argument("--office-code", required=True, help=t("district.help.office"))
+    r.add_argument("--month", required=True, help=t("district.help.month"))
+    r.add_argument("--json", action="store_true")
+    r.set_defaults(func=cmd_report_commune)
 
     p = sub.add_parser("rank", parents=[common, secret], help=t("district.help.rank"))
     p.add_argument("--month", required=True, help=t("district.help.month"))

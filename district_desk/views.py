@@ -39,6 +39,7 @@ from district_desk.models import (
 )
 from district_desk.store import DistrictStore, utcnow
 from sync_agent.errors import BadInput
+from ward_desk.domain import figures
 from ward_desk.domain.calendar import CalendarOverride, WorkingCalendar, national_year
 from ward_desk.domain.report_math import Counts, Period, parse_period
 from ward_desk.domain.timing import Timing, classify, working_days_late
@@ -59,8 +60,8 @@ __all__ = [
     "ward_rows",
 ]
 
-OPEN_STATES = ("received", "in_progress", "supplement_requested", "suspended")
-PAUSED_STATES = ("supplement_requested", "suspended")
+OPEN_STATES = (*figures.CLOCK_RUNNING_STATES, *figures.PAUSED_STATES)
+PAUSED_STATES = figures.PAUSED_STATES
 SATISFIED = ("satisfied", "very_satisfied")
 _TIMING_CODE = {Timing.EARLY: 0, Timing.ON_TIME: 1, Timing.LATE: 2}
 CHUNK = 2000  # records read and written per statement while refreshing
@@ -454,9 +455,10 @@ def overdue_rows(store: DistrictStore, now: datetime | None = None, *, office: s
     refresh_facts(store, calendar)
     calendar = calendar or district_calendar(store)
     F = DossierFacts
+    # domain.figures.is_overdue in SQL: the statutory date, the clock running.
     where = (
-        F.state.in_([s for s in OPEN_STATES if s not in PAUSED_STATES])
-        & F.completed_at.is_null() & F.closed_at.is_null() & (F.statutory_due_at < now)
+        F.state.in_(list(figures.CLOCK_RUNNING_STATES))
+        & F.completed_at.is_null() & F.closed_at.is_null() & (getattr(F, figures.OVERDUE_AGAINST) < now)
     )
     if office:
         where &= F.office_code == office
@@ -477,10 +479,16 @@ def overdue_rows(store: DistrictStore, now: datetime | None = None, *, office: s
             "statutory_due_at": _iso(f.statutory_due_at),
             "due_at": _iso(f.due_at),
             "apology": f.apology_count > 0,
+            "apology_extended": figures.is_apology_extended(_standing_of(f), now),
             "working_days_late": working_days_late(f.statutory_due_at, now, calendar) if f.statutory_due_at else 0,
             "data_as_of": _iso(progress.get(f.office_code)),
         })
     return out
+
+
+def _standing_of(f: DossierFacts) -> figures.DossierStanding:
+    return figures.DossierStanding(state=f.state, statutory_due_at=f.statutory_due_at, due_at=f.due_at,
+                                   apology_count=f.apology_count, completed_at=f.completed_at, closed_at=f.closed_at)
 
 
 # --------------------------------------------------------------------------- self-assessments and review
@@ -578,3 +586,142 @@ def reasons_text(reasons: list[str]) -> str:
     from ward_desk.i18n import t
 
     return ", ".join(t(f"district.stuck.{r}") for r in reasons)
+
+
+# --------------------------------------------------------------------------- drill-down: communes
+
+
+def commune_rows(store: DistrictStore, month: str, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Per-commune counts of ``month`` (``domain.figures`` definitions), every enrolled
+    commune, revoked ones included and marked: received, resolved early / on time /
+    late, overdue at the month's end (of which apology-extended now), the on-time
+    share and the latest self-assessment's total."""
+    period = month_period(month)
+    now = now or utcnow()
+    refresh_facts(store)
+    counts = month_counts_by_ward(store, period)
+    from ward_desk.domain.timing import TZ
+
+    _, end = period.utc_bounds(TZ)
+    at = min(end, now)
+    F = DossierFacts
+    extended: dict[str, int] = dict(_rows(
+        F.select(F.office_code, fn.COUNT(SQL("*")))
+        .where(F.state.in_(list(figures.CLOCK_RUNNING_STATES)) & F.completed_at.is_null() & F.closed_at.is_null()
+               & (getattr(F, figures.OVERDUE_AGAINST) < at) & (F.apology_count > 0) & (F.due_at >= at)
+               & (F.received_at < end))
+        .group_by(F.office_code).tuples()))  # type: ignore[arg-type]
+    latest: dict[str, SelfAssessment] = {}
+    for s in SelfAssessment.select().where(SelfAssessment.month == period.label).order_by(SelfAssessment.revision):
+        latest[s.office_code] = s
+    out: list[dict[str, Any]] = []
+    for ward in Ward.select().order_by(Ward.office_code):
+        c = counts.get(ward.office_code, Counts())
+        _, _, share = figures.on_time_share(c)
+        s = latest.get(ward.office_code)
+        out.append({
+            "office_code": ward.office_code, "ward": ward.name, "revoked": ward.revoked_at is not None,
+            "month": period.label, "received": c.received, "resolved": c.resolved, "early": c.resolved_early,
+            "on_time": c.resolved_on_time, "late": c.resolved_late, "overdue": c.open_overdue,
+            "apology_extended": int(extended.get(ward.office_code, 0)), "on_time_share": share,
+            "on_time_rate": c.on_time_rate,
+            "assessment_total": s.total / 100 if s else None, "assessment_state": s.state if s else None,
+            "assessment_revision": s.revision if s else None,
+        })
+    return out
+
+
+def commune_dossiers(store: DistrictStore, office: str, month: str, now: datetime | None = None,
+                     limit: int = 500) -> list[dict[str, Any]]:
+    """A commune's dossiers of ``month`` (received in it, or still open at its end), each
+    with its standing (``domain.figures.standing``) at the month's end, or now for the
+    running month. No personal data."""
+    from ward_desk.domain.timing import TZ
+
+    period = month_period(month)
+    now = now or utcnow()
+    refresh_facts(store)
+    start, end = period.utc_bounds(TZ)
+    at = min(end, now)
+    F = DossierFacts
+    unfinished = (F.completed_at.is_null() | (F.completed_at >= end)) & (F.closed_at.is_null() | (F.closed_at >= end))
+    where = (F.office_code == office) & (F.received_at < end) & (((F.received_at >= start)) | unfinished)
+    names = {0: "early", 1: "on_time", 2: "late"}
+    out: list[dict[str, Any]] = []
+    for f in F.select().where(where).order_by(F.received_at, F.code).limit(limit):
+        out.append({
+            "code": f.code, "procedure_code": f.procedure_code, "field": f.field, "state": f.state,
+            "received_at": _iso(f.received_at), "statutory_due_at": _iso(f.statutory_due_at),
+            "due_at": _iso(f.due_at), "completed_at": _iso(f.completed_at), "apology": f.apology_count > 0,
+            "timing": names.get(f.timing) if f.timing is not None else None,
+            "standing": figures.standing(_standing_of(f), at).value,
+        })
+    return out
+
+
+def indicator_text(item: dict[str, Any], key: str) -> str:
+    """An assessment item's indicator value (``self_value`` or ``district_value``): a rate
+    as a percentage, a count as a whole number, "" for a hand-scored item."""
+    value = item.get(key)
+    if not item.get("indicator"):
+        return ""
+    if item.get("indicator_kind") == "count":
+        return "-" if value is None else str(int(value))
+    return rate_text(value)
+
+
+def assessment_criteria(store: DistrictStore, office: str, month: str, revision: int | None = None,
+                        language: str | None = None) -> dict[str, Any]:
+    """A commune's self-assessment of ``month`` criterion by criterion, as its batch carried
+    it (the record's ``scores``): the criterion's name, kind, points and maximum, the
+    evidence and attachment of hand-scored points, and for computed items the ward's
+    indicator beside the province's own. The latest revision unless ``revision``."""
+    from district_desk.ranking import criteria_sets
+
+    label = month_period(month).label
+    query = SelfAssessment.select().where((SelfAssessment.office_code == office) & (SelfAssessment.month == label))
+    if revision is not None:
+        query = query.where(SelfAssessment.revision == revision)
+    row = query.order_by(SelfAssessment.revision.desc()).first()
+    if row is None:
+        raise BadInput("district.drill.no_assessment", office=office, month=label)
+    record = Record.get_or_none((Record.office_code == office) & (Record.entity == "self_assessment")
+                                & (Record.entity_uid == row.uid))
+    try:
+        payload = json.loads(record.payload) if record is not None else {}
+    except ValueError:
+        payload = {}
+    scores = payload.get("scores") if isinstance(payload, dict) else None
+    scores = scores if isinstance(scores, dict) else {}
+    cs = criteria_sets(store).get(row.criteria_set)
+    from ward_desk.domain.indicators import compute_all
+    from ward_desk.i18n import get_language
+
+    lang = language or get_language()
+    refresh_facts(store)
+    district = compute_all(month_counts_by_ward(store, month_period(label), [office]).get(office, Counts()))
+    order = [c.id for _, c in cs.items()] if cs is not None else []
+    ids = [i for i in order if i in scores] + sorted(i for i in scores if i not in order)
+    items: list[dict[str, Any]] = []
+    for item_id in ids:
+        data = scores[item_id] if isinstance(scores[item_id], dict) else {}
+        title = ""
+        if cs is not None and item_id in order:
+            criterion = cs.item(item_id)
+            title = criterion.title_en if lang == "en" and criterion.title_en else criterion.title_vi
+        indicator = data.get("indicator") if isinstance(data.get("indicator"), dict) else None
+        theirs = district.get(str(indicator.get("id"))) if indicator else None
+        points = data.get("points")
+        items.append({
+            "id": item_id, "title": title, "group": str(data.get("group", "")), "kind": str(data.get("kind", "")),
+            "points": points / 100 if isinstance(points, (int, float)) else None,
+            "max": data["max"] / 100 if isinstance(data.get("max"), (int, float)) else None,
+            "evidence": str(data.get("evidence") or ""), "attachment": str(data.get("attachment") or ""),
+            "indicator": indicator.get("id") if indicator else None,
+            "indicator_kind": str(indicator.get("kind") or "rate") if indicator else None,
+            "self_value": indicator.get("value") if indicator else None,
+            "district_value": theirs.value if theirs is not None else None,
+        })
+    return {"office_code": office, "month": label, "revision": row.revision, "state": row.state,
+            "criteria_set": row.criteria_set, "total": row.total / 100, "band": row.band,
+            "submitted_at": _iso(row.submitted_at), "items": items}

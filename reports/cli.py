@@ -69,6 +69,24 @@ def report_trend(args: argparse.Namespace, session: Any) -> int:
     return 0
 
 
+def report_book(args: argparse.Namespace, session: Any) -> int:
+    """``report book``: form 07, the tracking book (Sổ theo dõi hồ sơ) of a period, as XLSX and/or PDF."""
+    from ward_desk.reports.book import book_pdf, book_xlsx
+
+    from ward_desk.domain.dates import parse_date
+    from ward_desk.errors import InvalidInput
+    from ward_desk.services.tracking_book import tracking_book
+
+    if not (args.xlsx or args.pdf):
+        raise InvalidInput("slips.book_no_output")
+    book = tracking_book(session, parse_date(args.start), parse_date(args.end))
+    for path, render in ((args.xlsx, book_xlsx), (args.pdf, book_pdf)):
+        if path:
+            Path(path).write_bytes(render(book))
+            print(t("slips.book_written", count=len(book.rows), path=str(path)))
+    return 0
+
+
 def assess_show(args: argparse.Namespace, session: Any) -> int:
     """``assess show``: the month's self-assessment (computed items explained, manual ones pending)."""
     from ward_desk.reports.export import render_assessment
@@ -147,6 +165,12 @@ def register(
     p.add_argument("--month", metavar="YYYY-MM", required=True, help=t("report.help.last_month"))
     p.add_argument("--months", type=int, default=12)
     p.add_argument("--json", action="store_true")
+
+    p = add("book", with_session(report_book), t("report.help.book"), rsub)
+    p.add_argument("--from", dest="start", metavar="DD/MM/YYYY", required=True)
+    p.add_argument("--to", dest="end", metavar="DD/MM/YYYY", required=True)
+    p.add_argument("--xlsx", metavar="FILE", default=None)
+    p.add_argument("--pdf", metavar="FILE", default=None)
 
     assess = sub.add_parser("assess", help=t("assess.help.assess"))
     asub = assess.add_subparsers(dest="assess_command", metavar="ACTION", required=True)

@@ -13,6 +13,7 @@ because a person has to act.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import random
@@ -27,12 +28,14 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from sync_agent.ack import AckError, SignedAck, envelope_digest, verify_ack
 from sync_agent.envelope import EnvelopeError, SealedBatch, build_batch, build_heartbeat
 from ward_desk.i18n import t
 from ward_desk.services.outbox import (
     PendingCounter,
     SyncStateStore,
     close_connection,
+    highest_seq,
     outbox_records,
     pending_stats,
     prune_outbox,
@@ -40,7 +43,7 @@ from ward_desk.services.outbox import (
 
 log = logging.getLogger("ward_desk.sync")
 
-AGENT_NAME = "ward-desk-sync/1"
+AGENT_NAME = "ward-desk-sync/2"  # protocol 2: signed acknowledgements
 TRANSIENT_STATUS = {408, 425, 429, 500, 502, 503, 504}
 
 
@@ -112,6 +115,7 @@ class WardIdentity:
     office_code: str
     signing_key: Ed25519PrivateKey
     district_encrypt: bytes
+    district_sign: bytes  # verifies the district's signed acks and documents
     district_url: str
     data_dir: Path
 
@@ -121,7 +125,7 @@ class WardIdentity:
         from ward_desk.store.models import Office
 
         office = Office.select().get()
-        if not office.upstream_public_key or not office.upstream_url:
+        if not office.upstream_public_key or not office.upstream_url or not office.upstream_signing_key:
             raise SyncFailed(SyncError("sync.agent.not_enrolled"))
         if not office.signing_key:
             raise SyncFailed(SyncError("sync.agent.no_signing_key"))
@@ -129,14 +133,18 @@ class WardIdentity:
             office_code=office.code,
             signing_key=Ed25519PrivateKey.from_private_bytes(bytes(office.signing_key)),
             district_encrypt=bytes(office.upstream_public_key),
+            district_sign=bytes(office.upstream_signing_key),
             district_url=office.upstream_url.rstrip("/"),
             data_dir=data_dir,
         )
 
 
-def make_heartbeat(data_dir: Path, acked_seq: int, counter: PendingCounter | None = None) -> dict[str, Any]:
+def make_heartbeat(
+    data_dir: Path, acked_seq: int, counter: PendingCounter | None = None, *, problem: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The heartbeat every contact carries (``counter`` carries the pending count
-    forward between the batches of one run instead of counting afresh)."""
+    forward between the batches of one run instead of counting afresh; ``problem``
+    is an unresolved problem with the district's signed ack, reported to it)."""
     now = utcnow()
     pending, oldest = counter.stats(acked_seq, now) if counter is not None else pending_stats(acked_seq, now)
     try:
@@ -149,7 +157,13 @@ def make_heartbeat(data_dir: Path, acked_seq: int, counter: PendingCounter | Non
         "free_disk_bytes": free,
         "ward_clock": now.isoformat(timespec="microseconds") + "Z",
         "agent": AGENT_NAME,
+        **({"ack_problem": _problem_text(problem)} if problem else {}),
     }
+
+
+def _problem_text(problem: dict[str, Any]) -> str:
+    """``code:batch_no:seq``, the heartbeat's short form of an ack problem."""
+    return f"{problem.get('code', '')}:{problem.get('batch_no', '')}:{problem.get('seq', '')}"[:120]
 
 
 def _seal_after(cutter: BatchCutter, batch: SealedBatch) -> SealedBatch | None:
@@ -340,6 +354,7 @@ class SyncAgent:
             self.ward = WardIdentity.load(self.data_dir)
             if self.config.url:
                 self.ward.district_url = self.config.url.rstrip("/")
+            self._check_transport()
             self._drain(report, on_progress)
             self._heartbeat()
             if session is not None:
@@ -366,23 +381,80 @@ class SyncAgent:
             log.info("sync: %s", report.error.render("en"))  # the CLI and UI show it in the user's language
         return report
 
-    def _adopt_ack(self, ack: dict[str, Any]) -> tuple[int, int, str]:
-        """Take the district's position as ours and forget batches it acknowledged."""
+    def _check_transport(self) -> None:
+        """HTTPS (certificates verified, as ``requests`` does by default) unless the
+        district is on this machine or enrolment chose the lab option."""
+        from sync_agent.enrolment import is_loopback_url
+
+        url = self.ward.district_url
+        if url.startswith("http://") and not is_loopback_url(url) and not self.state.plain_http_lab():
+            raise SyncFailed(SyncError("sync.ward.https_required", {"url": url,
+                                                                   "flag": "--insecure-plain-http-lab-only"}))
+
+    # -- protocol 2: every answer is a signed acknowledgement ---------------
+
+    def _exchange(self, envelope: bytes) -> tuple[dict[str, Any], SignedAck]:
+        """POST one envelope; return the answer and its verified signed ack. A
+        refusal, a quarantine or an answer whose ack is missing, unsigned, signed
+        by another key or made for another request stops the run: nothing of such
+        an answer is adopted (PROTOCOL.md §3, protocol 2)."""
+        code, body = self._request(
+            "POST", f"{self.ward.district_url}/v1/batches", data=envelope,
+            headers={"Content-Type": "application/octet-stream"},
+        )
+        if code not in (200, 409):
+            raise SyncFailed(self._refusal(code, body))
         try:
-            acked = (int(ack["acked_seq"]), int(ack["acked_batch_no"]), str(ack["acked_batch_hash"]))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise SyncFailed(SyncError("sync.agent.bad_answer", {"detail": "ack"})) from exc
-        self.state.adopt_ack(acked)
-        return acked
+            ack = verify_ack(body.get("signed_ack"), self.ward.district_sign, self.ward.office_code,
+                             envelope_digest(envelope))
+        except AckError as exc:
+            log.warning("sync: refused the district's answer: %s", exc)
+            raise SyncFailed(SyncError(f"sync.ack.{exc.code}", {"url": self.ward.district_url})) from exc
+        if code == 409:
+            raise SyncFailed(self._refusal(code, body))
+        return body, ack
+
+    def _accept(self, ack: SignedAck, sent: SealedBatch | None = None) -> tuple[int, int, str]:
+        """Adopt a verified ack's position if this ward computed it itself; else
+        record the problem (status line, heartbeats) and stop."""
+        if sent is not None and (ack.batch_no != sent.batch_no or ack.batch_hash != sent.batch_hash):
+            raise SyncFailed(SyncError("sync.ack.batch_mismatch", {"batch": sent.batch_no}))
+        known = self.state.known_positions()
+        if sent is not None:
+            known.add((sent.last_seq, sent.batch_no, sent.batch_hash))
+        if ack.position not in known:
+            top_no = max(no for _, no, _ in known)
+            code = "ack_ahead" if ack.acked_seq > highest_seq() or ack.acked_batch_no > top_no else "ack_unknown"
+            self.state.set_ack_problem({"code": code, "batch_no": ack.acked_batch_no, "seq": ack.acked_seq})
+            self._report_problem()
+            raise SyncFailed(SyncError(f"sync.ack.{code}", {"batch": ack.acked_batch_no, "seq": ack.acked_seq}))
+        if self.state.ack_problem() is not None:
+            self.state.set_ack_problem(None)
+        self.state.adopt_ack(ack.position)
+        return ack.position
+
+    def _heartbeat_envelope(self) -> bytes:
+        acked_seq, _, _ = self.state.acked()
+        return build_heartbeat(
+            office_code=self.ward.office_code,
+            heartbeat=make_heartbeat(self.data_dir, acked_seq, problem=self.state.ack_problem()),
+            recipient=self.ward.district_encrypt,
+            signer=self.ward.signing_key,
+        )
+
+    def _report_problem(self) -> None:
+        """Tell the district at once that its ack names a position we never made
+        (best effort: every later heartbeat says it again until it is resolved)."""
+        with contextlib.suppress(SyncFailed):
+            self._request("POST", f"{self.ward.district_url}/v1/batches", data=self._heartbeat_envelope(),
+                          headers={"Content-Type": "application/octet-stream"})
 
     def _drain(self, report: SyncReport, on_progress: Callable[[SyncReport], None] | None) -> None:
-        url = f"{self.ward.district_url}/v1/wards/{self.ward.office_code}/ack"
-        code, body = self._request("GET", url)
-        if code == 404:
-            raise SyncFailed(SyncError("sync.reject.unknown_ward", {"detail": ""}))
-        if code != 200:
-            raise SyncFailed(self._refusal(code, body))
-        acked = self._adopt_ack(body)
+        # The run opens with a signed heartbeat instead of asking for the ack: the
+        # answer is signed and bound to this envelope (a fresh challenge), and only
+        # this ward can make one (its signature), so the position goes to it alone.
+        _, ack = self._exchange(self._heartbeat_envelope())
+        acked = self._accept(ack)
         cutter = BatchCutter(self.ward, self.state, self.config)
         batch = cutter.next_batch(acked)
         # While a batch travels and the district applies it, the next one is sealed
@@ -396,22 +468,15 @@ class SyncAgent:
                     return
                 ahead = pool.submit(_seal_after, cutter, batch)
                 try:
-                    code, body = self._request(
-                        "POST",
-                        f"{self.ward.district_url}/v1/batches",
-                        data=batch.envelope,
-                        headers={"Content-Type": "application/octet-stream"},
-                    )
+                    _body, ack = self._exchange(batch.envelope)
                 finally:
                     following = ahead.result()
-                if code != 200:
-                    raise SyncFailed(self._refusal(code, body))
-                new_acked = self._adopt_ack(body)
+                new_acked = self._accept(ack, batch)
                 expected = (batch.last_seq, batch.batch_no, batch.batch_hash)
                 sent, batch = batch, (following if new_acked == expected else cutter.next_batch(new_acked))
                 report.batches_sent += 1
                 report.records_sent += sent.record_count
-                report.missing_batches = list(body.get("missing_batches") or [])
+                report.missing_batches = list(ack.missing_batches)
                 if new_acked[1] < sent.batch_no and new_acked == acked:
                     # The district holds this batch but not an earlier one it should have:
                     # nothing more we send can move the ack; a person must look.
@@ -422,19 +487,31 @@ class SyncAgent:
         raise SyncFailed(SyncError("sync.agent.cancelled", transient=True))
 
     def _heartbeat(self) -> None:
-        acked_seq, _, _ = self.state.acked()
-        envelope = build_heartbeat(
-            office_code=self.ward.office_code,
-            heartbeat=make_heartbeat(self.data_dir, acked_seq),
-            recipient=self.ward.district_encrypt,
-            signer=self.ward.signing_key,
-        )
-        code, body = self._request(
-            "POST", f"{self.ward.district_url}/v1/batches", data=envelope,
-            headers={"Content-Type": "application/octet-stream"},
-        )
-        if code != 200:
-            raise SyncFailed(self._refusal(code, body))
+        _, ack = self._exchange(self._heartbeat_envelope())
+        self._accept(ack)
+
+    # -- a ward restored from an older backup ------------------------------
+
+    def resolve_restore(self) -> int:
+        """After ``sync.ack.ack_ahead``: ask the district for its signed position
+        and, if it is ahead of ours (this store was restored from an older
+        backup), move our unacknowledged rows above it and adopt it
+        (:meth:`SyncStateStore.rebase_after_restore`). Returns the rows moved;
+        raises :class:`SyncFailed` when there is nothing of the kind to resolve."""
+        self.ward = WardIdentity.load(self.data_dir)
+        if self.config.url:
+            self.ward.district_url = self.config.url.rstrip("/")
+        problem = self.state.ack_problem()
+        if problem is None or problem.get("code") != "ack_ahead":
+            raise SyncFailed(SyncError("sync.ack.nothing_to_resolve"))
+        _, ack = self._exchange(self._heartbeat_envelope())
+        ours_seq, ours_no, _ = self.state.acked()
+        if ack.acked_batch_no <= ours_no or ack.acked_seq < ours_seq:
+            raise SyncFailed(SyncError("sync.ack.nothing_to_resolve"))
+        moved = self.state.rebase_after_restore(ack.position)
+        log.warning("sync: restored store rebased on the district's batch %d (seq %d); %d rows renumbered",
+                    ack.acked_batch_no, ack.acked_seq, moved)
+        return moved
 
     # -- USB ---------------------------------------------------------------
 

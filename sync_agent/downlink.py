@@ -1,8 +1,12 @@
 """Applying the district's signed reference data on the ward (PROTOCOL.md §5).
 
 Each document is verified against the district signing key recorded at
-enrolment and against this office's code (a review addressed to a neighbour is
-refused), kept as received in ``reference_data`` (the whole signed envelope in
+enrolment and against this office's code (a review addressed to a neighbour, or
+to every ward, is refused), must carry a signed per-kind number above the one
+held for its kind (protocol 2: a rolled-back catalogue, criteria set, calendar
+or review is refused), and must be listed in the district's signed index for
+this request (:mod:`sync_agent.docindex`: a frozen index is refused, and once
+the last good one expires the ward says its data is stale); it is kept as received in ``reference_data`` (the whole signed envelope in
 ``signature``, so it can be verified again later), then applied once:
 
 * ``procedures``: ``{"procedures": [{"code", "name", "field", "days", "fee",
@@ -45,13 +49,23 @@ def receive(session: Any, blob: bytes) -> Document:
     doc = open_document(blob, verify_key=bytes(office.upstream_signing_key), office_code=office.code)
     if already_received(doc.doc_id):
         return doc
+    from ward_desk.services.outbox import SyncStateStore
+
+    state = SyncStateStore()
+    held = state.downlink_seq(doc.kind)
+    # A version 1 document (no number) is accepted only while no numbered one of its
+    # kind is held, so it can never roll a numbered one back.
+    if (doc.seq == 0 and held > 0) or (doc.seq != 0 and doc.seq <= held):
+        raise EnvelopeError("rolled_back", f"{doc.kind} {doc.seq} <= {held}")
     body_text = _apply(session, doc)
     now = session.clock()
-    with session.store.db.atomic():
+    with session.store.db.atomic("IMMEDIATE"):
         ReferenceData.create(
             kind=doc.kind, version=doc.doc_id, body=body_text, signature=doc.envelope,
             received_at=now, applied_at=now,
         )
+    if doc.seq:
+        state.set_downlink_seq(doc.kind, doc.seq)
     if doc.kind == "calendar":
         from ward_desk.services.desk import load_calendar
 
@@ -90,7 +104,7 @@ def _apply(session: Any, doc: Document) -> str:
             )
             for p in body.get("procedures", [])
         ]
-        with session.store.db.atomic():
+        with session.store.db.atomic("IMMEDIATE"):
             upsert_procedures(rows, session.clock())
     elif doc.kind == "criteria_set":
         from ward_desk.services.assessment import _parse
@@ -104,32 +118,55 @@ def _apply(session: Any, doc: Document) -> str:
 def fetch_and_apply(
     session: Any, get: Callable[[str], tuple[int, bytes]], base_url: str, office_code: str
 ) -> tuple[list[str], list[str]]:
-    """Fetch the district's document index and apply what is new.
-    ``get(url) -> (status, body bytes)``. Returns (applied ids, failed ids); one
+    """Fetch the district's signed document index (for a fresh nonce) and apply
+    what is new, in its order. ``get(url) -> (status, body bytes)``. Returns
+    (applied ids, failed ids; "index" when the index itself was refused); one
     bad document never blocks the others."""
     import json
+    import secrets
 
-    status, raw = get(f"{base_url}/v1/wards/{office_code}/documents")
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from sync_agent.docindex import IndexRefused, index_request_signature, verify_index
+    from ward_desk.services.outbox import SyncStateStore
+    from ward_desk.store.models import Office
+
+    state = SyncStateStore()
+    office = Office.select().get()
+    nonce = secrets.token_hex(16)
+    sig = index_request_signature(Ed25519PrivateKey.from_private_bytes(bytes(office.signing_key)), office_code, nonce)
+    status, raw = get(f"{base_url}/v1/wards/{office_code}/documents?nonce={nonce}&sig={sig}")
     if status != 200:
-        return [], []
+        state.mark_index(None, f"http_{status}")
+        return [], ["index"]
     try:
-        index = json.loads(raw).get("documents", [])
-    except (ValueError, AttributeError):
-        return [], []
+        answer = json.loads(raw)
+        index = verify_index(answer.get("signed_index") if isinstance(answer, dict) else None,
+                             bytes(office.upstream_signing_key or b""), office_code, nonce, session.clock())
+    except IndexRefused as exc:
+        log.warning("downlink index refused: %s", exc.code)
+        state.mark_index(None, exc.code)
+        return [], ["index"]
+    except ValueError:
+        state.mark_index(None, "malformed")
+        return [], ["index"]
     applied: list[str] = []
     failed: list[str] = []
-    for entry in index:
-        doc_id = str(entry.get("doc_id", "")) if isinstance(entry, dict) else ""
-        if not doc_id or already_received(doc_id):
+    for entry in index.documents:
+        if already_received(entry.doc_id):
             continue
-        status, blob = get(f"{base_url}/v1/documents/{doc_id}")
+        status, blob = get(f"{base_url}/v1/documents/{entry.doc_id}")
         if status != 200:
-            failed.append(doc_id)
+            failed.append(entry.doc_id)
             continue
         try:
+            doc = open_document(blob, verify_key=bytes(office.upstream_signing_key), office_code=office_code)
+            if (doc.doc_id, doc.kind, doc.seq) != (entry.doc_id, entry.kind, entry.seq):
+                raise EnvelopeError("malformed", "not the document the signed index names")
             receive(session, blob)
-            applied.append(doc_id)
+            applied.append(entry.doc_id)
         except (EnvelopeError, WardDeskError, KeyError, ValueError, TypeError) as exc:
-            log.warning("downlink document %s not applied: %s", doc_id, exc)
-            failed.append(doc_id)
+            log.warning("downlink document %s not applied: %s", entry.doc_id, exc)
+            failed.append(entry.doc_id)
+    state.mark_index(index.expires_at, "")
     return applied, failed

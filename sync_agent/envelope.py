@@ -235,7 +235,10 @@ def _split(blob: bytes, magic: bytes, limits: Limits, max_total: int) -> tuple[b
         raise EnvelopeError("malformed", "header is not JSON") from exc
     if not isinstance(header, dict):
         raise EnvelopeError("malformed", "header is not an object")
-    if header.get("v") != FORMAT_VERSION:
+    # Downlink documents are at version 2 (a signed per-kind number); version 1 ones
+    # are still read (the caller treats them as number 0).
+    versions = (FORMAT_VERSION, 2) if magic == DOWNLINK_MAGIC else (FORMAT_VERSION,)
+    if header.get("v") not in versions:
         raise EnvelopeError("unsupported_version", str(header.get("v")))
     signed = blob[: len(blob) - _SIG_LEN]
     body = blob[_PREFIX.size + header_len : len(blob) - _SIG_LEN]
@@ -335,6 +338,9 @@ def _validate_heartbeat(value: Any) -> dict[str, Any]:
     out["ward_clock"] = _check_timestamp(value.get("ward_clock"), "heartbeat.ward_clock")
     agent = value.get("agent", "")
     out["agent"] = agent[:64] if isinstance(agent, str) else ""
+    # Protocol 2: a ward that could not adopt the district's signed ack says so.
+    problem = value.get("ack_problem", "")
+    out["ack_problem"] = problem[:120] if isinstance(problem, str) and problem.isprintable() else ""
     return out
 
 
@@ -682,9 +688,14 @@ class Document:
     issuer: str  # fingerprint of the district signing key
     body: Any
     envelope: bytes
+    seq: int = 0  # protocol 2: the district's signed per-kind sequence (0: a version 1 document)
 
 
 _DOC_HEADER_KEYS = {"v", "kind", "doc_id", "version", "audience", "issued_at", "issuer", "body_size", "body_sha256"}
+# Version 2 adds ``seq``: per kind, strictly increasing over everything the district
+# publishes, signed with the rest, so a ward can refuse anything older than it holds.
+DOC_FORMAT_VERSION = 2
+_DOC_HEADER_KEYS_V2 = _DOC_HEADER_KEYS | {"seq"}
 
 
 def build_document(
@@ -696,20 +707,28 @@ def build_document(
     audience: str = "*",
     doc_id: str | None = None,
     issued_at: str | None = None,
+    seq: int = 1,
 ) -> bytes:
     """Sign a reference-data document for wards (``kind`` one of
-    :data:`DOWNLINK_KINDS`; ``audience`` "*" or an office code)."""
+    :data:`DOWNLINK_KINDS`; ``audience`` "*" or an office code; ``seq`` the
+    district's next number for the kind). A review decides one office's month,
+    so it must name that office."""
     if kind not in DOWNLINK_KINDS:
         raise EnvelopeError("bad_content", f"document kind {kind!r}")
     if audience != "*" and not OFFICE_CODE_RE.match(audience):
         raise EnvelopeError("bad_content", "audience")
+    if kind == "review" and audience == "*":
+        raise EnvelopeError("bad_content", "a review names its office")
+    if not _is_int(seq, 1, _MAX_INT):
+        raise EnvelopeError("bad_content", "seq")
     if not isinstance(version, str) or not 0 < len(version) <= 64:
         raise EnvelopeError("bad_content", "version")
     body_bytes = canonical_json(body)
     # The id appears in URLs: keep it to characters that need no quoting.
     default_id = re.sub(r"[^A-Za-z0-9._-]", "_", f"{kind}-{audience if audience != '*' else 'all'}-{version}")
     header = {
-        "v": FORMAT_VERSION,
+        "v": DOC_FORMAT_VERSION,
+        "seq": seq,
         "kind": kind,
         "doc_id": doc_id or default_id,
         "version": version,
@@ -740,8 +759,14 @@ def open_document(
         _ed25519_public(verify_key).verify(signature, _DOWNLINK_SIG_CONTEXT + signed)
     except InvalidSignature as exc:
         raise EnvelopeError("bad_signature", "district") from exc
-    if set(header) != _DOC_HEADER_KEYS or header["kind"] not in DOWNLINK_KINDS:
+    v1 = header.get("v") == 1 and set(header) == _DOC_HEADER_KEYS
+    v2 = header.get("v") == DOC_FORMAT_VERSION and set(header) == _DOC_HEADER_KEYS_V2 and _is_int(
+        header.get("seq"), 1, _MAX_INT)
+    if not (v1 or v2) or header["kind"] not in DOWNLINK_KINDS:
         raise EnvelopeError("malformed", "document header")
+    if header["kind"] == "review" and header["audience"] == "*":
+        # A review addressed to every ward would decide every ward's month.
+        raise EnvelopeError("wrong_audience", "*")
     if header["body_size"] != len(body) or hashlib.sha256(body).hexdigest() != header["body_sha256"]:
         raise EnvelopeError("malformed", "document body")
     if office_code is not None and header["audience"] not in ("*", office_code):
@@ -759,6 +784,7 @@ def open_document(
         issuer=str(header["issuer"]),
         body=value,
         envelope=bytes(blob),
+        seq=int(header["seq"]) if v2 else 0,
     )
 
 

@@ -25,14 +25,37 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def _key(obj: dict[str, Any], name: str, path: str) -> bytes:
+def _key(obj: dict[str, Any], name: str, path: str, kind: str) -> bytes:
     try:
         raw = base64.b64decode(str(obj[name]), validate=True)
     except (KeyError, ValueError) as exc:
         raise BadInput("sync.keyfile.invalid", path=path, detail=name) from exc
     if len(raw) != 32:
         raise BadInput("sync.keyfile.invalid", path=path, detail=name)
+    if not usable_public_key(kind, raw):
+        raise BadInput("sync.keyfile.weak_key", path=path, detail=name)
     return raw
+
+
+def usable_public_key(kind: str, raw: bytes) -> bool:
+    """False for a key nobody should trust: an Ed25519 identity or small-order
+    point (a signature "by" the identity key verifies for anyone who wants it,
+    so such a ward key would let anyone forge that office) or a non-canonical
+    encoding; an X25519 point of low order (every shared secret with it is
+    zero, so whatever is sealed to it is readable by anyone)."""
+    if kind == "ed25519":
+        from nacl.bindings import crypto_core_ed25519_is_valid_point
+
+        # libsodium: on the curve, canonical, in the main subgroup, not of small order.
+        return bool(crypto_core_ed25519_is_valid_point(raw))
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+
+    try:
+        # cryptography refuses the all-zero shared secret a low-order point gives.
+        X25519PrivateKey.generate().exchange(X25519PublicKey.from_public_bytes(raw))
+    except ValueError:
+        return False
+    return True
 
 
 def _load(text: str, path: str, expected_format: str) -> dict[str, Any]:
@@ -87,9 +110,9 @@ class DistrictPublicKeys:
         obj = _load(text, path, DISTRICT_FORMAT)
         keys = cls(
             name=str(obj.get("name", "")),
-            sign=_key(obj, "ed25519", path),
-            encrypt=_key(obj, "x25519", path),
-            recovery=_key(obj, "recovery_x25519", path),
+            sign=_key(obj, "ed25519", path, "ed25519"),
+            encrypt=_key(obj, "x25519", path, "x25519"),
+            recovery=_key(obj, "recovery_x25519", path, "x25519"),
         )
         if obj.get("fingerprint") != keys.fingerprint:
             raise BadInput("sync.keyfile.fingerprint", path=path)
@@ -134,7 +157,7 @@ class WardPublicKey:
         code = str(obj.get("office_code", ""))
         if not OFFICE_CODE_RE.match(code):
             raise BadInput("sync.keyfile.invalid", path=path, detail="office_code")
-        key = cls(office_code=code, office_name=str(obj.get("office_name", "")), sign=_key(obj, "ed25519", path))
+        key = cls(office_code=code, office_name=str(obj.get("office_name", "")), sign=_key(obj, "ed25519", path, "ed25519"))
         if obj.get("fingerprint") != key.fingerprint:
             raise BadInput("sync.keyfile.fingerprint", path=path)
         return key

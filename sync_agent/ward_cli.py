@@ -60,6 +60,11 @@ def register(
     p.add_argument("--district-key", default=None, help="district.pub")
     p.add_argument("--code", default=None, help=t("sync.ward.help.code"))
     p.add_argument("--fingerprint", default=None, help=t("sync.ward.help.fingerprint"))
+    p.add_argument("--insecure-plain-http-lab-only", dest="plain_http_lab", action="store_true",
+                   help=t("sync.ward.help.plain_http_lab"))
+
+    p = add("resolve-restore", with_session(cmd_resolve_restore), t("sync.ward.help.resolve_restore"), parent=ssub)
+    p.add_argument("--url", default=None, help=t("sync.ward.help.url"))
 
     p = add("export", with_session(cmd_export), t("sync.ward.help.export"), parent=ssub)
     p.add_argument("--to", required=True, help=t("sync.ward.help.to"))
@@ -150,10 +155,9 @@ def _purge_slips(data_dir: Path) -> None:
 
 def cmd_status(args: argparse.Namespace, session: Any) -> int:
     """The sync status line: last success, pending, last error in plain words."""
-    from sync_agent.agent import utcnow
     from ward_desk.services.outbox import sync_status
 
-    data = sync_status(utcnow())
+    data = sync_status(session.clock())
     if args.json:
         print(json.dumps(data, ensure_ascii=False))
         return 0
@@ -164,6 +168,33 @@ def cmd_status(args: argparse.Namespace, session: Any) -> int:
             pending=data["pending"], acked=data["acked_seq"]))
     if data["last_error"]:
         print(t("sync.ward.last_error", error=data["last_error"]))
+    downlink = data["downlink"]
+    if downlink["stale"]:
+        # Protocol 2: without a fresh signed index the ward may be fed old reference data.
+        print(t("sync.index.stale", until=_local(downlink["fresh_until"]),
+                problem=t(f"sync.index.{downlink['problem']}") if downlink["problem"] in INDEX_PROBLEMS
+                else (downlink["problem"] or "-")))
+    return 0
+
+
+INDEX_PROBLEMS = ("unsigned", "bad_signature", "malformed", "wrong_office", "replayed", "expired")
+
+
+def cmd_resolve_restore(args: argparse.Namespace, session: Any) -> int:
+    """After a restore from an older backup (the district's signed ack is ahead of
+    this store): renumber the changes not yet sent to follow the district's
+    position, so no sequence number is used twice and nothing made since is lost."""
+    from sync_agent.agent import AgentConfig, SyncAgent, SyncFailed
+
+    session.require_role("admin")
+    agent = SyncAgent(session.store.data_dir, AgentConfig(url=args.url or ""))
+    try:
+        moved = agent.resolve_restore()
+    except SyncFailed as exc:
+        raise BadInput(exc.error.message_id, **exc.error.params) from exc
+    finally:
+        agent.close()
+    print(t("sync.ward.resolved_restore", moved=moved))
     return 0
 
 
@@ -192,16 +223,22 @@ def cmd_enrol(args: argparse.Namespace, session: Any) -> int:
     from sync_agent.keyfiles import DistrictPublicKeys
 
     session.require_role("admin")
-    url = normal_district_url(args.district_url)
+    lab = bool(getattr(args, "plain_http_lab", False))
+    url = normal_district_url(args.district_url, allow_plain_http=lab)
     if bool(getattr(args, "code", None)) == bool(args.district_key):
         raise BadInput("sync.ward.key_or_code")
     if getattr(args, "code", None):
         keys = _district_keys_by_code(session, url, args.code)
     else:
         keys = DistrictPublicKeys.read(Path(args.district_key))
+    # With a key file the fingerprint read out by the district over the phone is the
+    # only defence against a swapped file: required, and checked before anything is
+    # recorded or escrowed (a code's proof does that job when enrolling by code).
+    if not getattr(args, "code", None) and not args.fingerprint:
+        raise BadInput("sync.ward.fingerprint_required")
     if args.fingerprint and _normal_fingerprint(args.fingerprint) != keys.fingerprint:
         raise BadInput("sync.ward.fingerprint_mismatch", given=args.fingerprint, actual=keys.fingerprint)
-    record_district(session, url, keys)
+    record_district(session, url, keys, allow_plain_http=lab)
     print(t("sync.ward.enrolled", name=keys.name, url=url, fingerprint=keys.fingerprint))
     return 0
 

@@ -13,6 +13,7 @@ import pytest
 # Cheap Argon2 for the thousands of unlocks a test run does; the production
 # default is exercised by tests/store/test_keys.py explicitly.
 os.environ.setdefault("WARD_DESK_KDF_MEMORY_KIB", "64")
+os.environ.setdefault("WARD_DESK_TEST_ONLY", "1")  # the switch that lets the line above lower the KDF
 os.environ.setdefault("WARD_DESK_LANG", "vi")
 
 _pg_server = None
@@ -157,5 +158,5 @@ def demo_ward(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
                    check=True, capture_output=True, env=env, timeout=300)
     stats = subprocess.run([*cli, "stats", "--json", "--data-dir", str(data), "--user", "admin"],
                            check=True, capture_output=True, text=True, timeout=60,
-                           env={**env, "WARD_DESK_PASSWORD": "demo-muine"})
+                           env={**env, "WARD_DESK_PASSWORD": "demo-muine-2026"})
     return DemoWard(data, day, json.loads(stats.stdout)["dossiers"])

@@ -25,11 +25,19 @@ class Settings:
     language: str = "vi"  # vi | en
     idle_lock_minutes: float = 10.0  # 0 disables the automatic lock
     sync_interval_minutes: float = 15.0
+    # How the printed forms (Circular 03/2025/TT-VPCP) name the office; "" = derived from
+    # the ward's name: "Trung tâm Phục vụ hành chính công phường X" under "UBND phường X".
+    centre_name: str = ""
+    authority_name: str = ""
+    province_name: str = ""  # e.g. "tỉnh Lâm Đồng": printed above the authority
     slips_format: str = "pdf"  # pdf | docx
     open_slips: bool = True  # open printed slips in the system viewer
     # Printed slips are plaintext personal data: days they are kept; 0 = not kept once
     # printed (gone a few minutes after printing, and when the desk locks or closes).
     slips_keep_days: float = 30.0
+    # The counter (quầy) desks opened on this PC serve at, unless --counter or
+    # WARD_DESK_COUNTER names one for the session; recorded on events, printed on receipts.
+    counter: str = ""
 
     def validate(self, path: Path) -> None:
         if self.language not in ("vi", "en"):
@@ -40,8 +48,14 @@ class Settings:
         if not 1 <= self.sync_interval_minutes <= 24 * 60:
             raise InvalidInput("config.bad_value", path=str(path), key="sync_interval_minutes",
                                value=self.sync_interval_minutes)
+        for key in ("centre_name", "authority_name", "province_name"):
+            value = getattr(self, key)
+            if len(value) > 200 or any(ord(ch) < 32 for ch in value):
+                raise InvalidInput("config.bad_value", path=str(path), key=key, value=value[:40])
         if not 0 <= self.slips_keep_days <= 3650:
             raise InvalidInput("config.bad_value", path=str(path), key="slips_keep_days", value=self.slips_keep_days)
+        if not isinstance(self.counter, str):
+            raise InvalidInput("config.bad_value", path=str(path), key="counter", value=self.counter)
         if self.slips_format not in ("pdf", "docx"):
             raise InvalidInput("config.bad_value", path=str(path), key="slips_format", value=self.slips_format)
 
@@ -73,6 +87,8 @@ def load_settings(data_dir: Path) -> Settings:
         if isinstance(default, bool) and not isinstance(value, bool):
             raise InvalidInput("config.bad_value", path=str(path), key=key, value=value)
         if isinstance(default, float) and not isinstance(value, (int, float)):
+            raise InvalidInput("config.bad_value", path=str(path), key=key, value=value)
+        if isinstance(default, str) and not isinstance(value, str):
             raise InvalidInput("config.bad_value", path=str(path), key=key, value=value)
         values[key] = float(value) if isinstance(default, float) else value
     settings = Settings(**values)

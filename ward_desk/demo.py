@@ -85,7 +85,7 @@ DEMO_OFFICE_NAME = "Phường Mũi Né"
 DEMO_USER = "admin"
 # A fixed, printed password: the demo holds invented people only, and a visitor
 # must be able to sign in again tomorrow without a note.
-DEMO_PASSWORD = "demo-muine"
+DEMO_PASSWORD = "demo-muine-2026"
 DEMO_USERS: tuple[tuple[str, str, str], ...] = (
     # (username, full name, role); the admin comes from create_store
     ("admin", "Trần Văn Quản", "admin"),
@@ -453,7 +453,7 @@ class Planner:
             uid=self.uid(), code=dossier_code(self.agency, day, seq), procedure=proc, channel=channel,
             received_at=received_at, due_at=due, statutory_due_at=due, state=State.RECEIVED.value,
             received_by=receiver, documents=self.documents[proc.code], digitized=digitized, fee_paid=fee,
-            rule_set=rules.version, lookup_secret="".join(rng.choices(_SECRET, k=6)), note="",
+            rule_set=rules.version, lookup_secret=_demo_secret(rng, seq, day), note="",
             applicant_name=person.name, applicant_id_number=person.id_number,
             applicant_phone=person.phone, applicant_address=person.address, version=1, updated_at=received_at,
         )
@@ -698,7 +698,7 @@ class _Table:
 
 # The hot tables get their rows as tuples in this order; _Writer checks it against the models.
 _EVENT_ORDER = ("id", "uid", "dossier", "at", "actor", "kind", "action", "from_state", "to_state", "due_at",
-                "reason", "legal_basis", "data", "prev_hash", "hash")
+                "reason", "legal_basis", "data", "prev_hash", "hash", "counter")
 # (``event_outbox_json`` is the services' own, imported above and kept importable from here.)
 
 
@@ -767,7 +767,7 @@ class _Writer:
         self.next_event_id += 1
         self.events.rows.append((event_id, ev.uid, d.id, ev.at, ev.actor.id, ev.kind, ev.action, ev.from_state,
                                  ev.to_state, ev.due_at, ev.reason, ev.legal_basis, ev.data, ev.prev_hash,
-                                 ev.hash))
+                                 ev.hash, ""))
         self.outbox_row("event", ev.uid, 1, event_outbox_json(body_json, ev.hash, d.code), ev.at)
         extra = ev.extra
         if extra:
@@ -905,3 +905,11 @@ def fill_store(
         db.execute_sql(f"PRAGMA synchronous={int(sync)}")
         db.execute_sql(f"PRAGMA cache_size={int(cache)}")
     return writer.written
+
+
+def _demo_secret(rng: random.Random, seq: int, day: date) -> str:
+    """A receipt secret as long as a real one (8 characters). Six come from the demo's
+    random stream as before, two from the dossier's day and number, so lengthening
+    the secret did not reshuffle the rest of the invented history."""
+    tail = hashlib.sha256(f"{day.isoformat()}/{seq}".encode()).digest()
+    return "".join(rng.choices(_SECRET, k=6)) + "".join(_SECRET[b % len(_SECRET)] for b in tail[:2])

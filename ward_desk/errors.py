@@ -19,6 +19,9 @@ EXIT_DAMAGED = 4
 # The disk refused (full, read-only, failing): nothing was changed and the store is not
 # damaged, so a script must not treat it as 4 and restore a backup over good data.
 EXIT_DISK = 5
+# Another process has the store open, so a restore or an upgrade was refused: nothing
+# changed; close the named desks (or stop the sync daemon) and run it again.
+EXIT_IN_USE = 6
 
 
 class WardDeskError(Exception):

@@ -1,8 +1,9 @@
 """Vietnamese-capable TTFs for every PDF the app writes (slips and reports).
 
-fpdf2's core fonts are Latin-1 only, so every PDF must embed a Unicode TTF. The
-``font-roboto`` dependency ships Roboto (Apache-2.0, full Vietnamese coverage)
-inside the wheel, so this works on any machine pip reaches, with no system fonts.
+fpdf2's core fonts are Latin-1 only, so every PDF must embed a Unicode TTF. Roboto
+(Apache-2.0, full Vietnamese coverage) ships inside this package
+(``ward_desk/data/fonts``, with its licence beside it), so this works on any machine,
+from a wheel or the offline bundle, with no system fonts.
 """
 
 from __future__ import annotations
@@ -14,22 +15,21 @@ from typing import Any
 from ward_desk.errors import InvalidInput
 
 FAMILY = "Roboto"
-# fpdf2 style -> font_roboto attribute
-_STYLES = {"": "Roboto", "B": "RobotoBold", "I": "RobotoItalic", "BI": "RobotoBoldItalic"}
+FONT_DIR = Path(__file__).parent / "data" / "fonts"
+# fpdf2 style -> TTF file
+_STYLES = {"": "Roboto-Regular.ttf", "B": "Roboto-Bold.ttf", "I": "Roboto-Italic.ttf",
+           "BI": "Roboto-BoldItalic.ttf"}
 
 
 @lru_cache(maxsize=1)
 def pdf_font_paths() -> dict[str, Path]:
-    """fpdf2 style ("", "B", "I", "BI") -> TTF path. Raises ``slips.font_missing``."""
-    try:
-        import font_roboto
-    except ImportError as exc:
-        raise InvalidInput("slips.font_missing", detail="font-roboto") from exc
+    """fpdf2 style ("", "B", "I", "BI") -> TTF path. Raises ``slips.font_missing``
+    (an installation that lost its files)."""
     paths: dict[str, Path] = {}
-    for style, attr in _STYLES.items():
-        path = Path(getattr(font_roboto, attr, "") or "")
+    for style, name in _STYLES.items():
+        path = FONT_DIR / name
         if not path.is_file():
-            raise InvalidInput("slips.font_missing", detail=f"font-roboto: {attr}")
+            raise InvalidInput("slips.font_missing", detail=str(path))
         paths[style] = path
     return paths
 

@@ -199,7 +199,7 @@ def test_sync_export_to_a_full_stick(store_dir: Path, small_disk, tmp_path: Path
         subprocess.run([str(bin_dir / "district-desk"), *args], check=True, capture_output=True, env=env,
                        timeout=60)
     ok(run_cli("sync", "enrol", "--district-url", "http://127.0.0.1:9", "--district-key", pub,
-               "--data-dir", store_dir))
+               "--fingerprint", json.loads(Path(pub).read_text(encoding="utf-8"))["fingerprint"], "--data-dir", store_dir))
     _intake(store_dir)
     stick = small_disk(512 * 1024)
     stick.fill(0)

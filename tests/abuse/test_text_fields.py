@@ -199,7 +199,7 @@ def test_the_address_that_made_a_five_page_pdf_receipt(slip_data) -> None:
     assert "…" in _docx_text(docx)  # cut where the sheet ends, and said so
 
 
-@pytest.mark.parametrize("kind", ["receipt", "supplement", "refusal", "apology"])
+@pytest.mark.parametrize("kind", ["receipt", "supplement", "refusal", "apology", "stop", "control"])
 @pytest.mark.parametrize("field", ["applicant_address", "procedure_name", "legal_basis", "reason", "fee",
                                    "office_name", "procedure_field", "applicant_name", "clerk_name"])
 def test_any_one_field_at_its_longest_keeps_the_slip_on_one_sheet(slip_data, kind: str, field: str) -> None:

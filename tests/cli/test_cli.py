@@ -151,6 +151,18 @@ def test_intake_show_move_and_search(ward: Path) -> None:
     assert [e["to"] for e in detail["events"]] == ["received", "in_progress"]
 
 
+def test_dossier_late_declares_the_result_will_not_be_ready_in_time(ward: Path) -> None:
+    code = intake(ward, "Phạm Văn Trễ", "BT.02")["code"]
+    out = cli(ward, "dossier", "late", code, "--reason", "Chờ kết quả xác minh của công an xã")
+    assert code in out
+    detail = json.loads(cli(ward, "dossier", "show", code, "--json"))
+    assert detail["events"][-1]["kind"] == "late_notice"
+    assert detail["events"][-1]["reason"] == "Chờ kết quả xác minh của công an xã"
+    again = run_cli("dossier", "late", code, "--reason", "Chờ kết quả xác minh", "--data-dir", ward)
+    assert again.returncode == 2 and code in again.stderr  # declared once; nothing written
+    assert len(json.loads(cli(ward, "dossier", "show", code, "--json"))["events"]) == len(detail["events"])
+
+
 # --- calendar and catalogue -----------------------------------------------------------------------
 
 

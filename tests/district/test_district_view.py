@@ -164,8 +164,8 @@ def test_cli_rank_report_and_xlsx(district, tmp_path: Path) -> None:
     text_vi = district_cli("rank", "--month", MONTH, "--data-dir", data_dir, "--lang", "vi").stdout
     text_en = district_cli("rank", "--month", MONTH, "--data-dir", data_dir, "--lang", "en").stdout
     first = out["ranked"][0]
-    assert f"{first['on_time_rate'] * 100:.1f}".replace(".", ",") in text_vi and not re.search(r"\d\.\d", text_vi)
-    assert f"{first['on_time_rate'] * 100:.1f}" in text_en and not re.search(r"\d,\d", text_en)
+    assert f"{first['on_time_share'] * 100:.1f}".replace(".", ",") in text_vi and not re.search(r"\d\.\d", text_vi)
+    assert f"{first['on_time_share'] * 100:.1f}" in text_en and not re.search(r"\d,\d", text_en)
     published = district_cli("rank", "--month", MONTH, "--publish", "--data-dir", data_dir, env={"WARD_DESK_LANG": "vi"})
     assert "bản số 1" in published.stdout
     snap = json.loads(district_cli("rank", "--month", MONTH, "--snapshot", "--json", "--data-dir", data_dir).stdout)

@@ -6,13 +6,14 @@ import io
 import re
 from pathlib import Path
 
-from ward_desk.slips.model import FORM_NUMBERS, DocumentRow, SlipData
+from ward_desk.slips.model import FORM_NUMBERS, FORM_TITLES, DocumentRow, HistoryRow, SlipData
 
 
 def make_data(kind: str = "receipt", **changes: object) -> SlipData:
     """A slip as the office would print it, with every field the forms use."""
     data = SlipData(
         office_name="Phường Mũi Né", office_code="22918", form_number=FORM_NUMBERS[kind],
+        form_title=FORM_TITLES[kind], province_name="tỉnh Lâm Đồng",
         dossier_code="22918-260303-0001", lookup_secret="K7PQ2M",
         status_base_url="https://tracuu.lamdong.example.vn/",
         applicant_name="Nguyễn Thị Đào", applicant_id_number="068190012345", applicant_phone="0912345678",
@@ -26,6 +27,12 @@ def make_data(kind: str = "receipt", **changes: object) -> SlipData:
         documents=(DocumentRow("Tờ khai đăng ký khai sinh"), DocumentRow("Giấy chứng sinh"),
                    DocumentRow("Giấy tờ tùy thân của người đi đăng ký")),
         requested_items=("Giấy chứng sinh (bản chính)", "Giấy xác nhận cư trú của người mẹ"),
+        return_method="Trực tiếp tại Trung tâm Phục vụ hành chính công phường Mũi Né",
+        history=(
+            HistoryRow("03/03/2026 09:00", "Lê Văn Bình", "Tiếp nhận hồ sơ", "Đã tiếp nhận"),
+            HistoryRow("03/03/2026 09:30", "Lê Văn Bình (quầy 2)", "Chuyển xử lý", "Đang giải quyết", "Trong hạn"),
+            HistoryRow("03/03/2026 16:10", "Phạm Thu Hà", "Có kết quả", "Đã có kết quả", "Đúng hạn"),
+        ),
     )
     return data.with_(**changes) if changes else data
 

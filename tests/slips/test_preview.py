@@ -58,3 +58,14 @@ def test_unknown_kind_is_refused() -> None:
     with pytest.raises(InvalidInput) as info:
         preview_text(make_data(), "invoice")
     assert info.value.message.id == "slips.unknown_kind"
+
+
+def test_processing_time_is_printed_in_the_procedures_unit() -> None:
+    from ward_desk.slips.model import processing_time_text
+
+    assert processing_time_text(0) == "Trong ngày"
+    assert processing_time_text(5) == "05 ngày làm việc"
+    assert processing_time_text(30, "calendar_days") == "30 ngày"
+    assert processing_time_text(8, "hours") == "08 giờ làm việc"
+    with pytest.raises(ValueError):
+        processing_time_text(3, "weeks")

@@ -24,20 +24,37 @@ TITLES = {
     "receipt": "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ",
     "supplement": "PHIẾU YÊU CẦU BỔ SUNG, HOÀN THIỆN HỒ SƠ",
     "refusal": "PHIẾU TỪ CHỐI TIẾP NHẬN GIẢI QUYẾT HỒ SƠ",
-    "apology": "PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ",
+    "apology": "VĂN BẢN XIN LỖI VÀ ĐỀ NGHỊ GIA HẠN THỜI GIAN GIẢI QUYẾT",
+    "stop": "THÔNG BÁO DỪNG GIẢI QUYẾT HỒ SƠ",
+    "control": "PHIẾU KIỂM SOÁT QUÁ TRÌNH GIẢI QUYẾT HỒ SƠ",
 }
+# Every form of Circular 03/2025: the motto, the issuer (province, UBND, the 2025 centre),
+# the form's number under that circular.
 COMMON = [
     "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", "Nguyễn Thị Đào",
-    "Đăng ký khai sinh", "22918-260303-0001", "Mũi Né, ngày 03 tháng 3 năm 2026", "PHƯỜNG MŨI NÉ",
+    "Đăng ký khai sinh", "22918-260303-0001", "Mũi Né, ngày 03 tháng 3 năm 2026", "TỈNH LÂM ĐỒNG",
+    "UBND PHƯỜNG MŨI NÉ", "TRUNG TÂM PHỤC VỤ HÀNH CHÍNH CÔNG PHƯỜNG MŨI NÉ", "Thông tư số 03/2025/TT-VPCP",
 ]
+# The basis every notice cites in its first line (the receipt and control sheet cite the
+# circular in their form label only: their sheet is full).
+BASIS = "Căn cứ Nghị định số 118/2025/NĐ-CP"
 SPECIFIC = {
     "receipt": ["Mẫu số 01", "Giấy tờ tùy thân của người đi đăng ký", "03/03/2026 17:00", "NGƯỜI NỘP HỒ SƠ",
-                "Lê Văn Bình", "068190012345", "tỉnh Lâm Đồng"],
-    "supplement": ["Mẫu số 02", "Giấy xác nhận cư trú của người mẹ", "Cần xác minh thông tin nơi sinh",
-                   "NGƯỜI HƯỚNG DẪN"],
-    "refusal": ["Mẫu số 03", "từ chối tiếp nhận, giải quyết hồ sơ này", "Cần xác minh thông tin nơi sinh"],
+                "Lê Văn Bình", "068190012345", "tỉnh Lâm Đồng",
+                "6. Nhận kết quả: Trực tiếp tại Trung tâm Phục vụ hành chính công phường Mũi Né"],
+    "supplement": ["Mẫu số 02", "1 Giấy chứng sinh (bản chính)", "2 Giấy xác nhận cư trú của người mẹ",
+                   "Cần xác minh thông tin nơi sinh", "NGƯỜI HƯỚNG DẪN", BASIS,
+                   "Trung tâm Phục vụ hành chính công phường Mũi Né đã tiếp nhận hồ sơ của"],
+    "refusal": ["Mẫu số 03", "từ chối tiếp nhận, giải quyết hồ sơ này", "Cần xác minh thông tin nơi sinh", BASIS,
+                "Trung tâm Phục vụ hành chính công phường Mũi Né tiếp nhận hồ sơ của"],
     "apology": ["Mẫu số 04", "06/03/2026 17:00", "THỦ TRƯỞNG CƠ QUAN, ĐƠN VỊ", "Trần Quốc Dũng",
-                "xin lỗi ông/bà"],
+                "xin lỗi ông/bà", "đề nghị gia hạn thời gian giải quyết", BASIS,
+                "Ngày 03/03/2026 09:00, Trung tâm Phục vụ hành chính công phường Mũi Né tiếp nhận hồ sơ của"],
+    "stop": ["Mẫu số 05", "Lý do dừng giải quyết: Cần xác minh thông tin nơi sinh", "dừng giải quyết hồ sơ nêu trên "
+             "kể từ ngày 03/03/2026", "NGƯỜI ĐỀ NGHỊ DỪNG", "Lê Văn Bình", BASIS,
+             "Xét đề nghị dừng giải quyết hồ sơ của"],
+    "control": ["Mẫu số 06", "Thời gian", "Người thực hiện", "Bước xử lý", "Tiến độ", "Lê Văn Bình (quầy 2)",
+                "Chuyển xử lý", "Trong hạn", "Phạm Thu Hà", "Đúng hạn", "NGƯỜI LẬP PHIẾU"],
 }
 A5_PT = (419.53, 595.28)
 
@@ -56,6 +73,9 @@ def test_pdf_round_trips_the_vietnamese_text(kind: str, tmp_path: Path) -> None:
     assert unicodedata.is_normalized("NFC", text)
     for expected in [TITLES[kind], *COMMON, *SPECIFIC[kind]]:
         assert expected in text, expected
+    # Ordinary text is never cut to fit (the basis paragraph once pushed the opening line
+    # past what a text block holds, and it ended in "Trung tâm Phục vụ…").
+    assert "…" not in text
     assert list(tmp_path.iterdir()) == [path], "no temporary file left behind"
 
 

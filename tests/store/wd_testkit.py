@@ -29,6 +29,7 @@ def cli_env(password: str | None = PASSWORD, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("WARD_DESK_")}
     env.update(
         WARD_DESK_KDF_MEMORY_KIB=os.environ.get("WARD_DESK_KDF_MEMORY_KIB", "64"),
+        WARD_DESK_TEST_ONLY="1",  # lets the line above lower the KDF (test runs only)
         WARD_DESK_LANG="vi",
         PYTHONUTF8="1",
         PYTHONIOENCODING="utf-8",
@@ -62,10 +63,14 @@ def ok(proc: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
 
 
 def snapshot(folder: Path) -> dict[str, str]:
-    """Every file under ``folder`` (relative path -> sha256 of its bytes)."""
+    """Every file under ``folder`` (relative path -> sha256 of its bytes).
+
+    The empty swap lock (``presence/swap.lock``) is left out: any open creates it and
+    it holds nothing; the markers of processes still open are kept in, so one left
+    behind by a process that has closed shows."""
     out = {}
     for p in sorted(Path(folder).rglob("*")):
-        if p.is_file():
+        if p.is_file() and not (p.name == "swap.lock" and p.parent.name == "presence"):
             out[str(p.relative_to(folder))] = hashlib.sha256(p.read_bytes()).hexdigest()
     return out
 
@@ -118,9 +123,9 @@ def build_store_at(data_dir: Path, version: int) -> tuple[list[str], bytes]:
         insert_user(ADMIN, "Trần Văn Quản Trị", "admin", MIGRATION_NOW)
         load_starter_catalogue(MIGRATION_NOW)
     keyfile.save(data_dir / KEYS_NAME)
-    # Schema 6 added dossier.calendar_version: below it the current services write the
+    # Schema 7 added dossier.calendar_version: below it the current services write the
     # column on a copy of the table's later shape, dropped again once the rows are in.
-    added_later = [] if version >= 6 else ['"dossier"."calendar_version"']
+    added_later = [] if version >= 7 else ['"dossier"."calendar_version"']
     if added_later:
         db.execute_sql("""ALTER TABLE "dossier" ADD COLUMN "calendar_version" VARCHAR(255) NOT NULL DEFAULT ''""")
     store = Store(data_dir=data_dir, db=db, store_id=store_id, key=key)

@@ -33,7 +33,7 @@ from sync_helpers import (
 from sync_agent.agent import AgentConfig, SyncAgent
 from tests.conftest import DemoWard
 
-DEMO_PASSWORD = "demo-muine"  # ward_desk.demo's printed password, the same for every demo user
+DEMO_PASSWORD = "demo-muine-2026"  # ward_desk.demo's printed password, the same for every demo user
 # The criteria a leader scores by hand in the starter criteria set (the rest are computed).
 MANUAL_SCORES = {"disclosure.procedures": "4", "disclosure.progress": "3", "disclosure.feedback": "3",
                  "digitization.results": "6", "online.payment": "3", "online.availability": "3"}
@@ -63,8 +63,10 @@ def test_a_demo_ward_syncs_with_a_district_end_to_end(demo_ward: DemoWard, recei
     district_cli("key", "--data-dir", str(district), "--out", str(tmp_path / "district.pub"))
     ward(data, "sync", "key", "--out", str(tmp_path / "ward.pub"))
     district_cli("enrol", "--data-dir", str(district), "--office-code", "22918",
-                 "--ward-key", str(tmp_path / "ward.pub"))
-    ward(data, "sync", "enrol", "--district-url", receiver.url, "--district-key", str(tmp_path / "district.pub"))
+                 "--ward-key", str(tmp_path / "ward.pub"),
+                 "--fingerprint", json.loads((tmp_path / "ward.pub").read_text(encoding="utf-8"))["fingerprint"])
+    ward(data, "sync", "enrol", "--district-url", receiver.url, "--district-key", str(tmp_path / "district.pub"),
+         "--fingerprint", json.loads((tmp_path / "district.pub").read_text(encoding="utf-8"))["fingerprint"])
     counts = json.loads(ward(data, "stats", "--json").stdout)
     assert counts["dossiers"] == demo_ward.dossiers > 2_000
     assert counts["outbox_pending"] > 4 * counts["dossiers"]  # every event, slip and rating waits

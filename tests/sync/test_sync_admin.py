@@ -169,7 +169,8 @@ def test_quarantine_list_show_release_discard(district_init: Path) -> None:
     from sync_agent.keyfiles import WardPublicKey
 
     store = DistrictStore.open(district_init, password=TEST_PASSWORD)
-    store.enrol(WardPublicKey.read(new_pub), "22918")  # what `district-desk enrol` does
+    # what `district-desk enrol --replace --reason ...` does
+    store.enrol(WardPublicKey.read(new_pub), "22918", replace_reason="máy cài lại, khóa mới")
     store.close()
     proc = _q(district_init, "release", str(unverified))
     assert "Applied quarantined batch" in proc.stdout and "change 20" in proc.stdout

@@ -36,9 +36,9 @@ def enrol(session, district_dir: Path, url: str) -> None:
     ward_pub = district_dir.parent / "ward.pub"
     ward_cli.cmd_key(Namespace(out=str(ward_pub)), session)
     district_cli("enrol", "--data-dir", str(district_dir), "--office-code", session.office.code,
-                 "--ward-key", str(ward_pub))
+                 "--ward-key", str(ward_pub), "--fingerprint", json.loads(Path(ward_pub).read_text(encoding="utf-8"))["fingerprint"])
     ward_cli.cmd_enrol(Namespace(district_key=str(district_dir / "district.pub"), district_url=url,
-                                 fingerprint=None), session)
+                                 fingerprint=json.loads((district_dir / "district.pub").read_text(encoding="utf-8"))["fingerprint"]), session)
 
 
 def make_dossiers(session, clock, days: int, per_day: int) -> list[str]:

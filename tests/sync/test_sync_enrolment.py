@@ -34,17 +34,17 @@ def test_record_district_checks_then_records_in_one_go(session, store_dir: Path)
     assert bad.value.message.id == "sync.ward.bad_url"
     assert Office.get().upstream_url in (None, "")
 
-    record_district(session, " http://quan1.example:8080/ ", first)
+    record_district(session, " https://quan1.example:8080/ ", first)
     office = Office.get()
-    assert office.upstream_url == "http://quan1.example:8080" and bytes(office.upstream_public_key) == first.encrypt
+    assert office.upstream_url == "https://quan1.example:8080" and bytes(office.upstream_public_key) == first.encrypt
     escrow = session.store.keyfile().escrow_slot()
     assert escrow is not None and escrow.meta["fingerprint"] == first.fingerprint
 
     state = SyncStateStore()
     state.adopt_ack((120, 3, "ab" * 32))
-    record_district(session, "http://quan1.example:8080", first)  # the same district again: position kept
+    record_district(session, "https://quan1.example:8080", first)  # the same district again: position kept
     assert state.acked()[0] == 120
-    record_district(session, "http://quan2.example", second)  # a new district starts the chain again
+    record_district(session, "https://quan2.example", second)  # a new district starts the chain again
     assert state.acked() == (0, 0, "")
     assert session.store.keyfile().escrow_slot().meta["fingerprint"] == second.fingerprint
 
@@ -55,8 +55,8 @@ def test_record_district_checks_then_records_in_one_go(session, store_dir: Path)
     clerk = open_session(store_dir, "hoa", "mat-khau-cua-hoa")
     try:
         with pytest.raises(PermissionDenied):
-            record_district(clerk, "http://quan3.example", _district("Quận Ba"))
-        assert Office.get().upstream_url == "http://quan2.example"
+            record_district(clerk, "https://quan3.example", _district("Quận Ba"))
+        assert Office.get().upstream_url == "https://quan2.example"
     finally:
         clerk.store.close()
 
@@ -64,3 +64,23 @@ def test_record_district_checks_then_records_in_one_go(session, store_dir: Path)
 def test_ward_public_key_is_the_office_signing_key(session) -> None:
     key = ward_public_key(session.office)
     assert key.office_code == session.office.code and len(key.sign) == 32
+
+
+def test_plain_http_to_another_host_needs_the_lab_option(session) -> None:
+    """Issue 15, item 2: HTTPS is required unless the district is on this machine."""
+    from sync_agent.agent import AgentConfig, SyncAgent
+    from ward_desk.store.models import Office
+
+    keys = _district("Quận Một")
+    with pytest.raises(BadInput) as refused:
+        record_district(session, "http://quan1.example", keys)
+    assert refused.value.message.id == "sync.ward.https_required"
+    assert Office.get().upstream_url in (None, "") and session.store.keyfile().escrow_slot() is None
+    record_district(session, "http://127.0.0.1:8080", keys)  # loopback: a receiver on this PC
+    record_district(session, "http://[::1]:8080", keys)
+    record_district(session, "http://quan1.example", keys, allow_plain_http=True)  # the loudly named lab option
+    assert Office.get().upstream_url == "http://quan1.example"
+    # And at run time: a --url override to a plain-HTTP host is refused without the option.
+    record_district(session, "https://quan1.example", keys)
+    report = SyncAgent(session.store.data_dir, AgentConfig(url="http://10.0.0.9:8080")).run_once()
+    assert not report.ok and report.error.message_id == "sync.ward.https_required"

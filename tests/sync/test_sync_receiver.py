@@ -20,7 +20,8 @@ def enrolled_ward(data_dir: Path, code: str = "22918") -> SimWard:
     district_cli("key", "--data-dir", str(data_dir), "--out", str(data_dir / "district.pub"))
     ward = SimWard(code, DistrictPublicKeys.read(data_dir / "district.pub"))
     ward.write_pub(data_dir / f"ward-{code}.pub")
-    district_cli("enrol", "--data-dir", str(data_dir), "--office-code", code, "--ward-key", str(data_dir / f"ward-{code}.pub"))
+    district_cli("enrol", "--data-dir", str(data_dir), "--office-code", code, "--ward-key", str(data_dir / f"ward-{code}.pub"),
+                 "--fingerprint", ward.public().fingerprint)
     return ward
 
 

@@ -46,7 +46,7 @@ def test_citizen_looks_up_a_dossier(browser, district_init: Path) -> None:
         ward = SimWard("22918", DistrictPublicKeys.read(district_init / "district.pub"))
         ward.write_pub(district_init / "ward.pub")
         district_cli("enrol", "--data-dir", str(district_init), "--office-code", "22918",
-                     "--ward-key", str(district_init / "ward.pub"))
+                     "--ward-key", str(district_init / "ward.pub"), "--fingerprint", ward.public().fingerprint)
         codes = ward.add_dossiers(2)
         ward.update_dossier(codes[1], state="result_ready")
         assert requests.post(server.url + "/v1/batches", data=ward.next_batch().envelope, timeout=10).status_code == 200

@@ -20,7 +20,7 @@ from ward_desk.ui.screens.dossier_detail import DossierDetailScreen
 from ward_desk.ui.screens.dossier_list import DossierListScreen
 from ward_desk.ui.screens.intake import IntakeScreen
 
-DEMO_PASSWORD = "demo-muine"  # printed by `ward-desk demo` and prefilled there
+DEMO_PASSWORD = "demo-muine-2026"  # printed by `ward-desk demo` and prefilled there
 
 
 async def pick_action(pilot, action: str) -> None:
@@ -94,6 +94,10 @@ def test_new_user_on_the_demo_ward_keyboard_only(demo_ward: DemoWard, tmp_path: 
             before = (slips / f"{code}-receipt.pdf").stat().st_mtime_ns
             os.utime(slips / f"{code}-receipt.pdf", ns=(before - 10**9, before - 10**9))
             await pilot.press("p")
+            await settle(pilot)
+            # A dossier that has moved on has its control sheet (form 06) too: the clerk picks.
+            assert [k for k, _ in app.screen._choices] == ["receipt", "control"]
+            await pilot.press("1")
             await settle(pilot)
             assert (slips / f"{code}-receipt.pdf").stat().st_mtime_ns > before - 10**9
             assert any(str(slips) in str(n.message) for n in app._notifications)

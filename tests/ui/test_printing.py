@@ -63,7 +63,7 @@ def test_the_clerk_chooses_which_slip_and_it_reaches_the_queue(store_dir, clock,
             await pilot.press("p")
             await settle(pilot)
             assert isinstance(app.screen, ChoiceDialog)
-            assert [k for k, _ in app.screen._choices] == ["receipt", "supplement"]
+            assert [k for k, _ in app.screen._choices] == ["receipt", "supplement", "control"]
             await pilot.press("2")
             await settle(pilot)
             printed = printer.read_text().split()

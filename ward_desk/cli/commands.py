@@ -18,14 +18,19 @@ from ward_desk.i18n import t
 
 
 def init(args: argparse.Namespace) -> int:
-    from ward_desk.services.setup import create_store
+    from ward_desk.domain.validation import clean_text
+    from ward_desk.services.setup import create_store, save_issuer_names
 
+    names = {"centre_name": args.centre_name, "authority_name": args.authority_name, "province_name": args.province}
+    for value in names.values():
+        clean_text("office_name", value)  # a bad name is refused before the store is made
     password = read_password(args, prompt_id="cli.new_password_prompt", confirm=True)
     store, recovery = create_store(
         args.data_dir, office_code=args.office_code, office_name=args.office_name, admin_username=args.admin,
         admin_password=password, admin_full_name=args.admin_name, agency_id=args.agency_id,
     )
     store.close()
+    save_issuer_names(args.data_dir, **names)
     print(t("cli.init_done", path=str(args.data_dir)))
     print(t("cli.recovery_key_heading"))
     print("    " + recovery)
@@ -70,19 +75,49 @@ def default_demo_dir() -> Path:
 
 
 def _remove_store(data_dir: Path) -> None:
+    """Delete the old demo store, refused while a desk still has it open (it would
+    go on writing into a deleted file). The presence folder stays: it holds the lock."""
     import shutil
 
+    from ward_desk.store import presence
+
     if data_dir.exists() and (data_dir / "keys.json").exists():
-        shutil.rmtree(data_dir)
+        with presence.exclusive(data_dir, "store.in_use_reset"):
+            for entry in data_dir.iterdir():
+                if entry.name == presence.PRESENCE_DIR:
+                    continue
+                if entry.is_dir():
+                    shutil.rmtree(entry)
+                else:
+                    entry.unlink()
 
 
 def ui(args: argparse.Namespace) -> int:
     return _run_app(args.data_dir, username=args.user, language=args.lang)
 
 
+def serve(args: argparse.Namespace) -> int:
+    """Serve the desk to the counters' browsers until stopped (``ward_desk.serve``)."""
+    from ward_desk.serve.server import serve as run
+
+    language = args.lang or os.environ.get("WARD_DESK_LANG")
+    try:
+        run(args.data_dir, host=args.host, port=args.port, cert=args.cert, key=args.key,
+            max_sessions=args.max_sessions, title=args.title, language=language)
+    except OSError as exc:
+        raise InvalidInput("serve.cannot_bind", host=args.host, port=args.port,
+                           detail=exc.strerror or type(exc).__name__) from None
+    return 0
+
+
+def _served() -> bool:
+    """Whether this desk runs under ``ward-desk serve`` (textual-serve sets Textual's web driver)."""
+    return os.environ.get("TEXTUAL_DRIVER", "").endswith(":WebDriver")
+
+
 def _run_app(data_dir: Path, *, username: str | None = None, password: str | None = None,
              language: str | None = None) -> int:
-    if not sys.stdout.isatty():
+    if not sys.stdout.isatty() and not _served():
         raise InvalidInput("cli.ui_needs_terminal")
     from ward_desk.i18n import get_language
     from ward_desk.ui.app import WardDeskApp, run_until_closed
@@ -171,8 +206,19 @@ def dossier_move(args: argparse.Namespace, session) -> int:
         raise RuleViolation("cli.no_such_move", code=d.code, state=current.value, target=wanted.value,
                             allowed=allowed)
     d = dossiers.move(session, d.code, action, reason=args.reason, legal_basis=args.legal_basis,
-                      officer=args.officer, rating=args.rating)
+                      officer=args.officer, rating=args.rating, requested_items=args.item)
     print(t("cli.moved", code=d.code, state=d.state))
+    return 0
+
+
+@with_session
+def dossier_slip(args: argparse.Namespace, session) -> int:
+    """``dossier slip``: render one form of the dossier and say where it is."""
+    from ward_desk.services import dossiers
+    from ward_desk.slips import print_slip
+
+    path = print_slip(session, dossiers.get(args.code), args.kind, args.format)
+    print(t("slips.saved", path=str(path)))
     return 0
 
 
@@ -185,6 +231,15 @@ def dossier_apology(args: argparse.Namespace, session) -> int:
     new_due = parse_local_datetime(args.new_date, default_time=time(17, 0))
     slip = dossiers.issue_apology(session, args.code, new_due, args.reason)
     print(t("cli.apology_issued", code=args.code, date=format_datetime(slip.new_due_at)))
+    return 0
+
+
+@with_session
+def dossier_late(args: argparse.Namespace, session) -> int:
+    from ward_desk.services import dossiers
+
+    d = dossiers.declare_late(session, args.code, args.reason)
+    print(t("cli.late_declared", code=d.code))
     return 0
 
 
@@ -274,12 +329,49 @@ def procedures_list(args: argparse.Namespace, session) -> int:
     return 0
 
 
-def _print_row_errors(errors) -> None:
-    from ward_desk.domain.text import visible
+# More errors than this are summarised by kind on the terminal (the rest go to the error file).
+SHOWN_ERRORS = 20
 
-    for e in errors:
-        problem = t(e.message_id, value=visible(e.value))  # a cell's escape codes never reach the terminal
-        print("  " + t("import.row_error", row=e.row, column=e.column, problem=problem), file=sys.stderr)
+
+def _print_row_errors(errors, error_file=None) -> None:
+    """Each bad cell on a line, or for a long list a few lines by kind of error; then
+    where the error file is (``error_file``: its path, and a function that writes it there)."""
+    from collections import Counter
+
+    from ward_desk.domain.text import visible
+    from ward_desk.services.importer import error_column
+
+    def problem(e) -> str:
+        return t(e.message_id, value=visible(e.value))  # a cell's escape codes never reach the terminal
+
+    def row(e) -> str:
+        return f"{e.row} «{visible(e.sheet)}»" if e.sheet else str(e.row)  # a book of several sheets
+
+    if len(errors) <= SHOWN_ERRORS:
+        for e in errors:
+            print("  " + t("import.row_error", row=row(e), column=error_column(e), problem=problem(e)), file=sys.stderr)
+    else:
+        kinds = Counter((e.column, e.message_id) for e in errors)
+        first = {}
+        for e in errors:
+            first.setdefault((e.column, e.message_id), e)
+        print(t("import.summary_heading"), file=sys.stderr)
+        for key, count in kinds.most_common(10):
+            e = first[key]
+            print(t("import.summary_line", count=count, column=error_column(e), problem=problem(e), row=row(e)),
+                  file=sys.stderr)
+        rest = sum(count for _, count in kinds.most_common()[10:])
+        if rest:
+            print(t("import.more_errors", count=rest), file=sys.stderr)
+    if error_file is not None:
+        path, write = error_file
+        try:
+            write(path)
+        except (OSError, InvalidInput) as exc:  # the refusal stands; only its worksheet is missing
+            reason = exc.message.render() if isinstance(exc, InvalidInput) else (exc.strerror or str(exc))
+            print(t("import.error_file_failed", path=str(path), problem=reason), file=sys.stderr)
+        else:
+            print(t("import.error_file", path=str(path)), file=sys.stderr)
 
 
 @with_session
@@ -289,8 +381,14 @@ def procedures_import(args: argparse.Namespace, session) -> int:
     try:
         added, updated = import_procedures(args.file, session.clock(), dry_run=args.dry_run)
     except ImportFailed as exc:
+        from ward_desk.services.catalogue import procedure_list_header
+        from ward_desk.services.importer import error_file_for, write_row_errors
+
+        def write(out: Path, errors=exc.errors) -> None:
+            write_row_errors(args.file, errors, out, header_row=procedure_list_header(args.file))
+
         print(t("cli.error_prefix") + " " + exc.message.render(), file=sys.stderr)
-        _print_row_errors(exc.errors)
+        _print_row_errors(exc.errors, (error_file_for(args.file), write))
         return exc.exit_code
     print(t("cli.procedures_imported" if not args.dry_run else "cli.procedures_dry_run", added=added,
             updated=updated))
@@ -299,14 +397,25 @@ def procedures_import(args: argparse.Namespace, session) -> int:
 
 @with_session
 def import_dossiers(args: argparse.Namespace, session) -> int:
+    from ward_desk.cli.progress import progress_bar
     from ward_desk.services.catalogue import ImportFailed
     from ward_desk.services.importer import import_register
+    from ward_desk.services.tables import DEFAULT_LIMITS, TableLimits
 
+    if args.max_rows is not None and not 0 < args.max_rows <= 10 * DEFAULT_LIMITS.max_rows:
+        raise InvalidInput("import.bad_max_rows", value=args.max_rows, max=10 * DEFAULT_LIMITS.max_rows)
+    limits = TableLimits(max_rows=args.max_rows) if args.max_rows else DEFAULT_LIMITS
     try:
-        count = import_register(session, args.file, dry_run=args.dry_run)
+        with progress_bar(t("cli.import_progress")) as shown:
+            count = import_register(session, args.file, dry_run=args.dry_run, limits=limits, progress=shown)
     except ImportFailed as exc:
+        from ward_desk.services.importer import error_file_for, write_register_errors
+
+        def write(out: Path, errors=exc.errors) -> None:
+            write_register_errors(args.file, errors, out, limits=limits)
+
         print(t("cli.error_prefix") + " " + exc.message.render(), file=sys.stderr)
-        _print_row_errors(exc.errors)
+        _print_row_errors(exc.errors, (error_file_for(args.file), write))
         return exc.exit_code
     print(t("cli.dossiers_dry_run" if args.dry_run else "cli.dossiers_imported", count=count))
     return 0
@@ -408,6 +517,42 @@ def users_passwd(args: argparse.Namespace) -> int:
         return 0
 
     return run(args)
+
+
+@with_session
+def users_remove(args: argparse.Namespace, session) -> int:
+    """Remove a departed user's password slot, and say that the database key is unchanged."""
+    from ward_desk.services.users import remove_user
+
+    remove_user(session, args.username)
+    print(t("cli.user_removed", username=args.username))
+    print(t("cli.user_removed_key_unchanged"))
+    print(t("cli.user_removed_rekey_offer"))
+    return 0
+
+
+@with_session
+def users_rekey(args: argparse.Namespace, session) -> int:
+    """A new database key: the admin's password again, a new recovery key printed,
+    the escrow re-wrapped to the district; other users get new passwords after."""
+    import base64
+
+    from ward_desk.cli.session import read_password
+    from ward_desk.services.users import rekey_store
+
+    def escrow_wrap(key: bytes, aad: bytes) -> str:
+        from sync_agent.envelope import wrap_key_to
+
+        return base64.b64encode(wrap_key_to(bytes(session.office.upstream_recovery_key), key, aad)).decode("ascii")
+
+    enrolled = bool(session.office.upstream_recovery_key)
+    recovery, dropped = rekey_store(session, read_password(args), escrow_wrap if enrolled else None)
+    print(t("cli.rekey_done"))
+    print(t("cli.recovery_key_heading"))
+    print(recovery)
+    if dropped:
+        print(t("cli.rekey_users", users=", ".join(dropped)))
+    return 0
 
 
 @with_session

@@ -1,7 +1,8 @@
 """``ward-desk``: the command line. Thin: parse, call a service, print.
 
 Exit codes: 0 ok, 2 bad input, 3 locked / wrong password, 4 damaged store, 5 the disk
-(full, read-only or failing: nothing changed).
+(full, read-only or failing: nothing changed), 6 another process has the store open (a restore
+or an upgrade refused, naming who).
 No traceback reaches a user unless ``--debug`` is given.
 """
 
@@ -54,6 +55,9 @@ def _common(p: argparse.ArgumentParser, top: bool = False) -> None:
     p.add_argument("--user", default=default, help="user name (default: the only user)")
     p.add_argument("--password-file", default=default, help="read the password from this file")
     p.add_argument("--lang", choices=("vi", "en"), default=default, help="language of messages")
+    p.add_argument("--counter", default=default,
+                   help="the counter (quầy) this session serves at, recorded on its events and printed on "
+                        "receipts (env WARD_DESK_COUNTER; default: counter in config.toml)")
     p.add_argument("--debug", action="store_true", default=False if top else argparse.SUPPRESS,
                    help="show tracebacks")
 
@@ -61,9 +65,11 @@ def _common(p: argparse.ArgumentParser, top: bool = False) -> None:
 def build_parser(wanted: str | None = None) -> argparse.ArgumentParser:
     """The full parser; ``wanted`` (the sub-command named on the command line) limits
     which optional packages are imported: None imports them all, for help."""
+    from ward_desk import __version__
     from ward_desk.cli import commands
 
     parser = argparse.ArgumentParser(prog="ward-desk", description="Ward Desk — Bộ phận một cửa")
+    parser.add_argument("--version", action="version", version=f"ward-desk {__version__}")
     _common(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -79,6 +85,19 @@ def build_parser(wanted: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--admin", required=True, help="the administrator's user name")
     p.add_argument("--admin-name", default=None, help="the administrator's full name")
     p.add_argument("--agency-id", default=None, help="prefix of dossier codes (default: office code)")
+    p.add_argument("--centre-name", default=None,
+                   help='issuer of the forms (default: "Trung tâm Phục vụ hành chính công" + the office name)')
+    p.add_argument("--authority-name", default=None, help='its parent authority (default: "UBND" + the office name)')
+    p.add_argument("--province", default=None, help='printed above the authority, e.g. "tỉnh Lâm Đồng"')
+
+    p = add("serve", commands.serve, "serve the desk to the other counters' browsers over TLS (LAN)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="the address to listen on: this PC's LAN address (default 127.0.0.1: this PC only)")
+    p.add_argument("--port", type=int, default=8443)
+    p.add_argument("--cert", type=Path, default=None, help="a PEM certificate (e.g. the province's)")
+    p.add_argument("--key", type=Path, default=None, help="the PEM key of --cert")
+    p.add_argument("--max-sessions", type=int, default=8, help="desk sessions open at once (default 8)")
+    p.add_argument("--title", default=None, help="the page's title (default: Ward Desk and the desk's name)")
 
     p = add("demo", commands.demo, "create a demo ward with two years of dossiers and open it")
     p.add_argument("--no-ui", action="store_true", help="build the demo and print where it is, without the app")
@@ -111,9 +130,20 @@ def build_parser(wanted: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--legal-basis", default=None)
     p.add_argument("--officer", default=None)
     p.add_argument("--rating", default=None, choices=("very_satisfied", "satisfied", "neutral", "unsatisfied"))
+    p.add_argument("--item", action="append", default=None, metavar="TEXT",
+                   help="supplement request: one thing the citizen must bring (repeat for each; form 02)")
+    p = add("slip", commands.dossier_slip, "write one of the dossier's forms (01-06) under <data dir>/slips", dsub)
+    p.add_argument("code")
+    p.add_argument("--kind", required=True,
+                   choices=("receipt", "supplement", "refusal", "apology", "stop", "control"),
+                   help="01 receipt, 02 supplement, 03 refusal, 04 apology, 05 stop, 06 control sheet")
+    p.add_argument("--format", choices=("pdf", "docx"), default="pdf")
     p = add("apology", commands.dossier_apology, "issue the apology slip with a new appointment", dsub)
     p.add_argument("code")
     p.add_argument("--new-date", required=True, help="dd/mm/yyyy [HH:MM]")
+    p.add_argument("--reason", required=True)
+    p = add("late", commands.dossier_late, "declare that the result will not be ready in time", dsub)
+    p.add_argument("code")
     p.add_argument("--reason", required=True)
 
     p = add("search", commands.search, "find dossiers by name, ID, phone or code (accents optional)")
@@ -145,6 +175,8 @@ def build_parser(wanted: str | None = None) -> argparse.ArgumentParser:
     p = add("dossiers", commands.import_dossiers, "import an existing register (CSV or XLSX), all or nothing", isub)
     p.add_argument("file", type=Path)
     p.add_argument("--dry-run", action="store_true")
+    p.add_argument("--max-rows", type=int, default=None,
+                   help="refuse a file with more rows than this (default 100000)")
 
     p = add("backup", commands.backup, "encrypted backup while the app runs, then proven by reopening it")
     p.add_argument("--out", type=Path, default=None)
@@ -163,6 +195,9 @@ def build_parser(wanted: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--new-password-file", default=None)
     p.add_argument("--recovery-key-file", default=None, help="reset with the printed recovery key")
     p = add("list", commands.users_list, "list users", usub)
+    p = add("remove", commands.users_remove, "remove a departed user's password slot", usub)
+    p.add_argument("username")
+    p = add("rekey", commands.users_rekey, "give the store a new database key (old copies stop matching)", usub)
 
     p = add("verify", commands.verify, "check integrity: encryption, structure, event hash chain, projections")
     p = add("stats", commands.stats, "the ward's own counts (for comparison with upstream)")
@@ -223,6 +258,9 @@ def lean_imports() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    from ward_desk.platform import utf8_console
+
+    utf8_console()  # `ward-desk report ... > file` on a Vietnamese Windows (cp1258)
     lean_imports()
     lang = os.environ.get("WARD_DESK_LANG")
     if "--lang" in argv:
@@ -236,6 +274,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.data_dir_given = args.data_dir is not None
     if args.data_dir is None:
         args.data_dir = default_data_dir()
+    if getattr(args, "counter", None) is not None:
+        # Through the environment, so the desk, the CLI and anything they start agree
+        # (services.desk.desk_counter reads it); a counter's name is no secret.
+        os.environ["WARD_DESK_COUNTER"] = args.counter
     handler: Handler = getattr(args, "handler", None) or _default_handler(args)
     try:
         return _run(handler, args)

@@ -1,4 +1,4 @@
-"""Dossier codes (Circular 01/2018 art. 19): ``<receiving agency id>-YYMMDD-XXXX``."""
+"""Dossier codes as the national one-stop systems write them: ``<receiving agency id>-YYMMDD-XXXX``."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """The dossier lifecycle: states, actions, the transition table and event folding.
 
-The table follows Decree 61/2018 arts. 15–21 as kept by Decree 118/2025:
+The table follows the one-stop rules in force since 1 July 2025 (Decree 118/2025/NĐ-CP,
+Circular 03/2025/TT-VPCP):
 
 ================================  ===================================================
 action                            from -> to
@@ -384,7 +385,7 @@ def timing_of(
     return classify(projection.completed_at, projection.statutory_due_at, calendar, rules)
 
 
-# -- apology slips (Decree 61/2018 arts. 19-20) ----------------------------------------
+# -- apology slips (form 04, Decree 118/2025/NĐ-CP) -------------------------------------
 
 
 def apology_latest_day(due_at_utc: datetime, calendar: WorkingCalendar,
@@ -407,8 +408,11 @@ def _apology_problem(
     now_utc: datetime,
     calendar: WorkingCalendar,
     rules: CountingRules,
+    declared_late: bool = False,
 ) -> str | None:
-    del now_utc, calendar, rules  # any time is allowed: too late is recorded, not refused
+    # Any time is allowed: too late is recorded (apology_is_late), never refused; so an
+    # officer's "will not be ready" declaration (declared_late) no longer has to open a window.
+    del now_utc, calendar, rules, declared_late
     if projection.state in TERMINAL or projection.state == State.RESULT_READY:
         return "apology.not_open"
     if projection.apology_count >= 1:
@@ -423,12 +427,14 @@ def can_issue_apology(
     now_utc: datetime,
     calendar: WorkingCalendar,
     rules: CountingRules = DEFAULT_RULES,
+    declared_late: bool = False,
 ) -> bool:
     """True when an apology slip with a new appointment may be issued now: the
     dossier is open and not yet ready and no apology was issued before (the date may
-    be reset only once). Early is always fine; after :func:`apology_latest_day` it is
+    be reset only once). Early is always fine (an officer's ``declared_late`` is
+    accepted and changes nothing now); after :func:`apology_latest_day` it is
     allowed and :func:`apology_is_late` says so."""
-    return _apology_problem(projection, now_utc, calendar, rules) is None
+    return _apology_problem(projection, now_utc, calendar, rules, declared_late) is None
 
 
 def validate_apology(
@@ -437,6 +443,7 @@ def validate_apology(
     now_utc: datetime,
     calendar: WorkingCalendar,
     rules: CountingRules = DEFAULT_RULES,
+    declared_late: bool = False,
 ) -> None:
     """Check an apology slip's new appointment; raise RuleViolation if it is not acceptable.
 
@@ -445,7 +452,7 @@ def validate_apology(
     ``apology.date_in_past`` (must be in the future), ``apology.date_not_working_day``
     (the citizen must be able to come on that day).
     """
-    problem = _apology_problem(projection, now_utc, calendar, rules)
+    problem = _apology_problem(projection, now_utc, calendar, rules, declared_late)
     if problem is not None:
         raise RuleViolation(problem, state=projection.state.value)
     assert projection.due_at is not None  # checked by _apology_problem

@@ -13,8 +13,8 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-__all__ = ["BIDI_CONTROLS", "INVISIBLE", "csv_cell", "first_unsafe", "fold", "printable", "runs_as_formula", "visible",
-           "write_cell"]
+__all__ = ["BIDI_CONTROLS", "INVISIBLE", "csv_cell", "first_unsafe", "fold", "printable", "runs_as_formula",
+           "split_items", "visible", "write_cell"]
 
 
 T = TypeVar("T")
@@ -118,6 +118,12 @@ def first_unsafe(s: str, allowed: str = "") -> tuple[int, str, str] | None:
         if kind is not None:
             return i, ch, kind
     return None
+
+
+def split_items(text: str) -> tuple[str, ...]:
+    """A text that lists several things, one per line or separated by ";" ("Thiếu A; thiếu
+    B"), as one item each, trimmed of spaces and end stops; empty parts dropped."""
+    return tuple(p.strip(" .") for p in re.split(r"[;\n]+", text or "") if p.strip(" ."))
 
 
 def drop_invisible(s: str) -> str:

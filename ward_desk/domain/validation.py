@@ -12,7 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
-from ward_desk.domain.text import codepoint, drop_invisible, first_unsafe
+from ward_desk.domain.text import codepoint, drop_invisible, first_unsafe, fold
 from ward_desk.errors import InvalidInput, WardDeskError
 from ward_desk.i18n import Message
 
@@ -30,14 +30,44 @@ __all__ = [
     "validate_phone",
 ]
 
-MIN_PASSWORD = 8
+MIN_PASSWORD = 12
+
+# Passwords people pick first, compared after :func:`_password_core` (accents,
+# case, spaces and punctuation dropped). Only ones at least MIN_PASSWORD long
+# matter: shorter ones are refused by length already. Vietnamese office ones
+# first, then the international lists' long entries.
+COMMON_PASSWORDS = frozenset({
+    "matkhau123456", "matkhau12345", "matkhaumoi123", "matkhaucuatoi", "matkhaumotcua", "motcua123456",
+    "motcuaphuong", "ubndphuong123", "ubndxa123456", "phuong123456", "anhyeuem1234", "anhyeuem123456",
+    "emyeuanh1234", "emyeuanh123456", "khongbiet123", "khongcomatkhau", "vietnam12345", "vietnam123456",
+    "hanoi1234567", "saigon123456", "quantrivien1", "quantrivien123", "nhanvien1234", "lanhdao12345",
+    "123456789012", "1234567890123", "12345678901234", "123456789abc", "abc123456789", "12345678abcd",
+    "abcd12345678", "qwertyuiop12", "qwertyuiop123", "qwertyuiopasdf", "1qaz2wsx3edc", "qazwsxedcrfv",
+    "zaq12wsxcde3", "1q2w3e4r5t6y", "q1w2e3r4t5y6", "password1234", "password12345", "password123456",
+    "passwordpassword", "iloveyou1234", "admin1234567", "admin123456789", "administrator", "administrator1",
+    "welcome12345", "letmein12345", "changeme1234", "abcdefghijkl", "abcdefgh1234", "asdfghjkl123",
+    "football1234", "princess1234", "sunshine1234", "superman1234", "trustno11234", "000000000000",
+})
+
+
+def _password_core(password: str) -> str:
+    return "".join(ch for ch in fold(password) if ch.isalnum())
 
 
 def validate_password(password: str) -> None:
-    """Refuse a password too short to protect a key slot (``auth.password_too_short``).
-    A pure rule, so the ward's services and the district's ``recover`` apply the same one."""
+    """Refuse a password that cannot protect a key slot: shorter than
+    ``MIN_PASSWORD`` (``auth.password_too_short``), one of the common passwords,
+    one character repeated or a run of consecutive keys or digits
+    (``auth.password_common``). A pure rule, so the ward's services and the
+    district's ``recover`` apply the same one. Existing passwords keep working;
+    the rule applies when one is set."""
     if len(password or "") < MIN_PASSWORD:
         raise InvalidInput("auth.password_too_short", min=MIN_PASSWORD)
+    core = _password_core(password)
+    runs = ("01234567890123456789", "abcdefghijklmnopqrstuvwxyz", "qwertyuiopasdfghjklzxcvbnm")
+    if (core in COMMON_PASSWORDS or len(set(core)) <= 2
+            or any(core in run or core in run[::-1] for run in runs)):
+        raise InvalidInput("auth.password_common")
 
 # Province codes that open a 12-digit citizen identity number (CCCD), by Circular
 # 07/2016/TT-BCA (replaced by Circular 59/2021/TT-BCA): the 63 pre-2025 provinces'
@@ -177,6 +207,7 @@ TEXT_FIELDS: dict[str, TextRule] = {
     "procedure_field": TextRule(100),
     "fee": TextRule(200),
     "calendar_note": TextRule(200),
+    "counter": TextRule(40),  # the counter (quầy) a desk session serves at, printed on receipts
 }
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +16,8 @@ from ward_desk.domain.text import fold, match_words
 from ward_desk.domain.validation import clean_text
 from ward_desk.errors import InvalidInput, NotFound, WardDeskError
 from ward_desk.services.outbox import record_change
+from ward_desk.services.progress import ProgressCallback
+from ward_desk.services.tables import DEFAULT_LIMITS, HEADER_SEARCH, TableLimits, read_rows
 from ward_desk.store.models import Procedure
 
 ONLINE_LEVELS = ("none", "partial", "full")
@@ -23,7 +25,7 @@ ONLINE_LEVELS = ("none", "partial", "full")
 # Header names accepted on import, by what they mean (folded, so accents and case don't matter).
 PROCEDURE_HEADERS = {
     "code": ("code", "ma", "ma thu tuc", "ma tthc"),
-    "name": ("name", "ten", "ten thu tuc"),
+    "name": ("name", "ten", "ten thu tuc", "ten thu tuc hanh chinh", "thu tuc hanh chinh", "ten tthc"),
     "field": ("field", "linh vuc"),
     "days": ("days", "so ngay", "thoi han", "thoi han giai quyet", "thoi gian giai quyet"),
     "fee": ("fee", "phi", "le phi", "phi, le phi"),
@@ -51,6 +53,8 @@ class RowError:
     column: str
     message_id: str
     value: str = ""
+    heading: str = ""  # the column's heading in the file, when it is not the column's own name
+    sheet: str = ""  # the workbook's sheet, when the file has several
 
 
 class ImportFailed(InvalidInput):
@@ -69,57 +73,38 @@ def procedure_payload(p: Procedure) -> dict[str, object]:
     }
 
 
-def read_table(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
+def read_table(path: Path, limits: TableLimits = DEFAULT_LIMITS, progress: ProgressCallback | None = None,
+               aliases: dict[str, tuple[str, ...]] | None = None) -> Iterator[tuple[int, dict[str, str]]]:
     """Rows of a CSV (UTF-8, with or without BOM; comma or semicolon) or XLSX file as
-    ``(row number, {folded header: text})``."""
-    suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        from openpyxl import load_workbook  # lazy: only imports need it
-
-        try:
-            wb = load_workbook(path, read_only=True, data_only=True)
-        except Exception:
-            raise InvalidInput("import.unreadable", path=str(path)) from None
-        rows = wb.active.iter_rows(values_only=True)
-        header = next(rows, None)
-        if header is None:
-            raise InvalidInput("import.empty", path=str(path))
-        keys = [fold(str(h or "")) for h in header]
-        for n, values in enumerate(rows, start=2):
-            if values is None or all(v is None or str(v).strip() == "" for v in values):
-                continue
-            yield n, {k: _cell_text(v) for k, v in zip(keys, values, strict=False)}
-        return
-    if suffix not in (".csv", ".txt"):
-        raise InvalidInput("import.unknown_format", path=str(path))
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise InvalidInput("import.not_utf8", path=str(path)) from None
-    except OSError:
-        raise InvalidInput("import.unreadable", path=str(path)) from None
-    dialect = csv.excel
-    with contextlib.suppress(csv.Error):
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    reader = csv.reader(io.StringIO(text), dialect)
-    header = next(reader, None)
-    if not header:
+    ``(row number, {folded header: text})``, bounded by ``limits``
+    (:func:`ward_desk.services.tables.read_rows`). The header is the first non-blank row;
+    given ``aliases``, the row among the first few that names the most of them (a
+    province's list has its title above the header), and a row of column numbers
+    "(1) (2) …" under it is skipped."""
+    rows = list(read_rows(Path(path), limits, progress))
+    if not rows:
         raise InvalidInput("import.empty", path=str(path))
-    keys = [fold(h) for h in header]
-    for n, values in enumerate(reader, start=2):
-        if not any(v.strip() for v in values):
-            continue
-        yield n, {k: v.strip() for k, v in zip(keys, values, strict=False)}
+    at = _header_index(rows, aliases) if aliases is not None else 0
+    keys = [fold(h) for h in rows[at][1]]
+    data = rows[at + 1:]
+    if data and sum(1 for c in data[0][1] if c) >= 3 and all(
+            re.fullmatch(r"\(?\d{1,3}\)?", c) for c in data[0][1] if c):
+        data = data[1:]
+    for n, values in data:
+        yield n, dict(zip(keys, values, strict=False))
 
 
-def _cell_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime):
-        return value.strftime("%d/%m/%Y %H:%M")
-    return str(value).strip()
+def _header_index(rows: list[tuple[int, list[str]]], aliases: dict[str, tuple[str, ...]]) -> int:
+    """Which of the first rows is the header: the one naming the most ``aliases`` (the first on a tie)."""
+    known = {a for accepted in aliases.values() for a in accepted}
+    scores = [sum(fold(c) in known for c in cells) for _, cells in rows[:HEADER_SEARCH]]
+    return max(range(len(scores)), key=lambda i: (scores[i], -i))
+
+
+def procedure_list_header(path: Path, limits: TableLimits = DEFAULT_LIMITS) -> int | None:
+    """The row number of a procedure list's header (for its error file), None if it has no rows."""
+    rows = list(read_rows(Path(path), limits))
+    return rows[_header_index(rows, PROCEDURE_HEADERS)][0] if rows else None
 
 
 def map_headers(row: dict[str, str], aliases: dict[str, tuple[str, ...]]) -> dict[str, str]:
@@ -141,17 +126,16 @@ def parse_procedure_rows(rows: Iterable[tuple[int, dict[str, str]]]) -> tuple[li
     for n, raw in rows:
         row = map_headers(raw, PROCEDURE_HEADERS)
         bad = len(errors)
-        code = row.get("code", "").strip()
-        if not code:
-            errors.append(RowError(n, "code", "import.required"))
-        elif code in seen:
+        # Required and repeated values are judged once cleaned: a cell of invisible
+        # characters only (a stray BOM) is empty, and was stored as a code or a name.
+        texts = _clean_cells(n, row, errors)
+        refused = {e.column for e in errors[bad:]}
+        code = texts["code"]
+        for column in ("code", "name", "field"):
+            if not texts[column] and column not in refused:
+                errors.append(RowError(n, column, "import.required"))
+        if code and code in seen:
             errors.append(RowError(n, "code", "import.duplicate", code))
-        name = row.get("name", "").strip()
-        if not name:
-            errors.append(RowError(n, "name", "import.required"))
-        field = row.get("field", "").strip()
-        if not field:
-            errors.append(RowError(n, "field", "import.required"))
         days_text = row.get("days", "").strip()
         days = 0
         if not days_text.isdigit() or int(days_text) > 365:
@@ -161,7 +145,6 @@ def parse_procedure_rows(rows: Iterable[tuple[int, dict[str, str]]]) -> tuple[li
         level = (row.get("online_level") or "none").strip().lower()
         if level not in ONLINE_LEVELS:
             errors.append(RowError(n, "online_level", "import.bad_online_level", level))
-        texts = _clean_cells(n, row, errors)
         if len(errors) == bad:
             seen.add(code)
             docs = tuple(d for d in texts["documents"].split("|") if d)
@@ -230,7 +213,7 @@ def load_starter_catalogue(now: datetime) -> int:
 
 def import_procedures(path: Path, now: datetime, *, dry_run: bool = False) -> tuple[int, int]:
     """Import a province's procedure list; all rows or none."""
-    good, errors = parse_procedure_rows(read_table(Path(path)))
+    good, errors = parse_procedure_rows(read_table(Path(path), aliases=PROCEDURE_HEADERS))
     if errors:
         raise ImportFailed(errors)
     if not good:
@@ -238,7 +221,7 @@ def import_procedures(path: Path, now: datetime, *, dry_run: bool = False) -> tu
     if dry_run:
         existing = {p.code for p in Procedure.select(Procedure.code)}
         return sum(r.code not in existing for r in good), sum(r.code in existing for r in good)
-    with Procedure._meta.database.atomic():
+    with Procedure._meta.database.atomic("IMMEDIATE"):
         return upsert_procedures(good, now)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -62,14 +63,35 @@ def load_calendar(data_dir: Path) -> WorkingCalendar:
     return WorkingCalendar(overrides, national=national, version=version)
 
 
-def session_for(store: database.Store, username: str | None, clock=utc_now) -> Session:
-    """A session for ``username`` (or the only user) on an already unlocked store."""
+COUNTER_ENV = "WARD_DESK_COUNTER"
+
+
+def desk_counter(data_dir: Path, given: str | None = None) -> str:
+    """The counter (quầy) of this desk session: ``given`` (``--counter``), else
+    ``WARD_DESK_COUNTER``, else ``counter`` in the data folder's config.toml, else "".
+    Cleaned like any stored text; bad text is refused (``validation.text.*``)."""
+    from ward_desk.config import load_settings
+
+    value = given if given is not None else os.environ.get(COUNTER_ENV)
+    if value is None:
+        try:
+            value = load_settings(data_dir).counter
+        except InvalidInput:
+            value = ""  # an unusable config.toml is reported where the desk opens; no counter then
+    return clean_text("counter", value)
+
+
+def session_for(store: database.Store, username: str | None, clock=utc_now, *, counter: str | None = None
+                ) -> Session:
+    """A session for ``username`` (or the only user) on an already unlocked store, at
+    ``counter`` (default: :func:`desk_counter`)."""
     name = username.strip().lower() if username else only_username()
     if name is None:
         raise InvalidInput("auth.user_required")
     user = get_user(name)
     office = Office.select().get()
-    return Session(store=store, user=user, office=office, calendar=load_calendar(store.data_dir), clock=clock)
+    return Session(store=store, user=user, office=office, calendar=load_calendar(store.data_dir), clock=clock,
+                   counter=desk_counter(store.data_dir, counter))
 
 
 def upgrade_notice(found: int, target: int, size_bytes: int) -> Message:
@@ -159,17 +181,19 @@ def verify(session: Session, *, batch: int = 20000, progress: ProgressCallback |
     while not broken:
         rows = db.execute_sql(
             'SELECT e."id", e."uid", d."uid", e."at", e."actor_id", e."kind", e."action", e."from_state", '
-            'e."to_state", e."due_at", e."reason", e."legal_basis", e."data", e."prev_hash", e."hash" '
+            'e."to_state", e."due_at", e."reason", e."legal_basis", e."data", e."prev_hash", e."hash", e."counter" '
             'FROM "event" e JOIN "dossier" d ON d."id" = e."dossier_id" WHERE e."id" > ? ORDER BY e."id" LIMIT ?',
             (last, batch)).fetchall()
         if not rows:
             break
         for (eid, uid, dossier_uid, at, actor, kind, action, from_state, to_state, due_at, reason, legal_basis,
-             data, prev_hash, digest) in rows:
+             data, prev_hash, digest, counter) in rows:
             report.events += 1
             body = {"uid": uid, "dossier": dossier_uid, "at": _when(at), "actor": users.get(actor), "kind": kind,
                     "action": action, "from_state": from_state, "to_state": to_state, "due_at": _when(due_at),
                     "reason": reason, "legal_basis": legal_basis, "data": json.loads(data), "prev_hash": prev_hash}
+            if counter:
+                body["counter"] = counter
             if prev_hash != prev or chain_hash(body) != digest:
                 report.problems.append(t("store.verify_chain_broken", event_id=eid))
                 broken = True

@@ -14,17 +14,17 @@ import os
 import re
 import secrets
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from peewee import JOIN, DateTimeField, fn
 
-from ward_desk.domain import lifecycle
+from ward_desk.domain import figures, lifecycle
 from ward_desk.domain.codes import dossier_code
 from ward_desk.domain.lifecycle import Action, EventRecord, Projection, State
-from ward_desk.domain.text import fold
+from ward_desk.domain.text import fold, split_items
 from ward_desk.domain.timing import (
     compute_due,
     due_after_pause,
@@ -189,12 +189,16 @@ def dossier_payload(d: Dossier) -> dict[str, Any]:
 
 
 def event_body(e: Event, dossier_uid: str, actor_uid: str | None) -> dict[str, Any]:
-    """The hashed content of an event: everything but its own hash."""
-    return {
+    """The hashed content of an event: everything but its own hash (and its counter
+    when it has none, as every event made before migration 0006)."""
+    body = {
         "uid": e.uid, "dossier": dossier_uid, "at": e.at, "actor": actor_uid, "kind": e.kind,
         "action": e.action, "from_state": e.from_state, "to_state": e.to_state, "due_at": e.due_at,
         "reason": e.reason, "legal_basis": e.legal_basis, "data": json.loads(e.data), "prev_hash": e.prev_hash,
     }
+    if getattr(e, "counter", ""):
+        body["counter"] = e.counter
+    return body
 
 
 def chain_hash(body: dict[str, Any]) -> str:
@@ -206,6 +210,9 @@ _INSERT_EVENT_SQL = (
     'INSERT INTO "event" ("uid", "dossier_id", "at", "actor_id", "kind", "action", "from_state", "to_state", '
     '"due_at", "reason", "legal_basis", "data", "prev_hash", "hash") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'
 )
+# With the session's counter (migration 0006); without one the column keeps its default,
+# so events without a counter are written as before it existed.
+_INSERT_EVENT_AT_COUNTER_SQL = _INSERT_EVENT_SQL.replace('"hash")', '"hash", "counter")').replace("?)", "?, ?)")
 _INSERT_FTS_SQL = 'INSERT INTO "dossier_fts" ("rowid", "body") VALUES (?, ?)'
 
 
@@ -232,10 +239,15 @@ def _append_event(session: Session, dossier: Dossier, *, kind: str, to_state: st
     body = {"uid": uid, "dossier": dossier.uid, "at": at, "actor": user.uid, "kind": kind, "action": action,
             "from_state": from_state, "to_state": to_state, "due_at": due_at, "reason": reason,
             "legal_basis": legal_basis, "data": json.loads(data_json), "prev_hash": prev}
+    counter = session.counter
+    if counter:
+        body["counter"] = counter  # absent when empty: the hashes of events before 0006 stay
     body_json = canonical_json(body)
     digest = hashlib.sha256(body_json.encode()).hexdigest()  # == chain_hash(body)
-    cursor = db.execute_sql(_INSERT_EVENT_SQL, (uid, dossier.id, at, user.id, kind, action, from_state, to_state,
-                                                due_at, reason, legal_basis, data_json, prev, digest))
+    row = (uid, dossier.id, at, user.id, kind, action, from_state, to_state, due_at, reason, legal_basis, data_json,
+           prev, digest)
+    cursor = (db.execute_sql(_INSERT_EVENT_AT_COUNTER_SQL, (*row, counter)) if counter
+              else db.execute_sql(_INSERT_EVENT_SQL, row))
     db.execute_sql(INSERT_OUTBOX_SQL, outbox_row("event", uid, 1, event_outbox_json(body_json, digest, dossier.code),
                                                  at))
     return int(cursor.lastrowid)
@@ -290,8 +302,13 @@ def _next_code(session: Session, received_at: datetime) -> str:
     return dossier_code(session.office.agency_id, day, seq)
 
 
+LOOKUP_SECRET_LEN = 8
+"""8 characters of a 32-letter alphabet: 40 bits, so guessing a receipt's secret on
+the status page is hopeless even across many addresses, not only per address."""
+
+
 def new_lookup_secret() -> str:
-    return "".join(secrets.choice(_SECRET_ALPHABET) for _ in range(6))
+    return "".join(secrets.choice(_SECRET_ALPHABET) for _ in range(LOOKUP_SECRET_LEN))
 
 
 def intake(session: Session, req: IntakeRequest) -> Dossier:
@@ -347,10 +364,30 @@ def _pause_started(d: Dossier) -> datetime:
     return e.at if e else d.updated_at
 
 
+MAX_REQUESTED_ITEMS = 30
+
+
+def _requested_items(action: Action, given: Sequence[str] | None, reason: str | None) -> tuple[str, ...]:
+    """The cleaned list of what a supplement request asks for (empty for other actions).
+    Asking for things only a supplement request can carry is a mistake, said as such."""
+    if action is not Action.REQUEST_SUPPLEMENT:
+        if given:
+            raise InvalidInput("dossier.items_only_for_supplement", action=action.value)
+        return ()
+    items = tuple(i for i in (clean_text("document", x) for x in (given or ())) if i) if given \
+        else split_items(reason or "")
+    if len(items) > MAX_REQUESTED_ITEMS:
+        raise InvalidInput("dossier.too_many_items", count=len(items), max=MAX_REQUESTED_ITEMS)
+    return items
+
+
 def move(session: Session, code: str, action: Action | str, *, reason: str | None = None,
          legal_basis: str | None = None, officer: str | None = None, rating: str | None = None,
-         rating_comment: str = "") -> Dossier:
-    """Apply one lifecycle action; illegal moves and missing reasons are refused."""
+         rating_comment: str = "", requested_items: Sequence[str] | None = None) -> Dossier:
+    """Apply one lifecycle action; illegal moves and missing reasons are refused.
+
+    ``request_supplement`` records what the citizen must bring (``requested_items``, else
+    the reason split into its parts, one per line or ";") on the event, for form 02."""
     action = Action(action)
     now = session.clock()
     if rating is not None and rating not in RATING_LEVELS and rating != RATING_DECLINED:
@@ -359,12 +396,15 @@ def move(session: Session, code: str, action: Action | str, *, reason: str | Non
     rating_comment = clean_text("comment", rating_comment)
     if lifecycle.requires_reason(action) and reason and reason.strip():
         reason = validate_reason(reason)  # a date or a few letters is no reason
+    items = _requested_items(action, requested_items, reason)
     with session.store.db.atomic("IMMEDIATE"):
         d = get(code)
         old = State(d.state)
         new = lifecycle.transition(old, action, reason, legal_basis)
         due_changed: datetime | None = None
         data: dict[str, Any] = {"action": action.value}
+        if items:
+            data["items"] = list(items)
         if action is Action.RETURN_RESULT and rating == RATING_DECLINED:
             data["rating"] = RATING_DECLINED
         if action is Action.FORWARD:
@@ -403,6 +443,41 @@ def move(session: Session, code: str, action: Action | str, *, reason: str | Non
     return d
 
 
+# The officer's word that the result will not be ready in time: an event of its own (not
+# folded: the state does not change), so no schema change and it travels upstream as any event.
+LATE_NOTICE = "late_notice"
+
+
+def declared_late(d: Dossier) -> bool:
+    """True when an officer has declared that the dossier's result will not be ready in time."""
+    return Event.select().where((Event.dossier == d) & (Event.kind == LATE_NOTICE)).exists()
+
+
+def declare_late(session: Session, code: str, reason: str) -> Dossier:
+    """Record the officer's declaration that the result will not be ready by the due time,
+    with the reason: from then the dossier will be late and its apology slip is due
+    (``domain.lateness.will_be_late``), before its due time has passed.
+
+    Refused (nothing written) for a dossier whose result is not being worked on, one
+    with an apology slip already issued, one declared already, or with no real reason."""
+    now = session.clock()
+    reason = clean_text("reason", reason)
+    if not reason:
+        raise InvalidInput("dossier.late_reason_required")
+    reason = validate_reason(reason)
+    with session.store.db.atomic("IMMEDIATE"):
+        d = get(code)
+        if d.state not in RUNNING_STATES:
+            raise InvalidInput("dossier.late_not_running", code=d.code,
+                               state=lifecycle.state_label(State(d.state)))
+        if d.apology_count:
+            raise InvalidInput("dossier.late_apology_issued", code=d.code)
+        if declared_late(d):
+            raise InvalidInput("dossier.late_already_declared", code=d.code)
+        _append_event(session, d, kind=LATE_NOTICE, from_state=d.state, to_state=d.state, at=now, reason=reason)
+    return d
+
+
 def issue_apology(session: Session, code: str, new_due_at: datetime, reason: str) -> ApologySlip:
     """Issue the apology slip (phiếu xin lỗi và hẹn lại) with a new appointment date."""
     now = session.clock()
@@ -412,7 +487,8 @@ def issue_apology(session: Session, code: str, new_due_at: datetime, reason: str
     with session.store.db.atomic("IMMEDIATE"):
         d = get(code)
         proj = projection(d)
-        lifecycle.validate_apology(proj, new_due_at, now, session.calendar, session.rules)
+        lifecycle.validate_apology(proj, new_due_at, now, session.calendar, session.rules,
+                                   declared_late=declared_late(d))
         assert proj.due_at is not None  # validate_apology refuses a dossier without one
         latest = lifecycle.apology_latest_day(proj.due_at, session.calendar, session.rules)
         late = lifecycle.apology_is_late(now, proj.due_at, session.calendar, session.rules)
@@ -652,7 +728,7 @@ def _filtered(f: DossierFilter, now: datetime):
     if f.states:
         q = q.where(Dossier.state.in_(list(f.states)))
     if f.overdue_only:
-        q = q.where(Dossier.state.in_(list(RUNNING_STATES)) & (Dossier.due_at < now))
+        q = q.where(_overdue_condition(now))
     if f.field:
         q = q.where(Procedure.field == f.field)
     if f.officer:
@@ -690,7 +766,8 @@ class Dashboard:
     received_today: int
     returned_today: int
     due_today: int
-    overdue: int
+    overdue: int  # domain.figures: past the statutory due date, clock running (apology or not)
+    overdue_extended: int  # of which an apology slip's new appointment has not passed (figures: apology-extended)
     apology_needed: int  # open dossiers that need an apology slip now (see apology_candidates)
     ready_to_return: int
     waiting_supplement: int
@@ -730,7 +807,9 @@ def dashboard(session: Session) -> Dashboard:
         returned_today=returned_today,
         due_today=count(Dossier.select().where(Dossier.state.in_(list(RUNNING_STATES)) & (Dossier.due_at >= now)
                                                & (Dossier.due_at < end))),
-        overdue=count(Dossier.select().where(Dossier.state.in_(list(RUNNING_STATES)) & (Dossier.due_at < now))),
+        overdue=count(Dossier.select().where(_overdue_condition(now))),
+        overdue_extended=count(Dossier.select().where(_overdue_condition(now) & (Dossier.apology_count > 0)
+                                                      & (Dossier.due_at >= now))),
         apology_needed=count(Dossier.select().where(_apology_condition(session))),
         ready_to_return=count(Dossier.select().where(Dossier.state == State.RESULT_READY.value)),
         waiting_supplement=count(Dossier.select().where(Dossier.state == State.SUPPLEMENT_REQUESTED.value)),
@@ -740,15 +819,27 @@ def dashboard(session: Session) -> Dashboard:
     )
 
 
+def _overdue_condition(now: datetime):
+    # domain.figures.is_overdue in SQL: against the statutory due date, as the reports
+    # and the province count it (an apology slip's new date does not make it on time).
+    due = getattr(Dossier, figures.OVERDUE_AGAINST)
+    return Dossier.state.in_(list(figures.CLOCK_RUNNING_STATES)) & (due < now)
+
+
 def _apology_condition(session: Session):
-    # domain.lateness.will_be_late in SQL: due today or tomorrow is not "late" (issue 9).
-    return (Dossier.state.in_(list(RUNNING_STATES)) & (Dossier.due_at < session.clock())
-            & (Dossier.apology_count == 0))
+    # domain.lateness.will_be_late in SQL: due today or tomorrow is not "late" (issue 9),
+    # unless an officer has declared it will not be ready in time.
+    # Correlated, through the event's dossier index: only running dossiers are looked at
+    # (the event table has no index on kind, and is the store's largest).
+    declared = fn.EXISTS(Event.select(Event.id).where((Event.dossier == Dossier.id) & (Event.kind == LATE_NOTICE)))
+    return (Dossier.state.in_(list(RUNNING_STATES)) & (Dossier.apology_count == 0)
+            & ((Dossier.due_at < session.clock()) | declared))
 
 
 def apology_candidates(session: Session, limit: int = 200) -> list[Dossier]:
     """Open dossiers that will be late, an apology slip due for each: past their due time
-    without a result and none issued yet (``domain.lateness.will_be_late``)."""
+    (or declared not ready in time) without a result and none issued yet
+    (``domain.lateness.will_be_late``)."""
     return list(Dossier.select(Dossier, Procedure).join(Procedure)
                 .where(_apology_condition(session))
                 .order_by(Dossier.due_at).limit(limit))

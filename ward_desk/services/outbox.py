@@ -18,6 +18,22 @@ parse of the same rows. Keys:
     JSON list of batches sealed but not yet acknowledged,
     ``[[batch_no, first_seq, last_seq, prev_hash, batch_hash], ...]``, so a batch
     sent (or exported to USB) is always re-sealed with the same range;
+``known``
+    JSON list of the positions this ward computed and the district signed,
+    ``[[batch_no, last_seq, batch_hash], ...]`` (the latest :data:`KNOWN_KEEP`):
+    a signed ack naming one of them may be adopted, even one behind ours (a
+    district restored from a backup); any other is an error (protocol 2);
+``ack_problem``
+    ``{"code": ..., "batch_no": ..., "seq": ...}`` when the last signed ack named
+    a position this ward never computed (restored from an older backup, or
+    another PC speaking for this office); shown to the clerk and carried in
+    every heartbeat until resolved;
+``downlink_seq``
+    JSON ``{kind: seq}``: the district's signed number of the latest document of
+    each kind applied here; anything not above it is refused (protocol 2);
+``downlink_fresh_until``, ``downlink_problem``
+    the expiry of the last verified document index (after it the ward's
+    reference data is stale, and says so) and why the last index was refused;
 ``last_success``, ``last_attempt``, ``last_error``
     for the status line; ``last_error`` is ``{"id": message id, "params": {...},
     "transient": bool}`` so it is shown in the reader's language.
@@ -125,6 +141,11 @@ def prune_outbox(session: Session, keep_days: int = 30, *, batch: int = 5000) ->
 # ----------------------------------------------------------------- sync state
 
 
+KNOWN_KEEP = 500
+"""How many acknowledged positions the ward remembers (a district restored from a
+backup older than that many batches is an error for a person to resolve)."""
+
+
 def _int(text: str) -> int:
     """A stored position; anything unreadable counts as 0 (nothing acknowledged),
     which at worst re-sends rows the district already holds."""
@@ -167,9 +188,72 @@ class SyncStateStore:
         return value if isinstance(value, list) else []
 
     def adopt_ack(self, acked: tuple[int, int, str]) -> None:
-        """Take the district's position as ours and forget the batches it acknowledged."""
+        """Take the district's (verified) position as ours and forget the batches it
+        acknowledged; they are kept among the :meth:`known` positions."""
         built = [e for e in self.built() if int(e[0]) > acked[1]]
-        self._put(acked_seq=str(acked[0]), acked_batch_no=str(acked[1]), acked_hash=acked[2], built=built)
+        done = [[int(e[0]), int(e[2]), str(e[4])] for e in self.built() if int(e[0]) <= acked[1]]
+        known = self._known_list() + done + [[acked[1], acked[0], acked[2]]]
+        seen: dict[int, list[Any]] = {}
+        for entry in known:
+            seen[int(entry[0])] = entry
+        known = [seen[n] for n in sorted(seen)][-KNOWN_KEEP:]
+        self._put(acked_seq=str(acked[0]), acked_batch_no=str(acked[1]), acked_hash=acked[2], built=built,
+                  known=known)
+
+    def _known_list(self) -> list[list[Any]]:
+        try:
+            value = json.loads(self._get("known", "[]"))
+        except ValueError:
+            return []
+        return [e for e in value if isinstance(e, list) and len(e) == 3] if isinstance(value, list) else []
+
+    def known_positions(self) -> set[tuple[int, int, str]]:
+        """Every (seq, batch number, batch hash) this ward computed itself: nothing
+        acknowledged (0, 0, ""), the current position, the batches sealed and not
+        yet acknowledged and the latest acknowledged ones."""
+        out = {(0, 0, ""), self.acked()}
+        out.update((int(e[2]), int(e[0]), str(e[4])) for e in self.built())
+        out.update((int(e[1]), int(e[0]), str(e[2])) for e in self._known_list())
+        return out
+
+    def ack_problem(self) -> dict[str, Any] | None:
+        """The unresolved problem with the district's signed ack (None: none)."""
+        raw = self._get("ack_problem")
+        try:
+            value = json.loads(raw) if raw else None
+        except ValueError:
+            return None
+        return value if isinstance(value, dict) else None
+
+    def set_ack_problem(self, problem: dict[str, Any] | None) -> None:
+        """Record (or, with None, clear) a problem with the district's signed ack."""
+        self._put(ack_problem=problem if problem is not None else "")
+
+    def rebase_after_restore(self, acked: tuple[int, int, str]) -> int:
+        """Resolve a ward restored from an older backup: the district holds batches
+        up to ``acked`` (verified, signed) that this store never made. Every outbox
+        row after our own acknowledged seq is moved above the district's ``acked``
+        seq, in order (so no seq the district holds is ever used again for another
+        record; rows the district may already hold are sent again, which changes
+        nothing there: records keep their highest version), the autoincrement
+        counter follows, and the district's position becomes ours. Returns the
+        number of rows moved. One transaction."""
+        db = Outbox._meta.database
+        ours = self.acked_seq()
+        offset = max(0, acked[0] - ours)
+        with db.atomic("IMMEDIATE"):
+            moved = 0
+            if offset:
+                # Two steps through negative seqs: a single "seq = seq + k" may hit
+                # a row not yet moved (the primary key is checked row by row).
+                moved = db.execute_sql('UPDATE "outbox" SET "seq" = -("seq" + ?) WHERE "seq" > ?',
+                                       (offset, ours)).rowcount
+                db.execute_sql('UPDATE "outbox" SET "seq" = -"seq" WHERE "seq" < 0')
+            top = max(highest_seq(), acked[0])
+            db.execute_sql("UPDATE sqlite_sequence SET seq = ? WHERE name = 'outbox' AND seq < ?", (top, top))
+            self._put(acked_seq=str(acked[0]), acked_batch_no=str(acked[1]), acked_hash=acked[2], built=[],
+                      known=[[acked[1], acked[0], acked[2]]], ack_problem="")
+        return moved
 
     def remember_sealed(self, batch_no: int, first_seq: int, last_seq: int, prev_hash: str, batch_hash: str) -> None:
         """Record a sealed batch's range before it leaves the machine (later entries
@@ -180,7 +264,50 @@ class SyncStateStore:
 
     def reset_position(self) -> None:
         """Back to batch 1 with nothing acknowledged (a new district knows nothing of our chain)."""
-        self._put(acked_seq="0", acked_batch_no="0", acked_hash="", built=[], last_error="")
+        self._put(acked_seq="0", acked_batch_no="0", acked_hash="", built=[], known=[], ack_problem="",
+                  last_error="")
+
+    # -- transport ---------------------------------------------------------
+
+    def plain_http_lab(self) -> bool:
+        """True when enrolment chose plain HTTP to a non-loopback host (lab only)."""
+        return self._get("plain_http_lab") == "1"
+
+    def set_plain_http_lab(self, allowed: bool) -> None:
+        self._put(plain_http_lab="1" if allowed else "")
+
+    # -- the downlink (protocol 2) -----------------------------------------
+
+    def downlink_seq(self, kind: str) -> int:
+        """The signed number of the latest ``kind`` document applied here (0: none)."""
+        try:
+            value = json.loads(self._get("downlink_seq", "{}"))
+        except ValueError:
+            return 0
+        seq = value.get(kind, 0) if isinstance(value, dict) else 0
+        return seq if isinstance(seq, int) else 0
+
+    def set_downlink_seq(self, kind: str, seq: int) -> None:
+        try:
+            value = json.loads(self._get("downlink_seq", "{}"))
+        except ValueError:
+            value = {}
+        value = value if isinstance(value, dict) else {}
+        value[kind] = max(seq, int(value.get(kind, 0) or 0))
+        self._put(downlink_seq=value)
+
+    def mark_index(self, fresh_until: datetime | None, problem: str) -> None:
+        """After fetching the document index: its expiry when it verified, else why not."""
+        if fresh_until is not None:
+            self._put(downlink_fresh_until=fresh_until.isoformat(), downlink_problem="")
+        else:
+            self._put(downlink_problem=problem)
+
+    def downlink_freshness(self, now: datetime) -> dict[str, Any]:
+        """``{"fresh_until", "stale", "problem"}`` for the status line."""
+        until = self._get("downlink_fresh_until") or None
+        stale = until is None or datetime.fromisoformat(until) <= now
+        return {"fresh_until": until, "stale": stale, "problem": self._get("downlink_problem") or None}
 
     # -- the status line ---------------------------------------------------
 
@@ -213,6 +340,15 @@ class SyncStateStore:
 
 
 # ------------------------------------------------------- reading the outbox
+
+
+def highest_seq() -> int:
+    """The highest outbox seq this store ever handed out (pruned rows included:
+    the autoincrement counter remembers them)."""
+    db = Outbox._meta.database
+    row = db.execute_sql("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'").fetchone()
+    top = db.execute_sql('SELECT max("seq") FROM "outbox"').fetchone()
+    return max(int(row[0]) if row and row[0] is not None else 0, int(top[0] or 0) if top else 0)
 
 
 def pending_stats(acked_seq: int, now: datetime) -> tuple[int, int | None]:
@@ -345,4 +481,6 @@ def sync_status(now: datetime) -> dict[str, Any]:
         "last_attempt": state.last_attempt(),
         "last_error": error.render() if error else None,
         "last_error_id": error.id if error else None,
+        "ack_problem": state.ack_problem(),
+        "downlink": state.downlink_freshness(now),
     }

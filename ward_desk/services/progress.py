@@ -29,7 +29,9 @@ class Reporter:
         self._callback = callback
         self._cancel = cancel
         self._every = every
-        self._last = 0.0
+        # None until the first report, which is made at once: comparing with 0.0 made the
+        # first one wait until time.monotonic() (seconds since boot) passed ``every``.
+        self._last: float | None = None
 
     def advance(self, n: int = 1) -> None:
         """``n`` more units done; report if the last report is old enough; stop if cancelled."""
@@ -38,7 +40,7 @@ class Reporter:
             raise Cancelled("progress.cancelled", done=self.done, total=self.total)
         if self._callback is not None:
             now = time.monotonic()
-            if now - self._last >= self._every:
+            if self._last is None or now - self._last >= self._every:
                 self._last = now
                 self._callback(min(self.done, self.total), self.total)
 

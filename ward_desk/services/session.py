@@ -32,6 +32,9 @@ class Session:
     calendar: WorkingCalendar
     rules: CountingRules = field(default_factory=CountingRules)
     clock: Callable[[], datetime] = utc_now
+    # The counter (quầy) this desk session serves at, recorded on every event it makes
+    # and printed on receipts; "" when none is set (one counter, or not configured).
+    counter: str = ""
 
     def require_role(self, *roles: str) -> None:
         """Refuse unless the signed-in user has one of ``roles``."""

@@ -21,10 +21,28 @@ from ward_desk.domain.validation import clean_text
 from ward_desk.errors import InvalidInput
 from ward_desk.services.catalogue import load_starter_catalogue
 from ward_desk.services.users import insert_user, validate_new_user
-from ward_desk.store import models
+from ward_desk.store import models, presence
 from ward_desk.store.database import BACKUP_DIR, DB_NAME, KEYS_NAME, Store, bind, db_salt
 from ward_desk.store.errors import StoreExists
 from ward_desk.store.keys import new_db_key, new_keyfile, new_recovery_key
+
+ISSUER_SETTINGS = ("centre_name", "authority_name", "province_name")
+
+
+def save_issuer_names(data_dir: Path, **names: str | None) -> dict[str, str]:
+    """Record how the printed forms name the office (``config.toml``: ``centre_name``,
+    ``authority_name``, ``province_name``; None leaves a setting as it is, "" returns it to
+    the name derived from the ward's). Each is checked as an office name (length, no
+    control characters) before anything is written; returns what was saved."""
+    from ward_desk.config import save_setting
+
+    unknown = set(names) - set(ISSUER_SETTINGS)
+    if unknown:
+        raise ValueError(f"unknown issuer settings {sorted(unknown)}")
+    clean = {key: clean_text("office_name", value) for key, value in names.items() if value is not None}
+    for key, value in clean.items():
+        save_setting(data_dir, key, value)
+    return clean
 
 
 def create_store(
@@ -65,6 +83,7 @@ def create_store(
     keyfile.set_password(admin_username, admin_password, key)
     keyfile.set_recovery(recovery, key)
 
+    mine = presence.Presence(data_dir)  # open from birth: a restore into it now is refused
     db = bind(data_dir / DB_NAME, key)
     try:
         db.connect()
@@ -87,8 +106,9 @@ def create_store(
         keyfile.save(data_dir / KEYS_NAME)
     except BaseException:
         db.close()
+        mine.release()
         for name in (DB_NAME, DB_NAME + "-wal", DB_NAME + "-shm", KEYS_NAME):
             with contextlib.suppress(FileNotFoundError):
                 (data_dir / name).unlink()
         raise
-    return Store(data_dir=data_dir, db=db, store_id=store_id, key=key), recovery
+    return Store(data_dir=data_dir, db=db, store_id=store_id, key=key, presence=mine), recovery

@@ -29,6 +29,7 @@ class Block:
     heading: str = ""
     columns: tuple[str, ...] = ()
     rows: tuple[tuple[str, ...], ...] = ()
+    widths: tuple[float, ...] = ()  # relative column widths ("" = the renderer's default)
 
 
 @dataclass(frozen=True)
@@ -55,20 +56,27 @@ class SlipDocument:
     qr_caption: str
 
 
+def column_widths(block: Block, total: float, default: tuple[float, ...]) -> tuple[float, ...]:
+    """Widths (in the renderer's unit) of a table's columns that add up to ``total``:
+    the template's relative ``widths`` scaled, else ``default``."""
+    weights = block.widths if len(block.widths) == len(block.columns) else default
+    scale = total / sum(weights)
+    return tuple(w * scale for w in weights)
+
+
 def _uses_empty(template: str, values: dict[str, str]) -> bool:
     return any(not values.get(name) for name in field_names(template))
 
 
 def _table_rows(source: str, data: SlipData, columns: int) -> tuple[tuple[str, ...], ...]:
+    items: list[tuple[str, ...]]
     if source == "documents":
         items = [(d.name, d.note) for d in data.documents]
+    elif source == "history":
+        items = [(h.at, h.actor, h.step, h.result, h.timing) for h in data.history]
     else:
         items = [(name, "") for name in data.requested_items]
-    rows = []
-    for number, (name, note) in enumerate(items, start=1):
-        row = (f"{number}", name, note)
-        rows.append(row[:columns])
-    return tuple(rows)
+    return tuple((f"{number}", *values)[:columns] for number, values in enumerate(items, start=1))
 
 
 def _block(item: dict[str, Any], data: SlipData, values: dict[str, str]) -> Block | None:
@@ -89,9 +97,9 @@ def _block(item: dict[str, Any], data: SlipData, values: dict[str, str]) -> Bloc
     if not rows and optional:
         return None
     if not rows:
-        rows = (("", render_text(item.get("empty", ""), values), "")[: len(columns)],)
+        rows = (("", render_text(item.get("empty", ""), values)) + ("",) * (len(columns) - 2),)
     return Block("table", heading=render_text(item.get("heading", ""), values), columns=columns, rows=rows,
-                 **style)
+                 widths=tuple(float(w) for w in item.get("widths", ())), **style)
 
 
 def build_document(template: SlipTemplate, data: SlipData) -> SlipDocument:

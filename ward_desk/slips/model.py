@@ -19,9 +19,29 @@ RECEIPT = "receipt"
 SUPPLEMENT = "supplement"
 REFUSAL = "refusal"
 APOLOGY = "apology"
-KINDS: tuple[str, ...] = (RECEIPT, SUPPLEMENT, REFUSAL, APOLOGY)
-# Circular 01/2018 Art. 9 numbering (kept by Circular 03/2025 for 01–04).
-FORM_NUMBERS: dict[str, str] = {RECEIPT: "01", SUPPLEMENT: "02", REFUSAL: "03", APOLOGY: "04"}
+STOP = "stop"
+CONTROL = "control"
+KINDS: tuple[str, ...] = (RECEIPT, SUPPLEMENT, REFUSAL, APOLOGY, STOP, CONTROL)
+BOOK = "book"  # the tracking book covers a period, not one dossier: see ward_desk.reports.book
+# The form set of Circular 03/2025/TT-VPCP (Annex I), in force since 1 July 2025.
+FORM_SET = "03/2025/TT-VPCP"
+FORM_NUMBERS: dict[str, str] = {RECEIPT: "01", SUPPLEMENT: "02", REFUSAL: "03", APOLOGY: "04", STOP: "05",
+                                CONTROL: "06", BOOK: "07"}
+FORM_TITLES: dict[str, str] = {
+    RECEIPT: "Giấy tiếp nhận hồ sơ và hẹn trả kết quả",
+    SUPPLEMENT: "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ",
+    REFUSAL: "Phiếu từ chối tiếp nhận giải quyết hồ sơ",
+    APOLOGY: "Văn bản xin lỗi và đề nghị gia hạn thời gian giải quyết",
+    STOP: "Thông báo dừng giải quyết hồ sơ",
+    CONTROL: "Phiếu kiểm soát quá trình giải quyết hồ sơ",
+    BOOK: "Sổ theo dõi hồ sơ",
+}
+# What every form cites as its basis: the documents in force since 1 July 2025 (the 2018
+# decree and circular they replaced are cited nowhere any more). One constant, so the
+# next change of law is one edit; an office can still reword it in its templates.
+FORMS_BASIS = ("Căn cứ Nghị định số 118/2025/NĐ-CP của Chính phủ về thực hiện thủ tục hành chính theo cơ chế "
+               "một cửa, một cửa liên thông tại Bộ phận Một cửa và Cổng Dịch vụ công quốc gia; Thông tư số "
+               "03/2025/TT-VPCP của Văn phòng Chính phủ")
 FORMATS: tuple[str, ...] = ("pdf", "docx")
 
 
@@ -47,6 +67,17 @@ class DocumentRow:
 
 
 @dataclass(frozen=True)
+class HistoryRow:
+    """One step of the control sheet (06): one event of the dossier's history."""
+
+    at: str
+    actor: str
+    step: str
+    result: str
+    timing: str = ""
+
+
+@dataclass(frozen=True)
 class SlipData:
     """What one slip shows. Every ``str`` field can be used in a template as ``{name}``.
 
@@ -61,7 +92,12 @@ class SlipData:
     procedure_name: str
     office_code: str = ""
     upstream_label: str = ""
+    centre_name: str = ""  # "Trung tâm Phục vụ hành chính công phường X" (the issuer)
+    authority_name: str = ""  # "UBND phường X" (the issuer's parent)
+    province_name: str = ""  # "tỉnh Y" ("" = not printed)
     form_number: str = ""
+    form_title: str = ""
+    forms_basis: str = FORMS_BASIS
     lookup_secret: str = ""
     status_base_url: str = ""  # upstream's public status page; "" = none known
     applicant_id_number: str = ""
@@ -80,13 +116,16 @@ class SlipData:
     reason: str = ""
     officer_name: str = ""
     clerk_name: str = ""
+    counter: str = ""  # the counter (quầy) the dossier was received at (its intake event's)
     signer_name: str = ""  # who signs for the office (apology: the head)
     contact_phone: str = ""
     place: str = ""
     issued_on: str = ""
     date_line: str = ""
+    return_method: str = ""  # how the result reaches the citizen (receipt; see data.return_method_text)
     documents: tuple[DocumentRow, ...] = ()
     requested_items: tuple[str, ...] = ()
+    history: tuple[HistoryRow, ...] = ()
 
     def __post_init__(self) -> None:
         # Normalise once here so every renderer and the preview print the same code points.
@@ -97,6 +136,13 @@ class SlipData:
         object.__setattr__(self, "documents",
                            tuple(DocumentRow(nfc(d.name), nfc(d.note)) for d in self.documents))
         object.__setattr__(self, "requested_items", tuple(nfc(s) for s in self.requested_items))
+        object.__setattr__(self, "history", tuple(
+            HistoryRow(*(nfc(getattr(h, f.name)) for f in fields(HistoryRow))) for h in self.history))
+        # The issuer's 2025 names follow from the ward's name unless configured.
+        if not self.centre_name:
+            object.__setattr__(self, "centre_name", centre_name_for(self.office_name))
+        if not self.authority_name:
+            object.__setattr__(self, "authority_name", authority_name_for(self.office_name))
 
     def with_(self, **changes: object) -> SlipData:
         """A copy with some fields changed."""
@@ -160,6 +206,34 @@ def place_from_office(office_name: str) -> str:
     return _UNIT_PREFIX.sub("", name) or name
 
 
-def processing_time_text(days: int) -> str:
-    """The statutory time as printed on the receipt."""
-    return "Trong ngày" if days <= 0 else f"{days:02d} ngày làm việc"
+def _unit_phrase(office_name: str) -> str:
+    """"Phường Mũi Né" -> "phường Mũi Né": the unit word is lower-case inside a name."""
+    name = nfc(office_name)
+    match = _UNIT_PREFIX.match(name)
+    if match is None:
+        return name
+    unit = re.sub(r"^UBND\s+", "", match.group(0), flags=re.IGNORECASE)
+    return unit.lower() + name[match.end():]
+
+
+def centre_name_for(office_name: str) -> str:
+    """The 2025 name of the ward's one-stop office: "Trung tâm Phục vụ hành chính công phường Mũi Né"."""
+    return f"Trung tâm Phục vụ hành chính công {_unit_phrase(office_name)}".strip()
+
+
+def authority_name_for(office_name: str) -> str:
+    """The centre's parent authority: "UBND phường Mũi Né"."""
+    return f"UBND {_unit_phrase(office_name)}".strip()
+
+
+TIME_UNIT_WORDS = {"working_days": "ngày làm việc", "calendar_days": "ngày", "hours": "giờ làm việc"}
+
+
+def processing_time_text(amount: int, unit: str = "working_days") -> str:
+    """The statutory time as printed on the receipt, in the procedure's unit: working days
+    (most procedures), calendar days (complaints: "không quá 30 ngày") or working hours."""
+    if unit not in TIME_UNIT_WORDS:
+        raise ValueError(f"unknown time unit {unit!r}; known: {sorted(TIME_UNIT_WORDS)}")
+    if amount <= 0:
+        return "Trong ngày"
+    return f"{amount:02d} {TIME_UNIT_WORDS[unit]}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 import unicodedata
 
-from ward_desk.slips.layout import Block, SlipDocument, printable_document
+from ward_desk.slips.layout import Block, SlipDocument, column_widths, printable_document
 
 WIDTH = 80
 LEFT_W = 36  # issuer column; the motto takes the rest
@@ -48,8 +48,10 @@ def _block_lines(block: Block) -> list[str]:
     if block.kind == "field":
         return _wrap(f"{block.label}: {block.text}", WIDTH, subsequent="    ")
     out = _wrap(block.heading, WIDTH) if block.heading else []
-    # STT | name | note; the name column takes what the others leave.
     n = len(block.columns)
+    if n > 3:
+        return out + _wide_table(block)
+    # STT | name | note; the name column takes what the others leave.
     note_w = 16 if n == 3 else 0
     # Borders and padding take 10 columns, plus 3 for the note column.
     name_w = WIDTH - 10 - (note_w + 3 if n == 3 else 0)
@@ -64,6 +66,27 @@ def _block_lines(block: Block) -> list[str]:
             if n == 3:
                 line += f" {notes[i] if i < len(notes) else '':<{note_w}} |"
             out.append(line)
+        if r == 0:
+            out.append(rule)
+    out.append(rule)
+    return out
+
+
+def _wide_table(block: Block) -> list[str]:
+    """A table of more than three columns (the control sheet's history): each column
+    wraps within its share of the 80 columns."""
+    n = len(block.columns)
+    room = WIDTH - (n + 1) - 2 * n  # borders, and one space each side of every cell
+    shares = column_widths(block, room, (1,) * n)
+    widths = [max(3, int(w)) for w in shares]
+    widths[-1] -= sum(widths) - room  # rounding: the last column absorbs the rest
+    rule = "+" + "+".join("-" * (w + 2) for w in widths) + "+"
+    out = [rule]
+    for r, row in enumerate((block.columns, *block.rows)):
+        cells = [_wrap(value, w) for value, w in zip(row, widths, strict=False)]
+        for i in range(max(len(c) for c in cells)):
+            out.append("|" + "|".join(f" {c[i] if i < len(c) else '':<{w}} " for c, w in zip(cells, widths,
+                                                                                       strict=True)) + "|")
         if r == 0:
             out.append(rule)
     out.append(rule)

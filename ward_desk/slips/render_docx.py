@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from ward_desk.slips.layout import Block, SlipDocument, printable_document
+from ward_desk.slips.layout import Block, SlipDocument, column_widths, printable_document
 from ward_desk.slips.qr import qr_png
 
 PAGE_W_MM, PAGE_H_MM = 148, 210
@@ -154,15 +154,17 @@ class _Writer:
             if block.heading:
                 self.para(self.document, block.heading, bold=True)
             n = len(block.columns)
-            widths = (12, CONTENT_W_MM - 12 - 28, 28)[:n] if n == 3 else (12, CONTENT_W_MM - 12)
+            default = (12, CONTENT_W_MM - 12 - 28, 28) if n == 3 else (12, CONTENT_W_MM - 12) if n == 2 else (1,) * n
+            widths = column_widths(block, CONTENT_W_MM, default)
             table = self.grid(1 + len(block.rows), widths, style="Table Grid")
+            size = 9.5 if n <= 3 else 8.5  # six columns on an A5 sheet: a size smaller
             for r, values in enumerate((block.columns, *block.rows)):
                 for c, value in enumerate(values):
                     cell = table.rows[r].cells[c]
                     p = cell.paragraphs[0]
                     p.alignment = self.align["center" if c == 0 else "left"]
                     run = p.add_run(value)
-                    run.bold, run.font.size = r == 0, self.Pt(9.5)
+                    run.bold, run.font.size = r == 0, self.Pt(size)
             self.spacer(4)
 
     def signatures(self, doc: SlipDocument) -> None:

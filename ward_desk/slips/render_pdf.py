@@ -6,7 +6,7 @@ import io
 from typing import Any
 
 from ward_desk.fonts import FAMILY, register_pdf_fonts
-from ward_desk.slips.layout import Block, SlipDocument, printable_document
+from ward_desk.slips.layout import Block, SlipDocument, column_widths, printable_document
 from ward_desk.slips.qr import qr_png
 
 # A5 portrait, millimetres. The left margin is wider for binding into a file,
@@ -194,9 +194,11 @@ class _Drawer:
         if block.heading:
             self.font(self.body_pt, bold=True)
             pdf.multi_cell(CONTENT_W, self.line_h, block.heading, **self.next_line)
-        self.font(9 * self.scale)
-        widths = (9, CONTENT_W - 9 - 28, 28)[: len(block.columns)] if len(block.columns) == 3 else (9, CONTENT_W - 9)
-        aligns = ("CENTER", "LEFT", "LEFT")[: len(block.columns)]
+        n = len(block.columns)
+        self.font((9 if n <= 3 else 8) * self.scale)  # six columns on an A5 sheet: a size smaller
+        default = (9, CONTENT_W - 9 - 28, 28) if n == 3 else (9, CONTENT_W - 9) if n == 2 else (1,) * n
+        widths = column_widths(block, CONTENT_W, default)
+        aligns = ("CENTER",) + ("LEFT",) * (n - 1)
         pdf.set_line_width(0.2)
         with pdf.table(col_widths=widths, width=CONTENT_W, text_align=aligns, line_height=4.6 * self.scale,
                        padding=(0.8, 1.2), headings_style=FontFace(emphasis="BOLD"),

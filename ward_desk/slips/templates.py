@@ -19,7 +19,8 @@ Schema (see the shipped files for worked examples)::
     subtitle    = "..."                             # optional, under the title
     [[body]]  text = "..."  [align, bold, italic, optional]
     [[body]]  label = "..."  value = "..."  [optional]
-    [[body]]  table = "documents" | "requested_items"  columns = [...]  [heading, empty]
+    [[body]]  table = "documents" | "requested_items" | "history"  columns = [...]
+              [heading, empty, widths = [relative column widths]]
     [[signatures]]  title = "..."  note = "..."  name = "..."
     [qr]  caption = "..."                           # receipt: print the QR code
 
@@ -46,7 +47,10 @@ except ModuleNotFoundError:  # Python 3.10
 
 SHIPPED_DIR = Path(__file__).with_name("templates")
 DEFAULT_MOTTO = ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc")
-TABLE_SOURCES = ("documents", "requested_items")
+TABLE_SOURCES = ("documents", "requested_items", "history")
+# Columns a table may have: STT + name (+ note); the control sheet's history has
+# STT, time, who, step, result and on time / late.
+TABLE_COLUMNS = {"documents": 3, "requested_items": 3, "history": 6}
 ALIGNS = ("left", "center", "right", "justify")
 
 _TOP_KEYS = {
@@ -56,7 +60,7 @@ _TOP_KEYS = {
 _REQUIRED_TOP = ("header_left", "title", "body", "signatures")
 _BODY_KEYS = {
     "text": str, "label": str, "value": str, "table": str, "columns": list, "heading": str,
-    "empty": str, "align": str, "bold": bool, "italic": bool, "optional": bool,
+    "empty": str, "align": str, "bold": bool, "italic": bool, "optional": bool, "widths": list,
 }
 _SIGNATURE_KEYS = {"title": str, "note": str, "name": str}
 _QR_KEYS = {"caption": str}
@@ -210,11 +214,17 @@ class _Checker:
                 self.fail("slips.template_bad_value", f"{where}.table", item["table"],
                           expected=" | ".join(TABLE_SOURCES))
             columns = item.get("columns", [])
-            if not 2 <= len(columns) <= 3:
+            most = TABLE_COLUMNS[item["table"]]
+            if not 2 <= len(columns) <= most:
                 self.fail("slips.template_bad_value", f"{where}.columns", "columns",
-                          expected="2 or 3 column titles")
+                          expected=f"2 to {most} column titles")
             for i, col in enumerate(columns):
                 self.text(col, f"{where}.columns[{i}]")
+            widths = item.get("widths")
+            if widths is not None and (len(widths) != len(columns) or not all(
+                    isinstance(w, (int, float)) and not isinstance(w, bool) and w > 0 for w in widths)):
+                self.fail("slips.template_bad_value", f"{where}.widths", "widths",
+                          expected="one positive number per column")
         if item.get("align", "left") not in ALIGNS:
             self.fail("slips.template_bad_value", f"{where}.align", "align", expected=" | ".join(ALIGNS))
         for key in ("text", "label", "value", "heading", "empty"):

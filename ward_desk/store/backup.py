@@ -19,7 +19,7 @@ from pathlib import Path
 import peewee
 from sqlcipher3 import dbapi2 as sqlcipher
 
-from ward_desk.store import space
+from ward_desk.store import presence, space
 from ward_desk.store.database import db_salt, file_size, translate_db_error, translating_errors
 from ward_desk.store.errors import (
     NoKeySlots,
@@ -166,6 +166,14 @@ def restore_store(data_dir: Path, backup: Path, key: bytes, expected_store_id: s
             "store.restore_wrong_store", path=str(backup), found=meta.get("store_id"), expected=expected_store_id
         )
     data_dir = Path(data_dir)
+    # A desk, the CLI or the sync daemon with the store open would go on writing into the
+    # replaced file, and every dossier it saved after the swap would be lost: refused,
+    # naming them. Nobody opens the store while the swap runs.
+    with presence.exclusive(data_dir, "store.in_use_restore"):
+        return _swap_in(data_dir, Path(backup), keyfile)
+
+
+def _swap_in(data_dir: Path, backup: Path, keyfile: KeyFile | None) -> Path:
     db_path, keys_path = data_dir / "ward.db", data_dir / "keys.json"
     needed = file_size(Path(backup)) + file_size(db_path) + space.MIB
     ensure_free(data_dir, needed)

@@ -17,7 +17,7 @@ from pathlib import Path
 import peewee
 from playhouse.sqlcipher_ext import SqlCipherDatabase
 
-from ward_desk.store import models, space
+from ward_desk.store import models, presence, space
 from ward_desk.store.errors import (
     DiskError,
     KeyFileMismatch,
@@ -57,13 +57,19 @@ def connection_pragmas() -> list[tuple[str, object]]:
         ("synchronous", "FULL"),
         ("foreign_keys", 1),
         ("temp_store", "MEMORY"),
-        ("busy_timeout", 5000),
+        ("busy_timeout", BUSY_TIMEOUT_MS),
         ("cache_size", -16000),
         ("wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES),
         ("journal_size_limit", WAL_SIZE_LIMIT_BYTES),
     ]
 
 
+# Several desks, the CLI and the sync daemon write one store: a writer waits this long for
+# another's commit (each is milliseconds; a big import or an idle checkpoint, seconds)
+# before the clerk is told the store is busy. Transactions that read then write begin
+# IMMEDIATE, so SQLite's busy handler covers them too (a deferred one that read first
+# gets SQLITE_BUSY at once when another wrote meanwhile; no wait helps it).
+BUSY_TIMEOUT_MS = 20000
 WAL_AUTOCHECKPOINT_PAGES = 16000  # 64 MB of log: ~1,000 intakes without an idle moment
 WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
 IDLE_CHECKPOINT_SECONDS = 2.0
@@ -78,6 +84,9 @@ class Store:
     db: SqlCipherDatabase
     store_id: str
     key: bytes
+    # This process's mark that it has the store open (restore and upgrades refuse while
+    # another process holds one); dropped on close.
+    presence: presence.Presence | None = None
 
     @property
     def db_path(self) -> Path:
@@ -107,6 +116,8 @@ class Store:
             with contextlib.suppress(peewee.DatabaseError):
                 self.db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         self.db.close()
+        if self.presence is not None:
+            self.presence.release()
 
 
 def maybe_checkpoint(store: Store, idle_seconds: float, *, min_idle: float = IDLE_CHECKPOINT_SECONDS,
@@ -141,7 +152,8 @@ def bind(path: Path, key: bytes) -> SqlCipherDatabase:
     db = models.database
     if not db.is_closed():
         db.close()
-    db.init(str(path), passphrase=f"x'{key.hex()}'", pragmas=connection_pragmas(), timeout=10)
+    db.init(str(path), passphrase=f"x'{key.hex()}'", pragmas=connection_pragmas(),
+            timeout=BUSY_TIMEOUT_MS / 1000)
     return db
 
 
@@ -289,11 +301,27 @@ backup it takes first can run for minutes on a big store, so the user is told wh
 
 def open_with_key(data_dir: Path, key: bytes, keyfile: KeyFile, *, migrate: bool = True,
                   on_upgrade: UpgradeNotice | None = None) -> Store:
-    """Open the store whose database key is ``key`` (already unwrapped)."""
+    """Open the store whose database key is ``key`` (already unwrapped), marked as open
+    by this process until :meth:`Store.close` (:mod:`ward_desk.store.presence`)."""
+    db_path, _ = locate(data_dir)
+    # Registered before the first read, under the swap lock: a restore either sees this
+    # process or has finished before it reads anything.
+    with presence.entering(Path(data_dir)) as mine:
+        db = bind(db_path, key)
+        try:
+            _check_and_upgrade(db, db_path, Path(data_dir), key, keyfile, mine, migrate=migrate,
+                               on_upgrade=on_upgrade)
+        except BaseException:
+            db.close()
+            raise
+    keyfile.save_if_rewrapped()  # the key opened this store: a weak slot may now be made strong
+    return Store(data_dir=Path(data_dir), db=db, store_id=keyfile.store_id, key=key, presence=mine)
+
+
+def _check_and_upgrade(db: SqlCipherDatabase, db_path: Path, data_dir: Path, key: bytes, keyfile: KeyFile,
+                       mine: presence.Presence, *, migrate: bool, on_upgrade: UpgradeNotice | None) -> None:
     from ward_desk.migrations import LATEST_VERSION, apply_all
 
-    db_path, _ = locate(data_dir)
-    db = bind(db_path, key)
     try:
         check_readable(db, db_path)
     except StoreError as exc:
@@ -302,26 +330,21 @@ def open_with_key(data_dir: Path, key: bytes, keyfile: KeyFile, *, migrate: bool
     if not meta.get("store_id"):
         # An empty or foreign file that the key happens to "open" (SQLCipher treats a
         # zero-length file as a new database): never migrate into it.
-        db.close()
         raise StoreDamaged("store.damaged", path=str(db_path))
     if meta["store_id"] != keyfile.store_id:
-        db.close()
         raise KeyFileMismatch("store.keyfile_mismatch", keys=keyfile.path or KEYS_NAME, path=str(db_path))
     version = int(meta.get("schema_version", "0"))
     if version > LATEST_VERSION:
-        db.close()
         raise StoreTooNew("store.too_new", found=version, supported=LATEST_VERSION)
     if version < LATEST_VERSION and migrate:
+        # An older desk still open would write into the old schema (and the backup taken
+        # first would miss what it writes): upgrade only alone.
+        presence.refuse_if_others(data_dir, mine, "store.in_use_upgrade")
         if on_upgrade is not None and version > 0:
             # Only a courtesy: a failing notice must never stop (or half-do) the upgrade.
             with contextlib.suppress(Exception):
                 on_upgrade(version, LATEST_VERSION, file_size(db_path))
-        try:
-            apply_all(db, Path(data_dir), backup_first=version > 0, key=key, keyfile=keyfile)
-        except BaseException:
-            db.close()
-            raise
-    return Store(data_dir=Path(data_dir), db=db, store_id=keyfile.store_id, key=key)
+        apply_all(db, data_dir, backup_first=version > 0, key=key, keyfile=keyfile)
 
 
 def open_store(data_dir: Path, username: str, password: str, *, migrate: bool = True,
@@ -330,7 +353,19 @@ def open_store(data_dir: Path, username: str, password: str, *, migrate: bool = 
     _db_path, keys_path = locate(data_dir)
     keyfile = KeyFile.load(keys_path)
     key = keyfile.unlock_with_password(username, password)
-    return open_with_key(data_dir, key, keyfile, migrate=migrate, on_upgrade=on_upgrade)
+    try:
+        return open_with_key(data_dir, key, keyfile, migrate=migrate, on_upgrade=on_upgrade)
+    except StoreError:
+        # A re-key interrupted after the database took the new key and before the new
+        # slots replaced keys.json: the new slots are in keys.json.rekey.
+        pending = keys_path.with_name(keys_path.name + ".rekey")
+        if not pending.exists():
+            raise
+        newer = KeyFile.load(pending)
+        store = open_with_key(data_dir, newer.unlock_with_password(username, password), newer, migrate=migrate,
+                              on_upgrade=on_upgrade)
+        os.replace(pending, keys_path)
+        return store
 
 
 def open_with_recovery(data_dir: Path, recovery_key: str, *, on_upgrade: UpgradeNotice | None = None) -> Store:

@@ -73,12 +73,24 @@ class KdfParams:
 
     @classmethod
     def from_env(cls) -> KdfParams:
-        """Default params, lowered only where ``WARD_DESK_KDF_MEMORY_KIB`` says so
-        (the test suite sets it so thousands of unlocks stay quick)."""
+        """The current profile: the default, lowered only by the test suite's switch
+        (``WARD_DESK_TEST_ONLY=1`` *and* ``WARD_DESK_KDF_MEMORY_KIB``, so thousands of
+        unlocks stay quick), and never below :data:`TEST_KDF_FLOOR_KIB`. A slot made
+        under the switch is weaker than the default profile, so the first unlock
+        without the switch re-wraps it (:meth:`KeyFile.unlock`): the switch cannot
+        leave a real store with weak slots."""
         memory = os.environ.get("WARD_DESK_KDF_MEMORY_KIB")
-        if memory and memory.isdigit():
-            return cls(memory_kib=min(max(KDF_MEMORY_KIB[0], int(memory)), KDF_MEMORY_KIB[1]), iterations=1)
+        if memory and memory.isdigit() and os.environ.get("WARD_DESK_TEST_ONLY") == "1":
+            return cls(memory_kib=min(max(TEST_KDF_FLOOR_KIB, int(memory)), KDF_MEMORY_KIB[1]), iterations=1)
         return cls()
+
+    def weaker_than(self, other: KdfParams) -> bool:
+        """True when this cost is below ``other`` in memory or passes."""
+        return self.memory_kib < other.memory_kib or self.iterations < other.iterations
+
+
+TEST_KDF_FLOOR_KIB = 64
+"""The lowest memory cost the test switch can ask for."""
 
 
 @dataclass
@@ -101,6 +113,7 @@ class KeyFile:
     # then told apart from a damaged database. Empty in files written before it.
     db_salt: str = ""
     path: str = field(default="", compare=False, repr=False)
+    rewrapped: bool = field(default=False, compare=False, repr=False)  # a weak slot was re-wrapped
 
     # --- reading and writing -------------------------------------------------
     @classmethod
@@ -239,7 +252,38 @@ class KeyFile:
         _check_slot(slot, self.path or "keys.json")  # bounded before use, whoever built the slot
         kdf = KdfParams(slot.kdf["memory_kib"], slot.kdf["iterations"], slot.kdf["lanes"])
         kek = _argon2(password, bytes.fromhex(slot.kdf["salt"]), kdf)
-        return _unwrap(kek, slot.wrapped, self._aad(slot.id, "password"))
+        key = _unwrap(kek, slot.wrapped, self._aad(slot.id, "password"))
+        self._rewrap_if_weak(slot, password, key, kdf)
+        return key
+
+    def _rewrap_if_weak(self, slot: Slot, password: str, key: bytes, kdf: KdfParams) -> None:
+        """A slot below the current profile (made by an older version, or under the
+        test switch) is wrapped again with the current one now that the password is
+        known. In memory only: :meth:`save_if_rewrapped` writes it once the store
+        has opened with the key (a store that then fails to open is left as it was)."""
+        current = KdfParams.from_env()
+        if not kdf.weaker_than(current):
+            return
+        salt = secrets.token_bytes(16)
+        stronger = Slot(
+            id=slot.id, kind="password", user_tag=slot.user_tag, meta=dict(slot.meta),
+            kdf={"alg": "argon2id", "salt": salt.hex(), **asdict(current)},
+            wrapped=_wrap(_argon2(password, salt, current), key, self._aad(slot.id, "password")),
+        )
+        self.slots = [stronger if s.id == slot.id else s for s in self.slots]
+        self.rewrapped = True
+
+    def save_if_rewrapped(self) -> None:
+        """Write the file back if an unlock re-wrapped a weak slot. Best effort: a
+        key file that cannot be written (read-only medium, full disk) still opened
+        the store, and the next unlock tries again."""
+        if not self.rewrapped or not self.path:
+            return
+        from ward_desk.errors import WardDeskError
+
+        with contextlib.suppress(OSError, WardDeskError):
+            self.save(Path(self.path))
+            self.rewrapped = False
 
     def set_recovery(self, recovery_key: str, db_key: bytes) -> None:
         slot_id = uuid.uuid4().hex

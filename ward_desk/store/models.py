@@ -137,7 +137,7 @@ class Event(BaseModel):
     dossier = ForeignKeyField(Dossier, backref="events", on_delete="RESTRICT")
     at = DateTimeField()
     actor = ForeignKeyField(User, null=True, on_delete="RESTRICT", index=False)
-    kind = CharField()  # intake | transition | apology | note | call | attachment
+    kind = CharField()  # intake | transition | apology | note | call | attachment | late_notice
     action = CharField(null=True)  # lifecycle.Action value for transitions
     from_state = CharField(null=True)
     to_state = CharField()
@@ -147,6 +147,9 @@ class Event(BaseModel):
     data = TextField(default="{}")  # JSON
     prev_hash = CharField()
     hash = CharField()
+    # The counter (quầy) of the desk session that made it; "" before migration 0006 and
+    # where none is set (then also absent from the hashed body).
+    counter = CharField(default="")
 
 
 class ApologySlip(BaseModel):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ward_desk.i18n import get_language, t
 
@@ -25,6 +25,39 @@ def translate_bindings(node: DOMNode) -> None:
             if b.id else b
             for b in bindings
         ]
+
+
+# Textual's own user-visible words, by (widget class, binding action) and the header's
+# icon tooltip: shown in the footer (a Select's open menu, the command palette) or on hover.
+_TEXTUAL_BINDINGS = {
+    ("SelectOverlay", "dismiss"): "ui.textual.dismiss_menu",
+    ("CommandPalette", "escape"): "ui.textual.exit_palette",
+}
+_TEXTUAL_TOOLTIPS = {"HeaderIcon": "ui.textual.open_palette"}
+
+
+def translate_textual(node: DOMNode, *, descendants: bool = True) -> None:
+    """Word Textual's built-in binding descriptions and tooltips of ``node`` (and of the
+    widgets inside it) in the desk's language: they are written in English in Textual."""
+    nodes = [node, *node.query("*")] if descendants else [node]
+    for n in nodes:
+        for cls in type(n).__mro__:
+            tooltip = _TEXTUAL_TOOLTIPS.get(cls.__name__)
+            if tooltip:
+                n.tooltip = t(tooltip)  # type: ignore[attr-defined]
+        names = [cls.__name__ for cls in type(n).__mro__]
+        for key, bindings in n._bindings.key_to_bindings.items():
+            n._bindings.key_to_bindings[key] = [_worded(b, names) for b in bindings]
+
+
+def _worded(binding: Any, class_names: list[str]) -> Any:
+    if binding.id is not None:
+        return binding  # the desk's own: translate_bindings words it
+    for name in class_names:
+        message_id = _TEXTUAL_BINDINGS.get((name, binding.action))
+        if message_id:
+            return replace(binding, description=t(message_id), tooltip="")
+    return binding
 
 
 def key_hints(node: DOMNode, ids: tuple[str, ...]) -> str:

@@ -11,6 +11,7 @@ from textual.widgets.option_list import Option
 
 from ward_desk.domain.text import fold
 from ward_desk.i18n import t
+from ward_desk.ui.i18n import translate_textual
 
 
 class DeskCommands(Provider):
@@ -35,6 +36,7 @@ class DeskPalette(CommandPalette):
 
     def __init__(self) -> None:
         super().__init__(placeholder=t("ui.palette.placeholder"), id="--command-palette")
+        translate_textual(self, descendants=False)  # its Esc, in the footer
 
     def _start_no_matches_countdown(self, search_value: str) -> None:
         # Textual's own countdown adds an English "No matches found"; ours is worded.

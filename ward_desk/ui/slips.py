@@ -65,7 +65,17 @@ async def produce(app: Any, kind: str, code: str, data: Any = None) -> SlipResul
             data = await app.store_thread.call(gather, kind, session, code)
         except Exception as exc:
             return SlipResult(message=t("ui.slips.failed", detail=str(exc) or type(exc).__name__))
-    return await asyncio.to_thread(write, kind, data, session.store.data_dir)
+    result = await asyncio.to_thread(write, kind, data, session.store.data_dir)
+    if result.ok and getattr(app, "is_web", False):
+        deliver(app, result.paths[0])
+    return result
+
+
+def deliver(app: Any, path: Path) -> None:
+    """Open the slip in the clerk's browser (served desk: ``ward-desk serve``), where it
+    prints on the counter's printer; the office PC's disk copy follows the retention rule."""
+    app.deliver_binary(path, open_method="browser", mime_type="application/pdf" if path.suffix == ".pdf" else None,
+                       name=path.name)
 
 
 def preview(kind: str, session: Any, code: str) -> str:

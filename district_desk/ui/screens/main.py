@@ -183,6 +183,31 @@ class MainScreen(Screen[None]):
 
         self.app.push_screen(ReasonDialog(row["office_code"], row["month"], row["revision"]), given)
 
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a ward, a ranked (or excluded) ward or an overdue dossier: open that commune."""
+        from district_desk.ui.screens.commune import CommuneScreen
+
+        office = self._office_at(event.data_table.id or "", event.cursor_row)
+        if office is None:
+            return
+        app: Any = self.app
+        names = {w["office_code"]: w["name"] for w in self.data.get("wards") or []}
+        self.app.push_screen(CommuneScreen(office, names.get(office, ""), app.month))
+
+    def _office_at(self, table: str, row: int) -> str | None:
+        if table == "wards-table":
+            rows = self.data.get("wards") or []
+        elif table == "ranking-table":
+            ranking = self.data.get("ranking") or {}
+            rows = [*ranking.get("ranked", []), *ranking.get("excluded", [])]
+        elif table == "overdue-table":
+            rows = self.data.get("overdue") or []
+        elif table == "reviews-table":
+            rows = self.data.get("reviews") or []
+        else:
+            return None
+        return str(rows[row]["office_code"]) if 0 <= row < len(rows) else None
+
     # -- workers (habit 2: every store call in a thread) ------------------------
 
     def _store(self) -> Any:
@@ -331,14 +356,14 @@ class MainScreen(Screen[None]):
     def _render_ranking(self) -> None:
         data = self.data["ranking"]
         cols = [t(f"district.rank.col.{k}") for k in
-                ("rank_total", "office_code", "ward", "self_total", "district_total", "on_time_rate", "flags",
+                ("rank_total", "office_code", "ward", "self_total", "district_total", "on_time_share", "flags",
                  "data_as_of")]
         rows: list[list[Any]] = []
         for r in data["ranked"]:
             style = RED if r["inflated"] else ""
             rows.append([
                 str(r["rank_total"]), r["office_code"], r["ward"], Text(score_text(r["self_total"]), style=style),
-                score_text(r["district_total"]), rate_text(r["on_time_rate"]),
+                score_text(r["district_total"]), rate_text(r.get("on_time_share")),
                 Text(", ".join(t(f"district.rank.flag.{f}") for f in r["flags"]), style=style),
                 _local(r["data_as_of"]),
             ])

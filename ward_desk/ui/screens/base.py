@@ -11,7 +11,7 @@ from textual.worker import Worker, WorkerState
 
 from ward_desk.errors import WardDeskError
 from ward_desk.i18n import t
-from ward_desk.ui.i18n import translate_bindings
+from ward_desk.ui.i18n import translate_bindings, translate_textual
 
 if TYPE_CHECKING:
     from ward_desk.services.session import Session
@@ -120,6 +120,7 @@ class DeskMixin:
         translate_bindings(self)  # type: ignore[arg-type]
         state = self.capture_state()
         await self.recompose()  # type: ignore[attr-defined]
+        translate_textual(self)  # type: ignore[arg-type]
         self.restore_state(state)
         self.render_data()
         self.refresh_bindings()  # type: ignore[attr-defined]
@@ -140,6 +141,7 @@ class DeskScreen(DeskMixin, Screen[Any]):
 
     def on_mount(self) -> None:
         self._language_epoch = self.desk.language_epoch
+        translate_textual(self)  # a Select's menu, the header's icon: Textual's own words
 
     def action_back(self) -> None:
         """One step back (the same on every screen)."""
@@ -160,3 +162,4 @@ class DeskModal(DeskMixin, ModalScreen[Any]):
 
     def on_mount(self) -> None:
         self._language_epoch = self.desk.language_epoch
+        translate_textual(self)

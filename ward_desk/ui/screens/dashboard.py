@@ -133,6 +133,10 @@ class DashboardScreen(DeskScreen):
             value = "—" if rate is None else f"{fmt_percent(rate)} ({counts.month_on_time}/{counts.month_resolved})"
         else:
             value = str(getattr(counts, attr))
+            if attr == "overdue" and counts.overdue_extended:
+                # Why this count can be above the one the clerk remembers: apology-extended
+                # dossiers are late against the law too (domain.figures).
+                value += " " + t("ui.dashboard.overdue_extended", n=counts.overdue_extended)
         text = Text.assemble((f"{label:<34}", ""), (value, "bold"))
         if counts is not None and view in ("overdue", "apology") and getattr(counts, attr) > 0:
             text.stylize("bold red")

@@ -54,7 +54,7 @@ class _Dialog(DeskModal):
 
 
 # How many common reasons the catalogue offers per action (ui.reason.<action>.<n>).
-COMMON_REASONS = {"reject": 4, "withdraw": 3, "request_supplement": 4, "suspend": 3}
+COMMON_REASONS = {"reject": 4, "withdraw": 3, "request_supplement": 4, "suspend": 3, "declare_late": 3}
 
 
 class ReasonDialog(_Dialog):
@@ -85,8 +85,10 @@ class ReasonDialog(_Dialog):
                                  Option(t("ui.reason.other"), id="other"), id="common")
             yield Label(t("ui.dialog.reason"))
             # Not selected on focus: letters typed on the list, or a picked reason, go on.
-            yield Input(id="reason", compact=True, placeholder=t("ui.dialog.reason_hint"),
-                        select_on_focus=False)
+            # A supplement request's reason is what the citizen must bring: its parts (";")
+            # are the rows of form 02, so the hint says how to list several.
+            hint = "ui.dialog.reason_hint.supplement" if self._action == "request_supplement" else "ui.dialog.reason_hint"
+            yield Input(id="reason", compact=True, placeholder=t(hint), select_on_focus=False)
             yield Static(str(self._said_at.get("reason", "")), id="reason-problem", classes="error")
             if self._needs_legal_basis:
                 yield Label(t("ui.dialog.legal_basis"))

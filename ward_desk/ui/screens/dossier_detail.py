@@ -21,8 +21,9 @@ from ward_desk.ui.i18n import action_text, fmt_datetime, state_text
 from ward_desk.ui.screens.base import DeskScreen
 from ward_desk.ui.workers import store_work
 
-# Slip produced after a move, by action (the receipt is produced at intake).
-SLIP_AFTER = {"request_supplement": "supplement", "reject": "refusal"}
+# Slip produced after a move, by action (the receipt is produced at intake): forms 02, 03
+# and 05 (the notice of stopping, issued when the citizen withdraws) of Circular 03/2025.
+SLIP_AFTER = {"request_supplement": "supplement", "reject": "refusal", "withdraw": "stop"}
 # Moves that close the dossier for good: asked again, with "no" as the default.
 IRREVERSIBLE = frozenset({"reject", "withdraw", "return_result"})
 
@@ -68,13 +69,15 @@ class DetailView:
     can_apologize: bool
     proposed_apology: date | None
     will_be_late: bool
+    lateness: str | None = None  # domain.lateness.Lateness value: will be late / due today / due soon
+    declared_late: bool = False  # an officer said the result will not be ready in time
     events: list[EventLine] = field(default_factory=list)
 
 
 def build_view(session: Any, code: str) -> DetailView:
     """Read a dossier, its history and what may be done next (runs in a worker)."""
     from ward_desk.domain import lifecycle
-    from ward_desk.domain.lateness import will_be_late
+    from ward_desk.domain.lateness import lateness, will_be_late
     from ward_desk.domain.timing import local_day
     from ward_desk.services import dossiers
 
@@ -82,7 +85,10 @@ def build_view(session: Any, code: str) -> DetailView:
     events = dossiers.history(d)
     projection = dossiers.projection(d)
     now = session.clock()
-    can_apologize = lifecycle.can_issue_apology(projection, now, session.calendar, session.rules)
+    declared = dossiers.declared_late(d)
+    can_apologize = lifecycle.can_issue_apology(projection, now, session.calendar, session.rules,
+                                                declared_late=declared)
+    flag = lateness(d.state, d.due_at, d.apology_count, now, session.calendar, session.rules, declared)
     proposed = None
     if can_apologize:
         extra = max(1, d.procedure.processing_days)
@@ -100,7 +106,8 @@ def build_view(session: Any, code: str) -> DetailView:
         allowed=tuple(a.value for a in lifecycle.allowed_actions(lifecycle.State(d.state))),
         overdue=d.state in dossiers.RUNNING_STATES and d.due_at < now,
         can_apologize=can_apologize, proposed_apology=proposed,
-        will_be_late=will_be_late(d.state, d.due_at, d.apology_count, now),
+        will_be_late=will_be_late(d.state, d.due_at, d.apology_count, now, declared),
+        lateness=flag.value if flag else None, declared_late=declared,
         events=[EventLine(e.at, e.actor.full_name if e.actor_id else "", e.kind, e.action,
                           e.from_state, e.to_state, e.reason, e.legal_basis, e.due_at)
                 for e in events],
@@ -114,6 +121,7 @@ class DossierDetailScreen(DeskScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "key.back", id="back"),
         Binding("a", "apology", "key.apology", id="apology"),
+        Binding("t", "declare_late", "key.declare_late", id="declare_late"),
         Binding("p", "print", "key.print", id="print"),
         Binding("v", "preview", "key.preview", id="preview"),
     ]
@@ -142,6 +150,11 @@ class DossierDetailScreen(DeskScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "apology":
             return self._view is not None and self._view.can_apologize
+        if action == "declare_late":
+            v = self._view
+            # Offered only before it is late anyway (past due, the slip is due already).
+            return (v is not None and v.state in ("received", "in_progress") and not v.apology_count
+                    and not v.will_be_late)
         return super().check_action(action, parameters)
 
     @store_work("detail")
@@ -163,6 +176,8 @@ class DossierDetailScreen(DeskScreen):
             headline.append("  " + t("ui.detail.overdue"), style="bold red")
         if view.will_be_late:  # not merely due soon: that is no reason to apologise yet
             headline.append("  " + t("ui.detail.apology_needed"), style="bold yellow")
+        elif view.lateness in ("due_today", "due_soon"):  # said, but no apology asked for
+            headline.append("  " + t(f"ui.detail.{view.lateness}"), style="cyan")
         self.query_one("#headline", Static).update(headline)
         self.query_one("#fields", Static).update(self._fields_table(view))
         actions = self.query_one("#actions", OptionList)
@@ -333,6 +348,35 @@ class DossierDetailScreen(DeskScreen):
         self._moving = False
         return False
 
+    # -- "will not be ready in time" --------------------------------------------------
+    def action_declare_late(self) -> None:
+        """The officer declares the result will not be ready in time, with the reason:
+        the dossier will be late and its apology slip is due from now."""
+        from ward_desk.ui.screens.dialogs import ReasonDialog
+
+        view = self._view
+        if view is None or not self.check_action("declare_late", ()):
+            return
+
+        def reasoned(answer: tuple[str, str] | None) -> None:
+            if answer:
+                self.declare_late(answer[0])
+
+        title = f"{t('ui.late.title')} — {view.code} — {view.applicant}"
+        self.app.push_screen(ReasonDialog("declare_late", True, False, title=title), callback=reasoned)
+
+    @store_work("move")
+    def declare_late(self, reason: str) -> DetailView:
+        """Record the declaration, and read the dossier again."""
+        from ward_desk.services import dossiers
+
+        dossiers.declare_late(self.session, self._code, reason)
+        return build_view(self.session, self._code)
+
+    def done_declare_late(self, view: DetailView) -> None:
+        self.done_load(view)
+        self.notify(t("ui.late.declared", code=view.code))
+
     # -- apology slip ------------------------------------------------------------------
     def action_apology(self) -> None:
         """Issue the apology slip: a proposed new date and reason, confirmed with Enter."""
@@ -386,6 +430,10 @@ class DossierDetailScreen(DeskScreen):
             kinds.append("refusal")
         if view.apology_count:
             kinds.append("apology")
+        if view.state == "withdrawn":
+            kinds.append("stop")
+        if len(view.events) > 1:  # the control sheet (06) follows a dossier once it moves on
+            kinds.append("control")
         return kinds
 
     def action_print(self) -> None:
@@ -416,6 +464,9 @@ class DossierDetailScreen(DeskScreen):
         if not result.ok:
             return result.message
         pdf = result.paths[0]
+        if self.app.is_web:
+            # Served: the office PC's printer is not the counter's; the browser has it (produce delivered it).
+            return t("serve.delivered", name=pdf.name)
         outcome = await asyncio.to_thread(send_to_printer, pdf)
         if outcome.queued:
             return t("ui.print.queued", path=str(pdf), detail=outcome.detail)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from peewee import Database
 
-VERSION = 6
+VERSION = 7
 
 STATEMENTS = [
     """ALTER TABLE "dossier" ADD COLUMN "calendar_version" VARCHAR(255) NOT NULL DEFAULT ''""",

@@ -1,0 +1,1 @@
+"""The desk served to the other counters' browsers (``ward-desk serve``)."""
