@@ -190,6 +190,10 @@ def cmd_publish(args: argparse.Namespace) -> int:
         body = json.loads(Path(args.file).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise BadInput("sync.cli.bad_json", path=args.file, detail=str(exc)) from exc
+    if args.kind == "calendar" and isinstance(body, dict) and "notice" in body:
+        from ward_desk.domain.notices import parse_year_notice
+
+        parse_year_notice(body["notice"])  # a notice wards would refuse is never signed
     password = district_password(args)
     store = open_district(args)
     try:

@@ -40,7 +40,7 @@ from district_desk.models import (
 from district_desk.store import DistrictStore, utcnow
 from sync_agent.errors import BadInput
 from ward_desk.domain import figures
-from ward_desk.domain.calendar import CalendarOverride, WorkingCalendar
+from ward_desk.domain.calendar import CalendarOverride, WorkingCalendar, national_year
 from ward_desk.domain.report_math import Counts, Period, parse_period
 from ward_desk.domain.timing import Timing, classify, working_days_late
 
@@ -102,11 +102,14 @@ def _as_dt(value: Any) -> datetime | None:
 
 
 def district_calendar(store: DistrictStore) -> WorkingCalendar:
-    """The national calendar plus the calendar overrides this district published to
-    every ward (the same days the wards count with)."""
+    """The national calendar plus the year notices and calendar overrides this district
+    published to every ward (the same days the wards count with)."""
     from sync_agent.envelope import EnvelopeError, open_document
+    from ward_desk.domain.notices import YearNotice, parse_year_notice, with_notices
+    from ward_desk.errors import InvalidInput
 
     overrides: list[CalendarOverride] = []
+    notices: list[YearNotice] = []
     docs = list(
         DownlinkDoc.select(DownlinkDoc.envelope)
         .where((DownlinkDoc.kind == "calendar") & (DownlinkDoc.audience == "*"))
@@ -117,13 +120,15 @@ def district_calendar(store: DistrictStore) -> WorkingCalendar:
         for row in docs:
             try:
                 body = open_document(bytes(row.envelope), verify_key=sign).body
+                if "notice" in body:
+                    notices.append(parse_year_notice(body["notice"]))
                 for item in body.get("overrides", []):
                     from datetime import date
 
                     overrides.append(CalendarOverride(date.fromisoformat(str(item["day"])), item["kind"]))
-            except (EnvelopeError, KeyError, ValueError, TypeError, AttributeError):
+            except (EnvelopeError, InvalidInput, KeyError, ValueError, TypeError, AttributeError):
                 continue
-    return WorkingCalendar(overrides)
+    return WorkingCalendar(overrides, national=with_notices(national_year, notices))
 
 
 # --------------------------------------------------------------------------- facts

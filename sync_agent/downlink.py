@@ -11,7 +11,10 @@ the last good one expires the ward says its data is stale); it is kept as receiv
 
 * ``procedures``: ``{"procedures": [{"code", "name", "field", "days", "fee",
   "online_level", "documents": [...], "legal_basis"}]}`` -> catalogue upsert;
-* ``calendar``: ``{"overrides": [{"day": "YYYY-MM-DD", "kind": "off"|"work", "note"}]}``;
+* ``calendar``: ``{"overrides": [{"day": "YYYY-MM-DD", "kind": "off"|"work", "note"}]}``
+  and/or ``{"notice": {...}}``, a whole year of days off and make-up days with their
+  documents and status (``ward_desk.domain.notices.parse_year_notice``): kept, it
+  replaces that year of the shipped calendar file; the calendar is reloaded;
 * ``criteria_set``: ``{"toml": "<criteria set file>"}`` (validated before it is kept);
 * ``review``: ``{"month": "YYYY-MM", "revision": n, "status": "accepted"|"returned", "comment"}``.
 """
@@ -63,6 +66,10 @@ def receive(session: Any, blob: bytes) -> Document:
         )
     if doc.seq:
         state.set_downlink_seq(doc.kind, doc.seq)
+    if doc.kind == "calendar":
+        from ward_desk.services.desk import load_calendar
+
+        session.calendar = load_calendar(session.store.data_dir)  # a year notice counts from now on
     return doc
 
 
@@ -77,7 +84,11 @@ def _apply(session: Any, doc: Document) -> str:
         apply_review(session, str(body.get("month", "")), int(body.get("revision", 1)),
                      str(body.get("status", "")), str(body.get("comment", "")))
     elif doc.kind == "calendar":
+        from ward_desk.domain.notices import parse_year_notice
         from ward_desk.services.desk import set_calendar_override
+
+        if "notice" in body:
+            parse_year_notice(body["notice"])  # refuses a notice that does not hold together
 
         for item in body.get("overrides", []):
             set_calendar_override(session, date.fromisoformat(str(item["day"])), str(item["kind"]),

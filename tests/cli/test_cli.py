@@ -176,6 +176,40 @@ def test_calendar_due_and_holidays(tmp_path: Path) -> None:
     assert {"01/01/2026", "30/04/2026", "01/05/2026", "02/09/2026"} <= set(days)
 
 
+def test_calendar_due_and_holidays_use_the_stores_overrides(ward: Path, tmp_path: Path) -> None:
+    """`calendar due` and `calendar holidays` count with the office's calendar (local and
+    upstream overrides, upstream's year notices), not the national one alone; they list
+    make-up Saturdays and mark provisional days."""
+    from datetime import date
+
+    from ward_desk.services.desk import open_session, set_calendar_override
+
+    due = ["calendar", "due", "--received", "02/03/2026 10:00", "--days", "1"]
+    national = ok(run_cli(*due, "--data-dir", tmp_path / "no-store"))
+    assert national.stdout.strip() == "03/03/2026 17:00" and national.stderr.strip()  # says it is national only
+    assert cli(ward, *due).strip() == "03/03/2026 17:00"
+    session = open_session(ward, ADMIN, PASSWORD)
+    try:
+        set_calendar_override(session, date(2026, 3, 3), "off", "Nghỉ bù lễ hội địa phương")
+        set_calendar_override(session, date(2026, 3, 7), "work", "Làm bù")
+    finally:
+        session.store.close()
+    assert cli(ward, *due).strip() == "04/03/2026 17:00"
+    out = json.loads(cli(ward, *due, "--json"))
+    assert out["due_at"] == "04/03/2026 17:00" and " local:" in out["calendar_version"]
+
+    lines = cli(ward, "calendar", "holidays", "--year", "2026").splitlines()
+    assert "03/03/2026\tNghỉ bù lễ hội địa phương" in lines
+    assert "07/03/2026\tNgày làm bù" in lines and "10/01/2026\tNgày làm bù" in lines  # make-up Saturdays
+    assert "02/01/2026\tNghỉ hoán đổi (làm bù thứ Bảy 10/01/2026)" in lines  # 12729/VPCP-KGVX
+    assert "24/11/2026\tNgày Văn hóa Việt Nam\t(tạm tính)" in lines  # announced, not yet in law
+
+    held_back = json.loads(cli(ward, "calendar", "holidays", "--year", "2027", "--json"))
+    assert held_back["days"] and all(d["provisional"] for d in held_back["days"])
+    over = json.loads(cli(ward, "calendar", "due", "--received", "03/02/2027 10:00", "--days", "1", "--json"))
+    assert over["due_at"] == "11/02/2027 17:00" and "04/02/2027" in over["provisional_days"]
+
+
 def test_procedures_list(template: tuple[Path, str]) -> None:
     lines = cli(template[0], "procedures", "list").splitlines()
     assert len(lines) >= 25

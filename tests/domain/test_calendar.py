@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ward_desk.domain.calendar import CalendarOverride, OfficeHours, WorkingCalendar
+from ward_desk.domain.notices import packaged_calendar
 
 CAL = WorkingCalendar()
 YEARS = (2025, 2026, 2027)
@@ -27,21 +28,26 @@ def _naive_is_working(d: date) -> bool:
     return d.weekday() < 5 or d in make_up
 
 
+# Where the government's notices (the sourced calendar file) decided otherwise than the
+# pinned holidays package: New Year 2026, văn bản 12729/VPCP-KGVX of 25/12/2025.
+NOTICE_CHANGES = {date(2026, 1, 2): False, date(2026, 1, 10): True}
+
+
 @pytest.mark.parametrize("year", YEARS)
-def test_every_national_holiday_is_a_day_off_with_its_name(year: int) -> None:
+def test_every_national_holiday_is_a_day_off_with_a_name(year: int) -> None:
     national = holidays.Vietnam(years=year, language="vi")
-    assert national  # the package knows the year
-    for day, name in national.items():
+    assert national  # the package knows the year: its lunar dates are the file's
+    for day in national:
         assert not CAL.is_working_day(day), day
-        assert CAL.holiday_name(day) == name
-    assert CAL.holidays(year) == sorted(national.items())
+        if day.weekday() < 5:
+            assert CAL.holiday_name(day), day
 
 
-@pytest.mark.parametrize("year", YEARS)
-def test_whole_year_matches_the_package(year: int) -> None:
+@pytest.mark.parametrize("year", (2024, *YEARS, 2028))
+def test_whole_year_matches_the_package_but_for_the_notices(year: int) -> None:
     day = date(year, 1, 1)
     while day.year == year:
-        assert CAL.is_working_day(day) == _naive_is_working(day), day
+        assert CAL.is_working_day(day) == NOTICE_CHANGES.get(day, _naive_is_working(day)), day
         day += timedelta(days=1)
 
 
@@ -218,7 +224,7 @@ def test_only_vietnam_is_loaded_and_it_matches_the_registry() -> None:
         "from datetime import date\n"
         "from ward_desk.domain.calendar import WorkingCalendar\n"
         "cal = WorkingCalendar()\n"
-        "cal.next_working_day(date(2026, 2, 13))\n"
+        "cal.next_working_day(date(2030, 2, 13))\n"  # a year no notice covers: the package's
         "loaded = sorted(m for m in sys.modules if m.startswith('holidays.countries'))\n"
         "days = {y: sorted((d.isoformat(), n) for d, n in cal._national_year(y).holidays.items()) for y in range(2015, 2036)}\n"
         "print(json.dumps({'loaded': loaded, 'days': days}))\n"
@@ -228,6 +234,8 @@ def test_only_vietnam_is_loaded_and_it_matches_the_registry() -> None:
     out = json.loads(result.stdout)
     assert out["loaded"] == ["holidays.countries.vietnam"]
     for year, days in out["days"].items():
+        if int(year) in packaged_calendar().years:
+            continue  # the notice file's own names (test_every_national_holiday_is_a_day_off_with_a_name)
         expected = sorted((d.isoformat(), n) for d, n in holidays.Vietnam(years=int(year), language="vi").items())
         assert [tuple(x) for x in days] == expected, year
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -15,6 +15,8 @@ from ward_desk.domain.lifecycle import (
     EventRecord,
     State,
     allowed_actions,
+    apology_is_late,
+    apology_latest_day,
     can_issue_apology,
     fold,
     requires_legal_basis,
@@ -288,15 +290,20 @@ def _open_dossier() -> list[EventRecord]:
 
 
 def test_apology_window() -> None:
+    # A latest date, not an earliest one (issue 10.3): the slip may go out any time while
+    # the dossier is open; after the working day before the due day it is late.
     p = fold(_open_dossier())
     assert p.due_at == local(2026, 3, 9, 17)
-    assert not can_issue_apology(p, local(2026, 3, 5, 16), CAL, RULES)  # Thu: too early
-    assert can_issue_apology(p, local(2026, 3, 6, 8), CAL, RULES)  # Fri: 1 working day before
-    assert can_issue_apology(p, local(2026, 3, 7, 8), CAL, RULES)  # weekend before due day
-    assert can_issue_apology(p, local(2026, 3, 12, 8), CAL, RULES)  # already overdue
-    with pytest.raises(RuleViolation) as err:
-        validate_apology(p, local(2026, 3, 12, 17), local(2026, 3, 5, 16), CAL, RULES)
-    assert err.value.message.id == "apology.too_early"
+    assert apology_latest_day(p.due_at, CAL, RULES) == date(2026, 3, 6)  # Fri before Mon's due day
+    for now, late in ((local(2026, 3, 2, 16), False),  # a week ahead: allowed, on time
+                      (local(2026, 3, 5, 16), False),
+                      (local(2026, 3, 6, 16), False),  # Fri: the latest day itself
+                      (local(2026, 3, 7, 8), True),  # the weekend before the due day
+                      (local(2026, 3, 9, 10), True),  # the due day
+                      (local(2026, 3, 12, 8), True)):  # already overdue: allowed, recorded late
+        assert can_issue_apology(p, now, CAL, RULES), now
+        validate_apology(p, local(2026, 3, 16, 17), now, CAL, RULES)
+        assert apology_is_late(now, p.due_at, CAL, RULES) is late, now
 
 
 def test_apology_date_checks() -> None:

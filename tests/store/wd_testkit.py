@@ -123,6 +123,11 @@ def build_store_at(data_dir: Path, version: int) -> tuple[list[str], bytes]:
         insert_user(ADMIN, "Trần Văn Quản Trị", "admin", MIGRATION_NOW)
         load_starter_catalogue(MIGRATION_NOW)
     keyfile.save(data_dir / KEYS_NAME)
+    # Schema 7 added dossier.calendar_version: below it the current services write the
+    # column on a copy of the table's later shape, dropped again once the rows are in.
+    added_later = [] if version >= 7 else ['"dossier"."calendar_version"']
+    if added_later:
+        db.execute_sql("""ALTER TABLE "dossier" ADD COLUMN "calendar_version" VARCHAR(255) NOT NULL DEFAULT ''""")
     store = Store(data_dir=data_dir, db=db, store_id=store_id, key=key)
     session = session_for(store, ADMIN, clock=lambda: MIGRATION_NOW)
     codes = []
@@ -130,5 +135,7 @@ def build_store_at(data_dir: Path, version: int) -> tuple[list[str], bytes]:
         codes.append(dossiers.intake(session, dossiers.IntakeRequest(
             procedure_code="CT.01", applicant_name=name, phone="0912345678")).code)
     dossiers.move(session, codes[0], "forward")
+    if added_later:
+        db.execute_sql('ALTER TABLE "dossier" DROP COLUMN "calendar_version"')
     store.close()
     return codes, key

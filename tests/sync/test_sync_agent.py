@@ -228,6 +228,67 @@ def test_downlink_reference_data_is_verified_and_applied(session, server: Receiv
         downlink.receive(session, forged)
 
 
+NOTICE_2027 = {
+    "year": 2027, "version": "TB-2027/1", "status": "enacted",
+    "sources": {"tb": {"document": "Thông báo nghỉ Tết Âm lịch 2027", "number": "1/TB-BNV", "date": "01/12/2026",
+                       "issuer": "Bộ Nội vụ", "status": "enacted"}},
+    "days": [{"date": "2027-01-01", "kind": "off", "name_vi": "Tết Dương lịch", "source": "tb"},
+             {"date": "2027-02-03", "to": "2027-02-10", "kind": "off", "name_vi": "Tết Nguyên Đán", "source": "tb"},
+             {"date": "2027-01-30", "kind": "work", "name_vi": "Làm bù", "source": "tb"}],
+}
+
+
+def test_a_year_notice_published_upstream_is_applied_and_named_on_dossiers(
+        session, clock, server: Receiver, tmp_path: Path) -> None:
+    """Upstream signs a year's notice (days off, make-up days, sources, status); the ward
+    counts by it from the next sync, and each dossier records the calendar it was dated by."""
+    from datetime import date, datetime
+
+    from sync_helpers import TEST_PASSWORD
+
+    from district_desk.store import DistrictStore
+    from district_desk.views import district_calendar
+    from ward_desk.cli.commands import _dossier_dict
+    from ward_desk.domain.timing import local_day
+    from ward_desk.services import dossiers
+    from ward_desk.services.catalogue import list_procedures
+
+    enrol(session, server.data_dir, server.url)
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"notice": {**NOTICE_2027, "status": "perhaps"}}), encoding="utf-8")
+    refused = district_cli("publish", "--data-dir", str(server.data_dir), "--kind", "calendar", "--version", "bad",
+                           str(bad), check=False)
+    assert refused.returncode == 2 and "status" in refused.stderr  # never signed
+
+    procedure = next(p for p in list_procedures() if p.processing_days == 2)
+    clock.now = datetime(2027, 2, 2, 2, 0)  # Tuesday 02/02/2027 09:00: the shipped 2027 is provisional
+    before = dossiers.intake(session, dossiers.IntakeRequest(procedure_code=procedure.code, applicant_name="Lê Văn Tết"))
+    assert local_day(before.due_at) == date(2027, 2, 11)  # 03/02, then Tết 04-10/02 off
+    assert session.calendar.is_provisional(date(2027, 2, 4))
+    assert "2027:" not in before.calendar_version and before.calendar_version
+
+    path = tmp_path / "notice.json"
+    path.write_text(json.dumps({"notice": NOTICE_2027}, ensure_ascii=False), encoding="utf-8")
+    district_cli("publish", "--data-dir", str(server.data_dir), "--kind", "calendar", "--version", "2027.1", str(path))
+    report = SyncAgent(session.store.data_dir, AgentConfig(**FAST)).run_once(session=session)
+    assert report.ok and report.documents_applied == ["calendar-all-2027.1"]
+
+    after = dossiers.intake(session, dossiers.IntakeRequest(procedure_code=procedure.code, applicant_name="Lê Văn Tết"))
+    assert local_day(after.due_at) == date(2027, 2, 12)  # 03/02 is now off: the notice's first Tết day
+    assert after.calendar_version.endswith("2027:TB-2027/1")
+    assert session.calendar.provisional_days(2027) == []
+    assert session.calendar.is_working_day(date(2027, 1, 30))  # its make-up Saturday
+    for d in (before, after):  # what `ward-desk dossier show --json` prints
+        stored = dossiers.get(d.code)
+        assert _dossier_dict(stored, dossiers.history(stored))["calendar_version"] == d.calendar_version
+
+    store = DistrictStore.open(server.data_dir, password=TEST_PASSWORD)  # upstream counts with the notice it published
+    try:
+        assert not district_calendar(store).is_working_day(date(2027, 2, 3))
+    finally:
+        store.close()
+
+
 def test_acknowledged_rows_are_pruned_after_a_month(session, clock, server: Receiver) -> None:
     """After a successful sync, acknowledged outbox rows older than 30 days go; nothing
     unacknowledged is ever removed, and later syncs carry on from the ack."""

@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 from tabulate import tabulate
@@ -154,8 +155,10 @@ def _dossier_dict(d, events) -> dict:
         "received_at": format_datetime(d.received_at),
         "due_at": format_datetime(d.due_at), "completed_at": format_datetime(d.completed_at),
         "returned_at": format_datetime(d.returned_at), "apology_count": d.apology_count,
+        "rule_set": d.rule_set, "calendar_version": d.calendar_version,
         "events": [{"at": format_datetime(e.at), "kind": e.kind, "action": e.action, "from": e.from_state,
-                    "to": e.to_state, "by": e.actor.username if e.actor_id else None, "reason": e.reason}
+                    "to": e.to_state, "by": e.actor.username if e.actor_id else None, "reason": e.reason,
+                    **({"late": bool(json.loads(e.data or "{}").get("late"))} if e.kind == "apology" else {})}
                    for e in events],
     }
 
@@ -179,7 +182,9 @@ def dossier_show(args: argparse.Namespace, session) -> int:
         (t("cli.f.received_at"), format_datetime(d.received_at)),
         (t("cli.f.due_at"), format_datetime(d.due_at)),
     ]
-    history = [(format_datetime(e.at), e.action or e.kind, e.to_state, e.actor.username if e.actor_id else "",
+    late_mark = f" ({t('apology.late_mark')})"
+    history = [(format_datetime(e.at), (e.action or e.kind) + (late_mark if e.kind == "apology" and json.loads(
+                e.data or "{}").get("late") else ""), e.to_state, e.actor.username if e.actor_id else "",
                 e.reason) for e in events]
     text = tabulate(rows, tablefmt="plain") + "\n\n" + tabulate(
         history, headers=[t("cli.h.at"), t("cli.h.what"), t("cli.h.state"), t("cli.h.by"), t("cli.h.reason")])
@@ -255,27 +260,61 @@ def search(args: argparse.Namespace, session) -> int:
     return 0
 
 
-def calendar_due(args: argparse.Namespace) -> int:
+def _office_calendar(args: argparse.Namespace):
+    """The calendar the office counts with: the store's (upstream's year notices, local
+    and upstream overrides) when ``--data-dir`` holds a store, else the national one
+    (said on stderr)."""
+    from ward_desk.cli.session import open_cli_session
     from ward_desk.domain.calendar import WorkingCalendar
-    from ward_desk.domain.timing import compute_due
+    from ward_desk.domain.notices import packaged_calendar
+    from ward_desk.i18n import get_language
+    from ward_desk.store.database import DB_NAME, KEYS_NAME
+
+    folder = Path(args.data_dir)
+    if (folder / DB_NAME).exists() or (folder / KEYS_NAME).exists():
+        session = open_cli_session(args)
+        try:
+            return session.calendar.with_language(get_language())
+        finally:
+            session.store.close()
+    print(t("calendar.national_only"), file=sys.stderr)
+    return WorkingCalendar(language=get_language(), version=packaged_calendar().version)
+
+
+def calendar_due(args: argparse.Namespace) -> int:
+    from ward_desk.domain.timing import compute_due, effective_receipt_day, local_day
 
     if args.days < 0 or args.days > 365:
         raise InvalidInput("cli.bad_days", days=args.days)
     received = parse_local_datetime(args.received)
-    due = compute_due(received, args.days, WorkingCalendar())
-    print(format_datetime(due))
+    cal = _office_calendar(args)
+    due = compute_due(received, args.days, cal)
+    start = effective_receipt_day(received, cal)
+    # Days before the effective receipt day do not move the date: only those counted over.
+    provisional = cal.provisional_between(start - timedelta(days=1), local_day(due))
+    data = {"due_at": format_datetime(due), "calendar_version": cal.version,
+            "provisional_days": [format_date(d) for d in provisional]}
+    text = format_datetime(due)
+    if provisional:
+        text += "\n" + t("calendar.due_provisional", days=", ".join(data["provisional_days"]))
+    emit(args, data, text)
     return 0
 
 
 def calendar_holidays(args: argparse.Namespace) -> int:
-    from ward_desk.domain.calendar import WorkingCalendar
-    from ward_desk.i18n import get_language
-
     if not 1990 <= args.year <= 2100:
         raise InvalidInput("cli.bad_year", year=args.year)
-    cal = WorkingCalendar(language=get_language())
-    for day, name in cal.holidays(args.year):
-        print(f"{format_date(day)}\t{name}")
+    cal = _office_calendar(args)
+    rows = [(day, "off", name) for day, name in cal.holidays(args.year)]
+    rows += [(day, "work", t("calendar.make_up_day")) for day in cal.make_up_days(args.year)]
+    rows.sort()
+    data = {"year": args.year, "calendar_version": cal.version,
+            "days": [{"day": format_date(d), "kind": kind, "name": name, "provisional": cal.is_provisional(d)}
+                     for d, kind, name in rows]}
+    mark = t("calendar.provisional")
+    text = "\n".join(f"{format_date(d)}\t{name}" + (f"\t({mark})" if cal.is_provisional(d) else "")
+                     for d, _kind, name in rows)
+    emit(args, data, text)
     return 0
 
 

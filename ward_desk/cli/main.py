@@ -157,8 +157,11 @@ def build_parser(wanted: str | None = None) -> argparse.ArgumentParser:
     p = add("due", commands.calendar_due, "due date of a procedure received at a given time", csub)
     p.add_argument("--received", required=True, help='"dd/mm/yyyy HH:MM" office time')
     p.add_argument("--days", required=True, type=int)
-    p = add("holidays", commands.calendar_holidays, "public holidays and days off of a year", csub)
+    p.add_argument("--json", action="store_true")
+    p = add("holidays", commands.calendar_holidays,
+            "days off and make-up working days of a year (provisional ones marked)", csub)
     p.add_argument("--year", required=True, type=int)
+    p.add_argument("--json", action="store_true")
 
     procs = sub.add_parser("procedures", help="the procedure catalogue")
     psub = procs.add_subparsers(dest="procedures_command", metavar="ACTION", required=True)

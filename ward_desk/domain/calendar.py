@@ -1,9 +1,12 @@
 """The office's working calendar: which days count when processing time is measured.
 
-Working days are Monday–Friday minus Vietnam's public holidays (taken from the
-``holidays`` package, which knows the lunar dates of Tết and Hùng Kings' day and
-the government's substituted days off and make-up Saturdays), adjusted by local
-overrides that upstream may send (an extra day off, a make-up working Saturday).
+Working days are Monday–Friday minus Vietnam's public servants' days off, plus
+make-up Saturdays. For the years the government's notices cover, those come from
+the sourced calendar file (:mod:`ward_desk.domain.notices`, each day with its
+document and an enacted/provisional status); other years come from the
+``holidays`` package (pinned to one version), which knows the lunar dates. Local
+overrides that upstream may send (an extra day off, a make-up working Saturday)
+win over both.
 
 Lookups are answered from a per-year sorted list of working-day ordinals built
 once per year and bisected afterwards, because intake calls ``compute_due`` on
@@ -25,7 +28,7 @@ from typing import TYPE_CHECKING, Literal
 if TYPE_CHECKING:
     import holidays as _holidays_typing
 
-__all__ = ["CalendarOverride", "NationalYear", "OfficeHours", "WorkingCalendar", "national_year"]
+__all__ = ["CalendarOverride", "NationalYear", "OfficeHours", "WorkingCalendar", "national_year", "package_year"]
 
 # The holidays package names its languages by locale; the app by bare language code.
 _PKG_LANGUAGE = {"vi": "vi", "en": "en_US"}
@@ -70,20 +73,36 @@ def _vietnam_class() -> type[_holidays_typing.HolidayBase]:
 
 @dataclass(frozen=True)
 class NationalYear:
-    """One year of Vietnam's national calendar as the ``holidays`` package states it."""
+    """One year of Vietnam's national calendar: from its notice, or the ``holidays`` package."""
 
     holidays: dict[date, str]  # days off (with substituted ones), named in the calendar's language
     weekend_workdays: frozenset[date]  # weekend days made working days by that year's decisions
+    # Days off or make-up days not yet in force (a year before its notice, a day announced
+    # but not yet in law): counted as stated, and marked wherever a date depends on them.
+    provisional: frozenset[date] = frozenset()
+    basis: str = ""  # where the year came from: "<year>:<data version>" or "holidays <version>"
 
 
 NationalSource = Callable[[int, str], NationalYear]
 """Gives the national calendar of (year, language): :func:`national_year`, or a cache of it."""
 
 
-def national_year(year: int, language: str = "vi") -> NationalYear:
-    """Vietnam's national calendar for ``year``, computed by the ``holidays`` package."""
+def package_year(year: int, language: str = "vi") -> NationalYear:
+    """Vietnam's national calendar for ``year`` as the ``holidays`` package computes it."""
+    import holidays as _holidays_pkg
+
     national = _vietnam_class()(years=year, language=_PKG_LANGUAGE.get(language, "vi"))
-    return NationalYear({d: str(n) for d, n in national.items()}, frozenset(national.weekend_workdays))
+    return NationalYear({d: str(n) for d, n in national.items()}, frozenset(national.weekend_workdays),
+                        basis=f"holidays {_holidays_pkg.__version__}")
+
+
+def national_year(year: int, language: str = "vi") -> NationalYear:
+    """Public servants' calendar for ``year``: the shipped notice file where it covers the
+    year (:func:`ward_desk.domain.notices.packaged_calendar`), else :func:`package_year`."""
+    from ward_desk.domain.notices import packaged_calendar  # notices builds on this module
+
+    notice = packaged_calendar().years.get(year)
+    return notice.national(language) if notice is not None else package_year(year, language)
 
 
 @dataclass(frozen=True)
@@ -126,6 +145,7 @@ class _Year:
     working: list[int]  # sorted ordinals of the year's working days
     working_set: frozenset[int]
     days_off: dict[date, str] = field(default_factory=dict)  # holidays + 'off' overrides
+    provisional: frozenset[date] = frozenset()  # national provisional days no override decides
 
 
 class WorkingCalendar:
@@ -143,8 +163,12 @@ class WorkingCalendar:
         *,
         language: str = "vi",
         national: NationalSource = national_year,
+        version: str = "",
     ) -> None:
         self.hours = hours
+        # The name of this calendar (data file, upstream notices, local overrides), recorded
+        # on each dossier whose due date it computes (domain.notices.calendar_version).
+        self.version = version
         self.language = language
         self._overrides: dict[date, CalendarOverride] = {}
         for override in overrides:
@@ -158,6 +182,14 @@ class WorkingCalendar:
     def overrides(self) -> tuple[CalendarOverride, ...]:
         """The local overrides in force, sorted by day."""
         return tuple(sorted(self._overrides.values(), key=lambda o: o.day))
+
+    def with_language(self, language: str) -> WorkingCalendar:
+        """The same calendar (overrides, hours, national source, version) naming its days
+        in ``language``."""
+        if language == self.language:
+            return self
+        return WorkingCalendar(self._overrides.values(), self.hours, language=language,
+                               national=self._source, version=self.version)
 
     # -- building -----------------------------------------------------------------
 
@@ -184,9 +216,12 @@ class WorkingCalendar:
         # A make-up Saturday can belong to a neighbouring year's decision
         # (e.g. 27/12/2014 was worked in exchange for 02/01/2015).
         make_up: set[date] = set()
+        provisional: set[date] = set()
         for y in (year - 1, year, year + 1):
             if 1 <= y <= 9999:
-                make_up.update(d for d in self._national_year(y).weekend_workdays if d.year == year)
+                other = self._national_year(y)
+                make_up.update(d for d in other.weekend_workdays if d.year == year)
+                provisional.update(d for d in other.provisional if d.year == year)
         names: dict[date, str] = {d: n for d, n in national.holidays.items() if d.year == year}
 
         days_off: dict[date, str] = {}
@@ -207,7 +242,9 @@ class WorkingCalendar:
                 works = day.weekday() < 5 or day in make_up
             if works:
                 working.append(ordinal)
-        return _Year(working=working, working_set=frozenset(working), days_off=days_off)
+        provisional.difference_update(self._overrides)  # a local decision is not provisional
+        return _Year(working=working, working_set=frozenset(working), days_off=days_off,
+                     provisional=frozenset(provisional))
 
     # -- queries --------------------------------------------------------------------
 
@@ -283,3 +320,18 @@ class WorkingCalendar:
             for o in self._year(year).working
             if date.fromordinal(o).weekday() >= 5
         ]
+
+    def is_provisional(self, d: date) -> bool:
+        """True if ``d`` is a day off or make-up day that is not yet in force (provisional)."""
+        return d in self._year(d.year).provisional
+
+    def provisional_days(self, year: int) -> list[date]:
+        """The provisional days off and make-up days of ``year``, sorted."""
+        return sorted(self._year(year).provisional)
+
+    def provisional_between(self, a: date, b: date) -> list[date]:
+        """The provisional days in ``(a, b]``: a date counted over them may still change."""
+        out: list[date] = []
+        for year in range(a.year, b.year + 1):
+            out += [d for d in self.provisional_days(year) if a < d <= b]
+        return out

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
@@ -53,6 +53,8 @@ __all__ = [
     "State",
     "action_label",
     "allowed_actions",
+    "apology_is_late",
+    "apology_latest_day",
     "can_issue_apology",
     "fold",
     "requires_legal_basis",
@@ -386,6 +388,21 @@ def timing_of(
 # -- apology slips (form 04, Decree 118/2025/NĐ-CP) -------------------------------------
 
 
+def apology_latest_day(due_at_utc: datetime, calendar: WorkingCalendar,
+                       rules: CountingRules = DEFAULT_RULES) -> date:
+    """The last day an apology slip is on time: one working day before the due day
+    (Decree 61/2018 art. 19, kept by Decree 118/2025). It is a latest date: an officer
+    who knows a week ahead issues it then."""
+    return calendar.previous_working_day(local_day(due_at_utc, rules))
+
+
+def apology_is_late(now_utc: datetime, due_at_utc: datetime, calendar: WorkingCalendar,
+                    rules: CountingRules = DEFAULT_RULES) -> bool:
+    """True when an apology slip issued at ``now_utc`` comes after its latest day: still
+    allowed (the citizen must be told), but recorded as late."""
+    return local_day(now_utc, rules) > apology_latest_day(due_at_utc, calendar, rules)
+
+
 def _apology_problem(
     projection: Projection,
     now_utc: datetime,
@@ -393,18 +410,15 @@ def _apology_problem(
     rules: CountingRules,
     declared_late: bool = False,
 ) -> str | None:
+    # Any time is allowed: too late is recorded (apology_is_late), never refused; so an
+    # officer's "will not be ready" declaration (declared_late) no longer has to open a window.
+    del now_utc, calendar, rules, declared_late
     if projection.state in TERMINAL or projection.state == State.RESULT_READY:
         return "apology.not_open"
     if projection.apology_count >= 1:
         return "apology.already_issued"
     if projection.due_at is None:
         return "apology.not_open"
-    if now_utc > projection.due_at or declared_late:
-        return None  # the officer said the result will not be ready: the slip is due now
-    # At the latest one working day before the due day the slip must go out.
-    window_opens = calendar.previous_working_day(local_day(projection.due_at, rules))
-    if local_day(now_utc, rules) < window_opens:
-        return "apology.too_early"
     return None
 
 
@@ -416,10 +430,10 @@ def can_issue_apology(
     declared_late: bool = False,
 ) -> bool:
     """True when an apology slip with a new appointment may be issued now: the
-    dossier is open and not yet ready, no apology was issued before (the date may
-    be reset only once), and ``now`` is on or after the working day before the
-    due day, or already past due, or the officer has declared the result will not
-    be ready in time (``declared_late``)."""
+    dossier is open and not yet ready and no apology was issued before (the date may
+    be reset only once). Early is always fine (an officer's ``declared_late`` is
+    accepted and changes nothing now); after :func:`apology_latest_day` it is
+    allowed and :func:`apology_is_late` says so."""
     return _apology_problem(projection, now_utc, calendar, rules, declared_late) is None
 
 
@@ -434,8 +448,7 @@ def validate_apology(
     """Check an apology slip's new appointment; raise RuleViolation if it is not acceptable.
 
     Ids: ``apology.not_open`` (closed or result ready), ``apology.already_issued``
-    (only once), ``apology.too_early`` (before the working day preceding the due
-    day), ``apology.date_not_later`` (must be after the current due date),
+    (only once), ``apology.date_not_later`` (must be after the current due date),
     ``apology.date_in_past`` (must be in the future), ``apology.date_not_working_day``
     (the citizen must be able to come on that day).
     """

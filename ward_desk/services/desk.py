@@ -9,9 +9,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import peewee
+
 from ward_desk.domain import lifecycle
 from ward_desk.domain.calendar import CalendarOverride as Override
 from ward_desk.domain.calendar import WorkingCalendar
+from ward_desk.domain.notices import (
+    YearNotice,
+    calendar_version,
+    packaged_calendar,
+    parse_year_notice,
+    with_notices,
+)
 from ward_desk.domain.validation import clean_text
 from ward_desk.errors import InvalidInput
 from ward_desk.i18n import Message
@@ -22,16 +31,36 @@ from ward_desk.services.users import get_user, only_username
 from ward_desk.store import database
 from ward_desk.store.errors import StoreDamaged
 from ward_desk.store.keys import KeyFile
-from ward_desk.store.models import CalendarOverride, Office
+from ward_desk.store.models import CalendarOverride, Office, ReferenceData
+
+
+def calendar_notices() -> list[YearNotice]:
+    """The year notices upstream published through the downlink, oldest first (a later
+    notice of a year replaces an earlier one). Each was validated when received."""
+    out: list[YearNotice] = []
+    rows = (ReferenceData.select(ReferenceData.body).where(ReferenceData.kind == "calendar")
+            .order_by(ReferenceData.id))
+    for row in rows:
+        try:
+            body = json.loads(row.body)
+            if isinstance(body, dict) and "notice" in body:
+                out.append(parse_year_notice(body["notice"]))
+        except (ValueError, InvalidInput):
+            continue  # kept for audit; it could not apply when received either
+    return out
 
 
 def load_calendar(data_dir: Path) -> WorkingCalendar:
-    """The office calendar: the holidays package (through its cache in ``data_dir``)
-    plus local and upstream overrides."""
+    """The office calendar: upstream's year notices, over the shipped notice file and the
+    holidays package (both through their cache in ``data_dir``), plus local and upstream
+    day overrides; named by its version (recorded on each dossier it dates)."""
     from ward_desk.services.national_calendar import CACHE_FILE, CachedNationalCalendar
 
     overrides = [Override(o.day, o.kind, o.note) for o in CalendarOverride.select()]
-    return WorkingCalendar(overrides, national=CachedNationalCalendar(Path(data_dir) / CACHE_FILE))
+    notices = calendar_notices()
+    national = with_notices(CachedNationalCalendar(Path(data_dir) / CACHE_FILE), notices)
+    version = calendar_version(packaged_calendar().version, notices, overrides)
+    return WorkingCalendar(overrides, national=national, version=version)
 
 
 COUNTER_ENV = "WARD_DESK_COUNTER"
@@ -134,8 +163,13 @@ def verify(session: Session, *, batch: int = 20000, progress: ProgressCallback |
 
     report = VerifyReport()
     db = session.store.db
-    cipher = db.execute_sql("PRAGMA cipher_integrity_check").fetchall()
-    quick = db.execute_sql("PRAGMA quick_check").fetchone()
+    try:
+        cipher = db.execute_sql("PRAGMA cipher_integrity_check").fetchall()
+        quick = db.execute_sql("PRAGMA quick_check").fetchone()
+    except peewee.DatabaseError:
+        # The checks themselves could not read the file (e.g. "vtable constructor failed"
+        # when the page of a virtual table's schema is overwritten): that is damage too.
+        raise StoreDamaged("store.damaged", path=str(session.store.db_path)) from None
     if cipher or not quick or quick[0] != "ok":
         raise StoreDamaged("store.damaged", path=str(session.store.db_path))
     users = dict(db.execute_sql('SELECT "id", "uid" FROM "user"').fetchall())

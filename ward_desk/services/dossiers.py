@@ -328,8 +328,8 @@ def intake(session: Session, req: IntakeRequest) -> Dossier:
         received_at=received_at, due_at=due, statutory_due_at=due, state=State.RECEIVED.value,
         received_by=session.user, documents=json.dumps([d.__dict__ for d in docs], ensure_ascii=False),
         digitized=req.digitized or req.channel == "online", fee_paid=req.fee_paid,
-        rule_set=session.rules.version, lookup_secret=new_lookup_secret(), note=req.note.strip(),
-        version=1, updated_at=now, **clean,
+        rule_set=session.rules.version, calendar_version=session.calendar.version if not req.due_at else "",
+        lookup_secret=new_lookup_secret(), note=req.note.strip(), version=1, updated_at=now, **clean,
     )
     with db.atomic("IMMEDIATE"):
         if req.code:
@@ -344,7 +344,7 @@ def intake(session: Session, req: IntakeRequest) -> Dossier:
         db.execute_sql(INSERT_OUTBOX_SQL, outbox_row("dossier", d.uid, d.version, dossier_payload(d), now))
         _append_event(session, d, kind="intake", from_state=None, to_state=State.RECEIVED.value, at=received_at,
                       due_at=due, data={"procedure": procedure.code, "days": procedure.processing_days,
-                                        "rule_set": session.rules.version})
+                                        "rule_set": session.rules.version, "calendar": d.calendar_version})
         _index(d, session.office.agency_id)
     d._dirty.clear()
     return d
@@ -425,6 +425,8 @@ def move(session: Session, code: str, action: Action | str, *, reason: str | Non
             # A recomputed statutory date never drops a later date promised on an apology slip.
             d.due_at = max(due_changed, d.due_at) if d.apology_count else due_changed
             d.statutory_due_at = due_changed
+            d.calendar_version = session.calendar.version
+            data["calendar"] = d.calendar_version
         if new in lifecycle.TERMINAL:
             d.closed_at = now
         d.state = new.value
@@ -487,13 +489,17 @@ def issue_apology(session: Session, code: str, new_due_at: datetime, reason: str
         proj = projection(d)
         lifecycle.validate_apology(proj, new_due_at, now, session.calendar, session.rules,
                                    declared_late=declared_late(d))
+        assert proj.due_at is not None  # validate_apology refuses a dossier without one
+        latest = lifecycle.apology_latest_day(proj.due_at, session.calendar, session.rules)
+        late = lifecycle.apology_is_late(now, proj.due_at, session.calendar, session.rules)
         slip = ApologySlip.create(uid=new_uid(), dossier=d, issued_at=now, issued_by=session.user,
                                   reason=reason.strip(), previous_due_at=d.due_at, new_due_at=new_due_at)
         d.due_at = new_due_at
         d.apology_count += 1
         _save(d, now)
         _append_event(session, d, kind="apology", from_state=d.state, to_state=d.state, at=now,
-                      due_at=new_due_at, reason=reason, data={"slip": slip.uid})
+                      due_at=new_due_at, reason=reason,
+                      data={"slip": slip.uid, "late": late, "latest_day": latest.isoformat()})
         record_change("apology_slip", slip.uid, 1, {
             "uid": slip.uid, "dossier": d.uid, "dossier_code": d.code, "issued_at": now, "reason": slip.reason,
             "previous_due_at": slip.previous_due_at, "new_due_at": new_due_at}, now)

@@ -5,8 +5,9 @@ it (with ``dateutil`` and ``importlib.metadata``) and computing the lunar dates
 costs 50–80 ms of every desk start on one core of the test machine, for answers
 that only change when the package does. :class:`CachedNationalCalendar` keeps
 them in ``<data dir>/cache/national-calendar.json`` (public facts: dates and
-their names), stamped with the package's files, and asks the package only for a
-year it has not seen or after the package changed.
+their names), stamped with the package's files and with the version and digest of
+the sourced calendar file (``ward_desk/data/national_calendar.toml``), and asks
+again only for a year it has not seen or after the package or the file changed.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ward_desk.domain.calendar import NationalYear, national_year
+from ward_desk.domain.notices import packaged_calendar
 
 CACHE_FILE = Path("cache") / "national-calendar.json"
 # The files whose change (a new holidays release) makes every cached year stale.
@@ -29,7 +31,9 @@ _STAMPED = ("holiday_base.py", "version.py", os.path.join("countries", "vietnam.
 
 def package_stamp() -> list[list[Any]]:
     """Size and modification time of the holidays package's deciding files, found
-    without importing the package; empty if it cannot be found."""
+    without importing the package, then the sourced calendar file's version and
+    digest (a new file, even one whose version was not bumped, makes the cache
+    stale); empty if the package cannot be found."""
     spec = importlib.util.find_spec("holidays")
     folders = list(spec.submodule_search_locations or []) if spec else []
     if not folders:
@@ -41,6 +45,8 @@ def package_stamp() -> list[list[Any]]:
         except OSError:
             return []
         stamp.append([name, st.st_size, st.st_mtime_ns])
+    data = packaged_calendar()
+    stamp.append(["national_calendar", data.version, data.digest])
     return stamp
 
 
@@ -74,13 +80,17 @@ class CachedNationalCalendar:
             if entry is not None:
                 try:
                     return NationalYear({date.fromisoformat(d): str(n) for d, n in entry["holidays"].items()},
-                                        frozenset(date.fromisoformat(d) for d in entry["weekend_workdays"]))
+                                        frozenset(date.fromisoformat(d) for d in entry["weekend_workdays"]),
+                                        frozenset(date.fromisoformat(d) for d in entry["provisional"]),
+                                        str(entry["basis"]))
                 except (KeyError, TypeError, ValueError, AttributeError):
                     pass  # a damaged entry: computed again below
             answer = self._compute(year, language)
             self._years[key] = {
                 "holidays": {d.isoformat(): n for d, n in sorted(answer.holidays.items())},
                 "weekend_workdays": sorted(d.isoformat() for d in answer.weekend_workdays),
+                "provisional": sorted(d.isoformat() for d in answer.provisional),
+                "basis": answer.basis,
             }
             self._save()
             return answer

@@ -117,6 +117,7 @@ class Dossier(BaseModel):
     called_at = DateTimeField(null=True)  # citizen phoned that the result is ready
     fee_paid = IntegerField(default=0)  # đồng
     rule_set = CharField()  # CountingRules.version that produced due_at
+    calendar_version = CharField(default="")  # WorkingCalendar.version that produced due_at
     lookup_secret = CharField()  # short secret printed on the receipt for the status page
     apology_count = IntegerField(default=0)
     note = TextField(default="")
