@@ -391,7 +391,7 @@ def timing_of(
 def apology_latest_day(due_at_utc: datetime, calendar: WorkingCalendar,
                        rules: CountingRules = DEFAULT_RULES) -> date:
     """The last day an apology slip is on time: one working day before the due day
-    (Decree 61/2018 art. 19, kept by Decree 118/2025). It is a latest date: an officer
+    (Decree 118/2025/NĐ-CP). It is a latest date: an officer
     who knows a week ahead issues it then."""
     return calendar.previous_working_day(local_day(due_at_utc, rules))
 
