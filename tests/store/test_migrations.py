@@ -54,9 +54,9 @@ def test_older_store_is_backed_up_then_migrated(tmp_path: Path, old_version: int
         assert "self_assessment" in store.db.get_tables()
         assert sorted(d.code for d in Dossier.select()) == sorted(codes)
         index_columns = [row[2] for row in db.execute_sql("PRAGMA index_info('dossier_state_due_at')").fetchall()]
-        assert index_columns == ["state", "due_at", "apology_count"]  # migration 0005
-        # migration 0007: the calendar of an older dossier was not recorded
-        assert {d.calendar_version for d in Dossier.select()} == {""}
+        assert index_columns == ["state", "due_at", "apology_count", "statutory_due_at"]  # migrations 0005, 0008
+        if old_version < 7:  # migration 0007: the calendar of an older dossier was not recorded
+            assert {d.calendar_version for d in Dossier.select()} == {""}
         assert Dossier.get(Dossier.code == codes[0]).state == "in_progress"
         report = verify(session_for(store, ADMIN))
         assert report.ok, report.problems

@@ -139,7 +139,10 @@ def test_dashboard_counts_never_scan_and_the_apology_count_is_covered(session) -
     assert board.received_today == 5
     assert len(plans) >= 8
     for sql, plan in plans:
-        assert plan and all(step.startswith("SEARCH") for step in plan), (sql, plan)
+        # A subquery's own line ("CORRELATED SCALAR SUBQUERY 1") is a heading, not a read:
+        # its reads are the SEARCH lines under it, held to the same rule.
+        reads = [step for step in plan if "SUBQUERY" not in step]
+        assert reads and all(step.startswith("SEARCH") for step in reads), (sql, plan)
         if '"state"' in sql and "closed_at" not in sql:
-            assert all("COVERING INDEX" in step for step in plan), (sql, plan)
+            assert all("COVERING INDEX" in step for step in reads), (sql, plan)
     assert any("apology_count" in sql for sql, _ in plans)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from peewee import JOIN, DateTimeField, fn
+from peewee import JOIN, SQL, DateTimeField, fn
 
 from ward_desk.domain import figures, lifecycle
 from ward_desk.domain.codes import dossier_code
@@ -829,9 +829,11 @@ def _overdue_condition(now: datetime):
 def _apology_condition(session: Session):
     # domain.lateness.will_be_late in SQL: due today or tomorrow is not "late" (issue 9),
     # unless an officer has declared it will not be ready in time.
-    # Correlated, through the event's dossier index: only running dossiers are looked at
-    # (the event table has no index on kind, and is the store's largest).
-    declared = fn.EXISTS(Event.select(Event.id).where((Event.dossier == Dossier.id) & (Event.kind == LATE_NOTICE)))
+    # Correlated, through the partial index of late notices (migration 0008): only running
+    # dossiers are looked at, and never an event row. The kind is written into the SQL,
+    # not bound, because SQLite uses a partial index only for a literal it can match.
+    declared = fn.EXISTS(Event.select(Event.dossier).where(
+        (Event.dossier == Dossier.id) & (Event.kind == SQL(f"'{LATE_NOTICE}'"))))
     return (Dossier.state.in_(list(RUNNING_STATES)) & (Dossier.apology_count == 0)
             & ((Dossier.due_at < session.clock()) | declared))
 

@@ -125,7 +125,7 @@ class Dossier(BaseModel):
     updated_at = DateTimeField()
 
     class Meta:
-        indexes = ((("state", "due_at", "apology_count"), False), (("procedure", "received_at"), False))
+        indexes = ((("state", "due_at", "apology_count", "statutory_due_at"), False), (("procedure", "received_at"), False))
 
 
 class Event(BaseModel):
