@@ -242,7 +242,7 @@ def test_a_year_notice_published_upstream_is_applied_and_named_on_dossiers(
         session, clock, server: Receiver, tmp_path: Path) -> None:
     """Upstream signs a year's notice (days off, make-up days, sources, status); the ward
     counts by it from the next sync, and each dossier records the calendar it was dated by."""
-    from datetime import date, datetime
+    from datetime import date, datetime, timezone
 
     from sync_helpers import TEST_PASSWORD
 
@@ -270,7 +270,13 @@ def test_a_year_notice_published_upstream_is_applied_and_named_on_dossiers(
     path = tmp_path / "notice.json"
     path.write_text(json.dumps({"notice": NOTICE_2027}, ensure_ascii=False), encoding="utf-8")
     district_cli("publish", "--data-dir", str(server.data_dir), "--kind", "calendar", "--version", "2027.1", str(path))
+    # The receiver signs its short-lived document index by its own (real) clock; a ward
+    # whose clock stood two months ahead would rightly call it stale, so the sync runs at
+    # the real moment and the dossiers after it are dated in 2027 again.
+    dated_in_2027 = clock.now
+    clock.now = datetime.now(timezone.utc).replace(tzinfo=None)
     report = SyncAgent(session.store.data_dir, AgentConfig(**FAST)).run_once(session=session)
+    clock.now = dated_in_2027
     assert report.ok and report.documents_applied == ["calendar-all-2027.1"]
 
     after = dossiers.intake(session, dossiers.IntakeRequest(procedure_code=procedure.code, applicant_name="Lê Văn Tết"))
